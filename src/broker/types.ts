@@ -1,0 +1,34 @@
+// What frontends and delivery see of the broker: NAME or REF in, bytes plus delivery hints out.
+import type { SecretValue } from '../core/secret-value.js';
+import type { WorkloadIdentity } from '../core/provider.js';
+
+export interface ResolveContext {
+  readonly identity: WorkloadIdentity;
+  readonly signal: AbortSignal;
+  /** Skip any cache and ask the provider. */
+  readonly refresh?: boolean;
+}
+
+export interface Resolved {
+  /** Owned by the caller: zero it when done. */
+  readonly value: SecretValue;
+  /** Named secret this came from, if any. */
+  readonly name?: string;
+  /** Log-safe description of the reference (no query values, no fragment). */
+  readonly source: string;
+  /** Provider instance name. */
+  readonly provider: string;
+  /** Opaque change token when the provider has a cheap one. */
+  readonly version?: string;
+  /** Delivery defaults of a named secret. */
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export interface Resolver {
+  /** `target` is a named secret (NAME), or a reference (`ref+...`). */
+  resolve(target: string, ctx: ResolveContext): Promise<Resolved>;
+  /** Cheap change token for rotation: the provider's version op if it has one, else a content HMAC. */
+  version(target: string, ctx: ResolveContext): Promise<string>;
+}

@@ -1,0 +1,33 @@
+// Name rules shared by every frontend (CONTRACT.md "Conventions").
+import { KeywayError } from './errors.js';
+
+export const MAX_NAME_LENGTH = 253;
+const DOCKER_VOLUME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** Secret names follow Podman: 1-253 chars, no `=`, `/`, `,` or NUL, not `.` or `..`. */
+export function validateSecretName(name: string, what = 'secret name'): string {
+  if (typeof name !== 'string' || name.length === 0) throw new KeywayError('invalid_argument', `${what} is empty`);
+  if (name.length > MAX_NAME_LENGTH) throw new KeywayError('invalid_argument', `${what} is ${name.length} characters long (at most ${MAX_NAME_LENGTH})`);
+  const badChar = [...name].find((c) => c === '=' || c === '/' || c === ',' || c === '\0');
+  if (badChar !== undefined) throw new KeywayError('invalid_argument', `${what} ${JSON.stringify(name)} contains ${JSON.stringify(badChar)} (not allowed: = / , NUL)`);
+  if (name === '.' || name === '..') throw new KeywayError('invalid_argument', `${what} must not be "${name}"`);
+  if (name.startsWith('ref+')) throw new KeywayError('invalid_argument', `${what} must not start with "ref+" (that prefix marks a reference)`);
+  return name;
+}
+
+/** Docker and Podman volume names additionally match ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$. */
+export function validateVolumeName(name: string): string {
+  validateSecretName(name, 'volume name');
+  if (!DOCKER_VOLUME_RE.test(name)) throw new KeywayError('invalid_argument', `volume name ${JSON.stringify(name)} must match [a-zA-Z0-9][a-zA-Z0-9_.-]+`);
+  return name;
+}
+
+/** A file name inside a mount set: one path element, no traversal. */
+export function validateFileName(name: string, what = 'file name'): string {
+  if (typeof name !== 'string' || name.length === 0) throw new KeywayError('invalid_argument', `${what} is empty`);
+  if (Buffer.byteLength(name) > 255) throw new KeywayError('invalid_argument', `${what} is longer than 255 bytes`);
+  if (name.includes('/') || name.includes('\0')) throw new KeywayError('invalid_argument', `${what} ${JSON.stringify(name.replace(/\0/g, '\\0'))} must not contain "/" or NUL`);
+  if (name === '.' || name === '..') throw new KeywayError('invalid_argument', `${what} must not be "${name}"`);
+  if (name.startsWith('..')) throw new KeywayError('invalid_argument', `${what} must not start with ".." (reserved for atomic swaps)`);
+  return name;
+}

@@ -1,0 +1,53 @@
+// The Provider interface: one backend (built-in or plugin) behind a name. Providers see a path and
+// validated options; fragments, caching, auditing and delivery are the broker's and delivery's job.
+import type { SecretValue } from './secret-value.js';
+
+/** Who is asking, as far as the frontend knows. Handed to providers that authenticate as the workload. */
+export interface WorkloadIdentity {
+  readonly frontend: string; // 'cli' | 'run' | 'docker' | 'swarm' | 'podman' | 'csi' | 'api' ...
+  readonly consumer?: string; // container id, pod uid, pid ...
+  readonly pod?: { readonly name?: string; readonly namespace?: string; readonly uid?: string; readonly serviceAccount?: string };
+  /** Service account tokens by audience (CSI `serviceAccount.tokens`). Secret: never logged. */
+  readonly tokens?: ReadonlyMap<string, { readonly token: SecretValue; readonly expiresAt?: string }>;
+}
+
+export interface ProviderRequest {
+  readonly path: string;
+  /** Query options of the reference, already checked against `optionKeys`. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly signal: AbortSignal;
+  readonly identity?: WorkloadIdentity;
+}
+
+export interface StoreRequest {
+  readonly path: string;
+  readonly value: SecretValue;
+  readonly options: Readonly<Record<string, string>>;
+  readonly signal: AbortSignal;
+}
+
+export interface ListRequest {
+  readonly prefix?: string;
+  readonly signal: AbortSignal;
+}
+
+export interface Provider {
+  /** Provider type (`local`, `vault`, a plugin's name ...). */
+  readonly type: string;
+  /** Instance name as used in references. */
+  readonly name: string;
+  /** Query keys this provider accepts in references; anything else is refused before lookup. */
+  readonly optionKeys: readonly string[];
+
+  lookup(req: ProviderRequest): Promise<SecretValue>;
+  /**
+   * Cheap change detection: an opaque token that changes when the value changes (a backend version
+   * id, an ETag). Providers without a cheap way leave it out and the broker compares content.
+   */
+  version?(req: ProviderRequest): Promise<string>;
+  store?(req: StoreRequest): Promise<void>;
+  delete?(req: ProviderRequest): Promise<void>;
+  list?(req: ListRequest): Promise<string[]>;
+  /** Releases connections, child processes and timers. Idempotent. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,92 @@
+// Opens keyway's SQLite database: state dir 0700, db file 0600 (a looser db file is refused, since
+// the audit log and references are private even though values are not there), WAL, busy timeout
+// for concurrent CLI processes, migrations.
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, constants as fsc } from 'node:fs';
+import { join } from 'node:path';
+import { KeywayError, toKeywayError } from '../core/errors.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type Db = Database.Database;
+
+export const DB_FILE = 'keyway.db';
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** Creates the state dir 0700 if missing; refuses one that is a symlink, not a dir, or group/world-accessible. */
+export function ensurePrivateDir(dir: string, what = 'state dir'): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw toKeywayError(e, `cannot create ${what} ${dir}`);
+  }
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink() || !st.isDirectory()) throw new KeywayError('failed_precondition', `${what} ${dir} is not a directory`);
+  if ((st.mode & 0o077) !== 0) {
+    if (st.uid === process.getuid?.()) chmodSync(dir, 0o700);
+    else throw new KeywayError('failed_precondition', `${what} ${dir} has mode ${(st.mode & 0o777).toString(8)} and another owner; expected 0700`);
+  }
+}
+
+function checkDbFile(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    // Create it ourselves with 0600 so SQLite never creates it with the umask's mode.
+    closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NOFOLLOW, 0o600));
+    return;
+  }
+  if (!st.isFile()) throw new KeywayError('failed_precondition', `database ${path} is not a regular file`);
+  const mode = st.mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new KeywayError('failed_precondition', `database ${path} has mode 0${mode.toString(8)}; keyway requires 0600 (run: chmod 600 ${path})`);
+  }
+}
+
+export function openDb(stateDir: string): Db {
+  ensurePrivateDir(stateDir);
+  const path = join(stateDir, DB_FILE);
+  checkDbFile(path);
+  let db: Db;
+  try {
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('secure_delete = ON');
+  } catch (e) {
+    throw new KeywayError('failed_precondition', `cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  migrate(db);
+  for (const suffix of ['-wal', '-shm']) {
+    try {
+      chmodSync(path + suffix, 0o600);
+    } catch {
+      // not created yet
+    }
+  }
+  return db;
+}
+
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new KeywayError('failed_precondition', `database schema version ${current} is newer than this keyway (${latest}); upgrade keyway`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      // Re-check inside the write lock: another process may have migrated meanwhile.
+      const now = db.pragma('user_version', { simple: true }) as number;
+      if (now >= m.version) return;
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}
+
+/** Current time as stored in the db (RFC 3339, UTC, ms). */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
