@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import { VERSION } from '../../version.js';
+
+export function registerVersion(program: Command): void {
+  program
+    .command('version')
+    .description('print the keyway version')
+    .action(() => {
+      process.stdout.write(`keyway ${VERSION} (node ${process.version})\n`);
+    });
+}

@@ -1,0 +1,34 @@
+// Runs a command body with the composition-root context, loaded lazily so that `--help` and light
+// commands do not pay for SQLite and providers.
+import type { Command } from 'commander';
+import type { Context, GlobalOptions } from '../daemon/context.js';
+import type { LogLevel } from '../core/logger.js';
+
+export function globalsOf(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals<{ config?: string; stateDir?: string; runtimeDir?: string; logLevel?: string }>();
+  return {
+    ...(o.config !== undefined ? { config: o.config } : {}),
+    ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
+    ...(o.runtimeDir !== undefined ? { runtimeDir: o.runtimeDir } : {}),
+    ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
+  };
+}
+
+export async function withContext<T>(cmd: Command, fn: (ctx: Context) => Promise<T>, defaultLevel: LogLevel = 'warn'): Promise<T> {
+  const { openContext } = await import('../daemon/context.js');
+  const ctx = openContext(globalsOf(cmd), defaultLevel);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** An AbortSignal that fires on SIGINT/SIGTERM, for commands that talk to backends. */
+export function interruptSignal(): AbortSignal {
+  const ac = new AbortController();
+  const onSig = (): void => ac.abort(new Error('interrupted'));
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  return ac.signal;
+}

@@ -1,0 +1,45 @@
+// The command tree. Each command registers itself from src/cli/commands/NAME.ts.
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { registerSecret } from './commands/secret.js';
+import { registerGet } from './commands/get.js';
+import { registerRef } from './commands/ref.js';
+import { registerVersion } from './commands/version.js';
+import { registerServe } from './commands/serve.js';
+import { EXIT_USAGE, reportError } from './exit.js';
+
+export function buildProgram(): Command {
+  const program = new Command('keyway')
+    .description('secrets broker for containers: fetch from the secret managers you run, deliver through non-swappable memory only')
+    .version(VERSION, '--version', 'print the version')
+    .option('--config <path>', 'config file (TOML) [env KEYWAY_CONFIG]')
+    .option('--state-dir <dir>', 'state directory [env KEYWAY_STATE_DIR]')
+    .option('--runtime-dir <dir>', 'runtime directory for sockets and mounts [env KEYWAY_RUNTIME_DIR]')
+    .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(`keyway: usage: ${str.replace(/^error: /, '').trim()}\n`),
+    });
+  registerSecret(program);
+  registerGet(program);
+  registerRef(program);
+  registerServe(program);
+  registerVersion(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (does not call process.exit). */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return EXIT_USAGE;
+    }
+    return reportError(e);
+  }
+}

@@ -1,0 +1,45 @@
+// The TOML config schema. Every table is strict: an unknown key is an error naming its path.
+// Provider tables are checked twice: here for `type`, then against the type's own strict schema by
+// the composition root (src/daemon/providers.ts), which reports `providers.NAME.KEY` paths too.
+import { z } from 'zod';
+
+const absPath = z.string().min(1).refine((s) => s.startsWith('/'), { message: 'expected an absolute path' });
+const mode = z.union([
+  z.number().int().min(0).max(0o7777),
+  z.string().regex(/^0?[0-7]{3,4}$/, { message: 'expected an octal mode such as "0400"' }).transform((s) => parseInt(s, 8)),
+]);
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'expected lowercase letters, digits, "-" or "_" (1-63 chars)' });
+
+export const providerSchema = z.looseObject({ type: z.string().min(1) });
+
+export const pluginSchema = z.strictObject({
+  path: absPath.optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'expected 64 lowercase hex digits' }).optional(),
+  oci_image: z.string().optional(),
+  runtime: z.enum(['runc', 'crun', 'runsc']).optional(),
+  lifecycle: z.enum(['oneshot', 'serve']).default('oneshot'),
+  dialect: z.enum(['keyway', 'podman']).default('keyway'),
+  allow_network: z.boolean().default(false),
+  sandbox: z.boolean().default(true),
+  env: z.record(z.string(), z.string()).default({}),
+  timeout_ms: z.number().int().positive().max(600_000).default(10_000),
+});
+
+export const configSchema = z.strictObject({
+  state_dir: absPath.optional(),
+  runtime_dir: absPath.optional(),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).default({}),
+  api: z.strictObject({ enabled: z.boolean().default(true), socket: absPath.optional() }).default({ enabled: true }),
+  docker: z.strictObject({ enabled: z.boolean().optional(), socket: absPath.default('/run/docker/plugins/keyway.sock') }).default({ socket: '/run/docker/plugins/keyway.sock' }),
+  csi: z.strictObject({ enabled: z.boolean().optional(), socket: absPath.default('/var/run/secrets-store-csi-providers/keyway.sock') }).default({ socket: '/var/run/secrets-store-csi-providers/keyway.sock' }),
+  limits: z.strictObject({ max_secret_bytes: z.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024) }).default({ max_secret_bytes: 1024 * 1024 }),
+  local: z.strictObject({ key_file: absPath.optional() }).default({}),
+  delivery: z.strictObject({ default_mode: mode.default(0o400), refresh_interval_s: z.number().int().min(0).default(0) }).default({ default_mode: 0o400, refresh_interval_s: 0 }),
+  audit: z.strictObject({ retention_days: z.number().int().min(0).default(90) }).default({ retention_days: 90 }),
+  plugin_dir: absPath.optional(),
+  providers: z.record(name, providerSchema).default({}),
+  plugins: z.record(name, pluginSchema).default({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type PluginConfig = z.infer<typeof pluginSchema>;

@@ -1,0 +1,92 @@
+// The composition root: the only place that reads config files and process.env, and wires
+// config into store, providers, broker. CLI commands and `keyway serve` both start here.
+import { KeywayError } from '../core/errors.js';
+import { createLogger, type LogLevel, type Logger } from '../core/logger.js';
+import { loadConfig } from '../config/load.js';
+import { resolveLocations } from '../config/paths.js';
+import type { Config } from '../config/schema.js';
+import { openDb, type Db } from '../store/db.js';
+import { SecretsRepo } from '../store/secrets.js';
+import { AuditLog } from '../store/audit.js';
+import { ProviderRegistry, type ProviderSource } from '../broker/registry.js';
+import { Broker } from '../broker/broker.js';
+import { NamedSecrets } from '../broker/named-secrets.js';
+import { BUILTIN_PROVIDERS } from '../providers/builtin.js';
+import { configuredProviders } from './providers.js';
+
+export interface GlobalOptions {
+  readonly config?: string;
+  readonly stateDir?: string;
+  readonly runtimeDir?: string;
+  readonly logLevel?: string;
+}
+
+export interface Settings {
+  readonly config: Config;
+  readonly configPath: string;
+  readonly stateDir: string;
+  readonly runtimeDir: string;
+  readonly logLevel: LogLevel;
+  readonly isRoot: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Context extends Settings {
+  readonly logger: Logger;
+  readonly db: Db;
+  readonly secrets: SecretsRepo;
+  readonly audit: AuditLog;
+  readonly registry: ProviderRegistry;
+  readonly broker: Broker;
+  readonly named: NamedSecrets;
+  close(): Promise<void>;
+}
+
+const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** Reads flags, env and the config file (no side effects on disk). */
+export function loadSettings(flags: GlobalOptions, defaultLevel: LogLevel = 'warn'): Settings {
+  const env = { ...process.env };
+  const uid = process.getuid?.() ?? 1000;
+  const loc = resolveLocations({ uid, env, flags });
+  const config = loadConfig(loc.configPath, loc.configExplicit);
+  const levelText = flags.logLevel ?? env.KEYWAY_LOG_LEVEL ?? config.log.level ?? defaultLevel;
+  if (!(LEVELS as readonly string[]).includes(levelText)) throw new KeywayError('invalid_argument', `--log-level: expected one of ${LEVELS.join(', ')}`);
+  return {
+    config,
+    configPath: loc.configPath,
+    // Flags and env beat the file; the file beats built-in defaults.
+    stateDir: flags.stateDir ?? env.KEYWAY_STATE_DIR ?? config.state_dir ?? loc.stateDir,
+    runtimeDir: flags.runtimeDir ?? env.KEYWAY_RUNTIME_DIR ?? config.runtime_dir ?? loc.runtimeDir,
+    logLevel: levelText as LogLevel,
+    isRoot: uid === 0,
+    env,
+  };
+}
+
+export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn'): Context {
+  const settings = loadSettings(flags, defaultLevel);
+  const logger = createLogger(settings.logLevel);
+  const db = openDb(settings.stateDir);
+  const secrets = new SecretsRepo(db);
+  const audit = new AuditLog(db);
+  const base = { ...settings, logger, db, secrets, audit };
+  const deps = { logger, db, stateDir: settings.stateDir, env: settings.env };
+  const sources: ProviderSource[] = [configuredProviders(settings.config, BUILTIN_PROVIDERS, deps, settings.configPath)];
+  const registry = new ProviderRegistry(sources);
+  const broker = new Broker({ registry, secrets, audit, logger, maxSecretBytes: settings.config.limits.max_secret_bytes });
+  const named = new NamedSecrets(broker, secrets, audit, settings.config.limits.max_secret_bytes);
+  let closed = false;
+  return {
+    ...base,
+    registry,
+    broker,
+    named,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await registry.closeAll();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// The admin API: HTTP + JSON on a 0600 unix socket in the runtime dir. Health, and named secrets
+// without values. Other frontends and tools (metrics, fast lookups) hang further routes here.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { KeywayError, toKeywayError, type ErrorCode } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { SecretRecord } from '../../store/secrets.js';
+import { closeUnix, listenUnix } from '../unix-socket.js';
+import type { Frontend } from '../frontend.js';
+
+export interface AdminApiDeps {
+  readonly socket: string;
+  readonly version: string;
+  readonly logger: Logger;
+  readonly listSecrets: () => SecretRecord[];
+  readonly getSecret: (name: string) => SecretRecord | undefined;
+  readonly toJson: (r: SecretRecord) => Record<string, unknown>;
+}
+
+export type Route = (req: IncomingMessage, url: URL) => Promise<unknown> | unknown;
+
+function httpStatus(code: ErrorCode): number {
+  switch (code) {
+    case 'not_found':
+      return 404;
+    case 'invalid_argument':
+      return 400;
+    case 'permission_denied':
+    case 'unauthenticated':
+      return 403;
+    case 'already_exists':
+      return 409;
+    case 'unavailable':
+    case 'throttled':
+      return 503;
+    case 'timeout':
+      return 504;
+    case 'too_large':
+      return 413;
+    default:
+      return 500;
+  }
+}
+
+export class AdminApi implements Frontend {
+  readonly name = 'api';
+  readonly #d: AdminApiDeps;
+  readonly #server: Server;
+  readonly #routes = new Map<string, Route>();
+  #listening = false;
+
+  constructor(deps: AdminApiDeps) {
+    this.#d = deps;
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.route('GET /v1/health', () => ({ status: 'ok', version: deps.version }));
+    this.route('GET /v1/secrets', () => deps.listSecrets().map(deps.toJson));
+  }
+
+  /** Adds `METHOD /path` (exact match; `/v1/secrets/NAME` is built in). */
+  route(key: string, handler: Route): void {
+    this.#routes.set(key, handler);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let status = 200;
+    let body: unknown;
+    try {
+      const url = new URL(req.url ?? '/', 'http://keyway');
+      const key = `${req.method ?? 'GET'} ${url.pathname}`;
+      const route = this.#routes.get(key);
+      if (route) body = await route(req, url);
+      else if (req.method === 'GET' && url.pathname.startsWith('/v1/secrets/')) {
+        const name = decodeURIComponent(url.pathname.slice('/v1/secrets/'.length));
+        const r = this.#d.getSecret(name);
+        if (!r) throw new KeywayError('not_found', `no secret named ${JSON.stringify(name)}`);
+        body = this.#d.toJson(r);
+      } else throw new KeywayError('not_found', `no route ${req.method} ${url.pathname}`);
+    } catch (e) {
+      const err = toKeywayError(e);
+      status = httpStatus(err.code);
+      body = { error: { code: err.code, message: err.message } };
+    }
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  async start(): Promise<void> {
+    await listenUnix(this.#server, this.#d.socket, 0o600, 'admin API');
+    this.#listening = true;
+    this.#d.logger.info({ socket: this.#d.socket }, 'admin API listening');
+  }
+
+  async close(): Promise<void> {
+    if (!this.#listening) return;
+    this.#listening = false;
+    this.#server.closeIdleConnections();
+    await closeUnix(this.#server, this.#d.socket);
+  }
+}

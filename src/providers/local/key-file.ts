@@ -1,0 +1,64 @@
+// The local provider's AES-256 key: 32 random bytes, base64 in a 0600 file created on first write.
+// A missing, loose, or malformed key file is reported clearly and never replaced: replacing it would
+// make every existing blob unreadable.
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants as fsc, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { KeywayError } from '../../core/errors.js';
+
+export interface LocalKey {
+  readonly key: Buffer;
+  /** First 16 hex of sha256(key): recorded with each blob to tell "wrong key" from "corrupt data". */
+  readonly id: string;
+}
+
+function keyId(key: Buffer): string {
+  return createHash('sha256').update('keyway-local-key-id\0').update(key).digest('hex').slice(0, 16);
+}
+
+export function readKeyFile(path: string): LocalKey | undefined {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new KeywayError('failed_precondition', `key file ${path}: cannot stat (${(e as NodeJS.ErrnoException).code})`, { cause: e });
+  }
+  if (st.isSymbolicLink() || !st.isFile()) throw new KeywayError('failed_precondition', `key file ${path} is not a regular file`);
+  if ((st.mode & 0o077) !== 0) {
+    throw new KeywayError('failed_precondition', `key file ${path} has mode 0${(st.mode & 0o777).toString(8)}; it must be 0600 (run: chmod 600 ${path})`);
+  }
+  const text = readFileSync(path, 'utf8').trim();
+  const key = Buffer.from(text, 'base64');
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(text) || key.length !== 32) {
+    key.fill(0);
+    throw new KeywayError('failed_precondition', `key file ${path} is corrupt: expected 32 bytes in base64 (44 characters); nothing was changed`);
+  }
+  return { key, id: keyId(key) };
+}
+
+/** Reads the key, creating it (O_EXCL, 0600) if absent; a concurrent creator wins and is read back. */
+export function readOrCreateKeyFile(path: string): LocalKey {
+  const existing = readKeyFile(path);
+  if (existing) return existing;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const key = randomBytes(32);
+  let fd: number;
+  try {
+    fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    key.fill(0);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      const raced = readKeyFile(path);
+      if (raced) return raced;
+    }
+    throw new KeywayError('failed_precondition', `key file ${path}: cannot create (${(e as NodeJS.ErrnoException).code})`, { cause: e });
+  }
+  try {
+    if ((fstatSync(fd).mode & 0o077) !== 0) throw new KeywayError('internal', `key file ${path} was created with a loose mode`);
+    writeSync(fd, key.toString('base64') + '\n');
+  } finally {
+    closeSync(fd);
+  }
+  return { key, id: keyId(key) };
+}

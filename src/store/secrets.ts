@@ -1,0 +1,118 @@
+// Named secrets: metadata only (a reference, or the id of a local ciphertext blob).
+import { KeywayError } from '../core/errors.js';
+import type { Db } from './db.js';
+
+export interface SecretRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly ref: string | null;
+  readonly blobId: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly mode: number | null;
+  readonly uid: number | null;
+  readonly gid: number | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  ref: string | null;
+  blob_id: string | null;
+  labels: string;
+  mode: number | null;
+  uid: number | null;
+  gid: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function fromRow(r: Row): SecretRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    ref: r.ref,
+    blobId: r.blob_id,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+    mode: r.mode,
+    uid: r.uid,
+    gid: r.gid,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toParams(s: SecretRecord): Row {
+  return {
+    id: s.id,
+    name: s.name,
+    ref: s.ref,
+    blob_id: s.blobId,
+    labels: JSON.stringify(s.labels),
+    mode: s.mode,
+    uid: s.uid,
+    gid: s.gid,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  };
+}
+
+export class SecretsRepo {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  get(name: string): SecretRecord | undefined {
+    const row = this.#db.prepare('SELECT * FROM secrets WHERE name = ?').get(name) as Row | undefined;
+    return row && fromRow(row);
+  }
+
+  /** By full id or unique id prefix (Podman accepts prefixes). */
+  getById(idOrPrefix: string): SecretRecord | undefined {
+    if (!/^[0-9a-f]{1,25}$/.test(idOrPrefix)) return undefined;
+    const rows = this.#db.prepare("SELECT * FROM secrets WHERE id LIKE ? || '%' LIMIT 2").all(idOrPrefix) as Row[];
+    return rows.length === 1 && rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  list(): SecretRecord[] {
+    return (this.#db.prepare('SELECT * FROM secrets ORDER BY name').all() as Row[]).map(fromRow);
+  }
+
+  count(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM secrets').get() as { n: number }).n;
+  }
+
+  /** Inserts, or with `replace` swaps the record of the same name in one transaction; returns the old one. */
+  put(rec: SecretRecord, replace: boolean): SecretRecord | undefined {
+    return this.#db
+      .transaction((): SecretRecord | undefined => {
+        const old = this.get(rec.name);
+        if (old && !replace) throw new KeywayError('already_exists', `secret ${JSON.stringify(rec.name)} already exists (use --replace to replace it)`);
+        if (old) this.#db.prepare('DELETE FROM secrets WHERE id = ?').run(old.id);
+        const row = toParams(old ? { ...rec, createdAt: old.createdAt } : rec);
+        this.#db
+          .prepare('INSERT INTO secrets (id, name, ref, blob_id, labels, mode, uid, gid, created_at, updated_at) VALUES (@id, @name, @ref, @blob_id, @labels, @mode, @uid, @gid, @created_at, @updated_at)')
+          .run(row);
+        return old;
+      })
+      .immediate();
+  }
+
+  delete(name: string): SecretRecord | undefined {
+    return this.#db
+      .transaction((): SecretRecord | undefined => {
+        const old = this.get(name);
+        if (old) this.#db.prepare('DELETE FROM secrets WHERE id = ?').run(old.id);
+        return old;
+      })
+      .immediate();
+  }
+
+  /** True when some named secret other than `exceptId` still uses the blob. */
+  blobInUse(blobId: string, exceptId?: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM secrets WHERE blob_id = ? AND id IS NOT ? LIMIT 1').get(blobId, exceptId ?? null) !== undefined;
+  }
+}
