@@ -49,20 +49,26 @@ export class Broker implements Resolver {
 
   /** Parses NAME or REF into the reference to fetch, following a named secret to what backs it. */
   target(text: string): Target {
-    if (!isReference(text)) return this.#named(validateSecretName(text), undefined);
-    const ref = parseReference(text);
+    if (!isReference(text)) return this.#named(validateSecretName(text), undefined, 0);
+    return this.#fromRef(parseReference(text), 0);
+  }
+
+  #fromRef(ref: Reference, depth: number): Target {
     if (ref.provider === NAMED_SECRET_PROVIDER) {
       if (Object.keys(ref.query).length > 0) throw new KeywayError('invalid_argument', 'reference: ref+secret:// takes no query options');
-      return this.#named(validateSecretName(ref.path), ref.pointer);
+      return this.#named(validateSecretName(ref.path), ref.pointer, depth);
     }
     this.checkOptions(ref);
     return { ref, subject: describeReference(ref) };
   }
 
-  #named(name: string, pointer: readonly string[] | undefined): Target {
+  #named(name: string, pointer: readonly string[] | undefined, depth: number): Target {
+    // Named secrets may point at other named secrets; a short chain limit stops cycles.
+    if (depth > 8) throw new KeywayError('invalid_argument', `secret ${JSON.stringify(name)}: ref+secret:// chain is longer than 8 (a cycle?)`);
     const record = this.#d.secrets.get(name);
     if (!record) throw new KeywayError('not_found', `no secret named ${JSON.stringify(name)}`);
-    let ref: Reference = record.ref !== null ? parseReference(record.ref) : { provider: LOCAL_PROVIDER, path: record.blobId ?? '', query: {} };
+    const inner = record.ref !== null ? this.#fromRef(parseReference(record.ref), depth + 1) : { ref: { provider: LOCAL_PROVIDER, path: record.blobId ?? '', query: {} } };
+    let ref: Reference = inner.ref;
     if (pointer !== undefined) {
       // An outer fragment selects within whatever the stored reference selected.
       ref = { ...ref, pointer: [...(ref.pointer ?? []), ...pointer] };
