@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { toKeywayError } from '../core/errors.js';
 import type { Frontend } from '../frontends/frontend.js';
-import { AdminApi } from '../frontends/api/server.js';
+import { AdminApi, RawBody } from '../frontends/api/server.js';
+import { MetricsServer } from '../frontends/metrics/server.js';
 import { secretJson } from '../cli/commands/secret-json.js';
 import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
@@ -18,24 +19,31 @@ export interface Daemon {
 /** The frontends `serve` runs for this config. Frontends default to enabled when running as root. */
 export function buildFrontends(ctx: Context): Frontend[] {
   const out: Frontend[] = [];
+  const metrics = async (): Promise<{ contentType: string; text: string }> => ({ contentType: ctx.metrics.contentType, text: await ctx.metrics.text() });
   if (ctx.config.api.enabled) {
-    out.push(
-      new AdminApi({
-        socket: ctx.config.api.socket ?? join(ctx.runtimeDir, 'keyway.sock'),
-        version: VERSION,
-        logger: ctx.logger,
-        listSecrets: () => ctx.secrets.list(),
-        getSecret: (n) => ctx.secrets.get(n),
-        toJson: secretJson,
-      }),
-    );
+    const api = new AdminApi({
+      socket: ctx.config.api.socket ?? join(ctx.runtimeDir, 'keyway.sock'),
+      version: VERSION,
+      logger: ctx.logger,
+      listSecrets: () => ctx.secrets.list(),
+      getSecret: (n) => ctx.secrets.get(n),
+      toJson: secretJson,
+    });
+    api.route('GET /metrics', async () => {
+      const m = await metrics();
+      return new RawBody(m.contentType, m.text);
+    });
+    out.push(api);
   }
+  if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
   return out;
 }
 
 export async function startDaemon(flags: GlobalOptions): Promise<Daemon> {
   const ctx = openContext(flags, 'info');
   ensurePrivateDir(ctx.runtimeDir, 'runtime dir');
+  const pruned = ctx.audit.prune(ctx.config.audit.retention_days);
+  if (pruned > 0) ctx.logger.info({ pruned }, 'audit rows past retention removed');
   const frontends = buildFrontends(ctx);
   const started: Frontend[] = [];
   let closing: Promise<void> | undefined;

@@ -18,6 +18,14 @@ export interface AdminApiDeps {
 
 export type Route = (req: IncomingMessage, url: URL) => Promise<unknown> | unknown;
 
+/** A non-JSON answer (Prometheus text). */
+export class RawBody {
+  constructor(
+    readonly contentType: string,
+    readonly text: string,
+  ) {}
+}
+
 function httpStatus(code: ErrorCode): number {
   switch (code) {
     case 'not_found':
@@ -79,8 +87,9 @@ export class AdminApi implements Frontend {
       status = httpStatus(err.code);
       body = { error: { code: err.code, message: err.message } };
     }
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    const raw = body instanceof RawBody;
+    const text = body instanceof RawBody ? body.text : JSON.stringify(body);
+    res.writeHead(status, { 'content-type': raw ? (body as RawBody).contentType : 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   }
 
