@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { toKeywayError } from '../core/errors.js';
 import type { Frontend } from '../frontends/frontend.js';
-import { AdminApi, RawBody } from '../frontends/api/server.js';
+import { AdminApi, RawBody, readJson } from '../frontends/api/server.js';
+import { KeywayError } from '../core/errors.js';
 import { MetricsServer } from '../frontends/metrics/server.js';
 import { secretJson } from '../cli/commands/secret-json.js';
 import { ensurePrivateDir } from '../store/db.js';
@@ -32,6 +33,18 @@ export function buildFrontends(ctx: Context): Frontend[] {
     api.route('GET /metrics', async () => {
       const m = await metrics();
       return new RawBody(m.contentType, m.text);
+    });
+    // Values over the 0600 admin socket: the fast path of short-lived clients (podman's shell
+    // driver, `keyway get` with a daemon running) that would otherwise open SQLite themselves.
+    api.route('POST /v1/resolve', async (req) => {
+      const body = (await readJson(req)) as { target?: unknown; consumer?: unknown; frontend?: unknown; refresh?: unknown };
+      if (typeof body.target !== 'string') throw new KeywayError('invalid_argument', 'resolve: "target" must be a string (NAME or REF)');
+      const r = await ctx.broker.resolve(body.target, {
+        identity: { frontend: typeof body.frontend === 'string' ? body.frontend.slice(0, 32) : 'api', ...(typeof body.consumer === 'string' ? { consumer: body.consumer.slice(0, 128) } : {}) },
+        signal: AbortSignal.timeout(60_000),
+        refresh: body.refresh === true,
+      });
+      return new RawBody('application/octet-stream', r.value);
     });
     out.push(api);
   }
