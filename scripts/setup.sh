@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the host tools keyway's tests drive for real (Debian 12). Idempotent; needs root.
+set -euo pipefail
+packages=(podman runc docker.io bubblewrap pass gnupg busybox-static uidmap openssl util-linux iproute2 procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: host packages present"

@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KeywayError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { Provider, ProviderRequest } from '../../src/core/provider.js';
+import { SecretValue } from '../../src/core/secret-value.js';
+import { openDb } from '../../src/store/db.js';
+import { SecretsRepo } from '../../src/store/secrets.js';
+import { AuditLog } from '../../src/store/audit.js';
+import { BlobsRepo } from '../../src/store/blobs.js';
+import { LocalProvider } from '../../src/providers/local/index.js';
+import { ProviderRegistry } from '../../src/broker/registry.js';
+import { Broker } from '../../src/broker/broker.js';
+import { NamedSecrets } from '../../src/broker/named-secrets.js';
+
+const signal = new AbortController().signal;
+const ctx = { identity: { frontend: 'test', consumer: 'c1' }, signal };
+
+/** A provider holding values in memory, with a switch to fail like a backend outage. */
+class MemoryProvider implements Provider {
+  readonly type = 'memory';
+  readonly optionKeys = ['version'];
+  readonly values = new Map<string, string>();
+  down = false;
+  calls = 0;
+  constructor(readonly name: string) {}
+  async lookup(req: ProviderRequest): Promise<SecretValue> {
+    this.calls++;
+    if (this.down) throw new KeywayError('unavailable', `${this.name}: backend unreachable`);
+    const v = this.values.get(req.path);
+    if (v === undefined) throw new KeywayError('not_found', `${this.name}: no secret at ${req.path}`);
+    return SecretValue.fromString(v);
+  }
+}
+
+function setup(t: { after: (fn: () => void) => void }, maxBytes = 1024) {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-broker-'));
+  const db = openDb(join(dir, 'state'));
+  t.after(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const mem = new MemoryProvider('mem');
+  const local = new LocalProvider('local', new BlobsRepo(db), join(dir, 'state', 'local.key'));
+  const providers = new Map<string, Provider>([['mem', mem], ['local', local]]);
+  const registry = new ProviderRegistry([{ get: (n) => providers.get(n), has: (n) => providers.has(n), names: () => [...providers.keys()] }]);
+  const secrets = new SecretsRepo(db);
+  const audit = new AuditLog(db);
+  const broker = new Broker({ registry, secrets, audit, logger: silentLogger(), maxSecretBytes: maxBytes });
+  const named = new NamedSecrets(broker, secrets, audit, maxBytes);
+  return { db, mem, broker, named, audit, secrets };
+}
+
+test('resolve fetches a reference through its provider', async (t) => {
+  const { mem, broker } = setup(t);
+  mem.values.set('app/db', 'pw');
+  const r = await broker.resolve('ref+mem://app/db', ctx);
+  assert.equal(r.value.expose().toString(), 'pw');
+  assert.equal(r.provider, 'mem');
+  assert.equal(r.source, 'ref+mem://app/db');
+});
+
+test('resolve follows a named secret to its reference and applies both fragments', async (t) => {
+  const { mem, broker, named } = setup(t);
+  mem.values.set('cfg', JSON.stringify({ db: { user: 'u', password: 'p' } }));
+  await named.create({ name: 'dbcfg', ref: 'ref+mem://cfg#/db', mode: 0o440, frontend: 'test' }, signal);
+  assert.equal((await broker.resolve('ref+secret://dbcfg#password', ctx)).value.expose().toString(), 'p');
+  const whole = await broker.resolve('dbcfg', ctx);
+  assert.deepEqual(JSON.parse(whole.value.expose().toString()), { user: 'u', password: 'p' });
+  assert.equal(whole.mode, 0o440);
+  assert.equal(whole.name, 'dbcfg');
+});
+
+test('a literal named secret is stored encrypted by the local provider', async (t) => {
+  const { broker, named } = setup(t);
+  await named.create({ name: 'lit', value: SecretValue.fromString('abc'), frontend: 'test' }, signal);
+  assert.equal((await broker.resolve('lit', ctx)).value.expose().toString(), 'abc');
+});
+
+test('unknown options, unknown providers and missing names are refused before any lookup', async (t) => {
+  const { mem, broker } = setup(t);
+  await assert.rejects(broker.resolve('ref+mem://x?stage=a', ctx), /provider "mem" has no option "stage"/);
+  await assert.rejects(broker.resolve('ref+nope://x', ctx), (e: unknown) => e instanceof KeywayError && e.code === 'not_found');
+  await assert.rejects(broker.resolve('ghost', ctx), /no secret named "ghost"/);
+  assert.equal(mem.calls, 0);
+});
+
+test('a value over the size limit is refused as too_large', async (t) => {
+  const { mem, broker } = setup(t, 4);
+  mem.values.set('big', '12345');
+  await assert.rejects(broker.resolve('ref+mem://big', ctx), (e: unknown) => e instanceof KeywayError && e.code === 'too_large');
+});
+
+test('every resolve is audited with outcome and consumer, and never the value', async (t) => {
+  const { mem, broker, audit } = setup(t);
+  const canary = 'CANARY-audit-3141';
+  mem.values.set('a', canary);
+  (await broker.resolve('ref+mem://a', ctx)).value.zero();
+  (await broker.resolve('ref+mem://a', ctx)).value.zero();
+  mem.down = true;
+  await assert.rejects(broker.resolve('ref+mem://a', { ...ctx, refresh: true }));
+  const rows = audit.query();
+  assert.deepEqual(
+    rows.map((r) => [r.action, r.outcome, r.code ?? null, r.consumer, r.cache]),
+    [
+      ['resolve', 'ok', null, 'c1', 'miss'],
+      ['resolve', 'ok', null, 'c1', 'hit'],
+      ['resolve', 'error', 'unavailable', 'c1', 'miss'],
+    ],
+  );
+  assert.ok(!JSON.stringify(rows).includes(canary));
+});
+
+test('a failed replace leaves the previous secret readable', async (t) => {
+  const { broker, named } = setup(t);
+  await named.create({ name: 's', value: SecretValue.fromString('old'), frontend: 'test' }, signal);
+  await assert.rejects(named.create({ name: 's', ref: 'ref+nope://x', replace: true, frontend: 'test' }, signal));
+  await assert.rejects(named.create({ name: 's', ref: 'ref+mem://x?bad=1', replace: true, frontend: 'test' }, signal));
+  assert.equal((await broker.resolve('s', ctx)).value.expose().toString(), 'old');
+});
+
+test('replace swaps the value, keeps the creation time and drops the old ciphertext', async (t) => {
+  const { broker, named, db } = setup(t);
+  const first = await named.create({ name: 's', value: SecretValue.fromString('one'), frontend: 'test' }, signal);
+  const second = await named.create({ name: 's', value: SecretValue.fromString('two'), replace: true, frontend: 'test' }, signal);
+  assert.notEqual(second.id, first.id);
+  assert.equal(second.createdAt, first.createdAt);
+  assert.equal((await broker.resolve('s', ctx)).value.expose().toString(), 'two');
+  assert.equal((db.prepare('SELECT count(*) AS n FROM local_blobs').get() as { n: number }).n, 1);
+});
+
+test('version uses a content HMAC when the provider has no version op, and it tracks changes', async (t) => {
+  const { mem, broker } = setup(t);
+  mem.values.set('a', 'one');
+  const v1 = await broker.version('ref+mem://a', ctx);
+  assert.equal(await broker.version('ref+mem://a', ctx), v1);
+  mem.values.set('a', 'two');
+  assert.notEqual(await broker.version('ref+mem://a', ctx), v1);
+  assert.ok(!v1.includes('one'));
+});

@@ -1,0 +1,100 @@
+// Runs the built CLI as a subprocess against a private instance (own state, runtime and config).
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+export const CLI = join(REPO, 'dist', 'cli.js');
+
+/** Builds dist/ once if a test file is run on its own before `npm run build`. */
+export function ensureBuilt(): void {
+  if (existsSync(CLI)) return;
+  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm run build failed');
+}
+
+export interface Instance {
+  readonly dir: string;
+  readonly stateDir: string;
+  readonly runtimeDir: string;
+  readonly configPath: string;
+  readonly env: NodeJS.ProcessEnv;
+  run(args: readonly string[], opts?: { input?: Buffer | string; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<Buffer>;
+  runAsync(args: readonly string[], opts?: { input?: Buffer | string }): Promise<{ status: number | null; stdout: Buffer; stderr: string }>;
+  writeConfig(toml: string): void;
+  cleanup(): void;
+}
+
+export function makeInstance(prefix = 'keyway-test-'): Instance {
+  ensureBuilt();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const stateDir = join(dir, 'state');
+  const runtimeDir = join(dir, 'run');
+  const configPath = join(dir, 'keyway.toml');
+  writeFileSync(configPath, '');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    KEYWAY_STATE_DIR: stateDir,
+    KEYWAY_RUNTIME_DIR: runtimeDir,
+    KEYWAY_CONFIG: configPath,
+  };
+  return {
+    dir,
+    stateDir,
+    runtimeDir,
+    configPath,
+    env,
+    run(args, opts = {}) {
+      return spawnSync(process.execPath, [CLI, ...args], { env: { ...env, ...opts.env }, input: opts.input ?? '', maxBuffer: 64 * 1024 * 1024 });
+    },
+    runAsync(args, opts = {}) {
+      return new Promise((resolvePromise) => {
+        const child = spawn(process.execPath, [CLI, ...args], { env });
+        const out: Buffer[] = [];
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => out.push(d));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('close', (status) => resolvePromise({ status, stdout: Buffer.concat(out), stderr: err }));
+        child.stdin.end(opts.input ?? '');
+      });
+    },
+    writeConfig(toml) {
+      writeFileSync(configPath, toml);
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Files under `dirs` (recursively, not following symlinks) whose bytes contain `needle`. */
+export function scanFor(dirs: readonly string[], needle: Buffer): string[] {
+  const hits: string[] = [];
+  const walk = (p: string): void => {
+    let st: Stats;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      let entries: string[] = [];
+      try {
+        entries = readdirSync(p);
+      } catch {
+        return;
+      }
+      for (const e of entries) walk(join(p, e));
+    } else if (st.isFile()) {
+      try {
+        if (readFileSync(p).includes(needle)) hits.push(p);
+      } catch {
+        // unreadable (sockets, races): nothing to scan
+      }
+    }
+  };
+  for (const d of dirs) walk(d);
+  return hits;
+}
