@@ -10,6 +10,7 @@ import { secretJson } from '../cli/commands/secret-json.js';
 import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
 import { openContext, type Context, type GlobalOptions } from './context.js';
+import { dockerEnabled, dockerFrontend } from './docker.js';
 
 export interface Daemon {
   readonly ctx: Context;
@@ -49,6 +50,7 @@ export function buildFrontends(ctx: Context): Frontend[] {
     out.push(api);
   }
   if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
+  if (dockerEnabled(ctx)) out.push(dockerFrontend(ctx));
   return out;
 }
 

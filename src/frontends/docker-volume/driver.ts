@@ -200,8 +200,10 @@ export class VolumeDriver {
       const { single, files } = volumeFiles(name, spec);
       const consumer = `docker:${name}/${id.slice(0, 64)}`;
       const resolved = await this.#resolveAll(files.map((f) => f.target), consumer, signal);
+      let versions: (string | undefined)[];
       let set: DeliveredSet;
       try {
+        versions = resolved.map((r) => this.#o.versionOf?.(r));
         const delivered: DeliveredFile[] = files.map((f, i) => this.#file(f.name, spec, resolved[i] as Resolved));
         set = await this.#b.createSet(consumer, delivered, this.#setOptions(spec));
       } finally {
@@ -215,7 +217,6 @@ export class VolumeDriver {
         set.release();
         throw toKeywayError(e, `recording the mount of volume ${name}`);
       }
-      const versions = resolved.map((r) => this.#o.versionOf?.(r));
       this.#live.set(key, {
         volume: name,
         mountId: id,
@@ -275,15 +276,14 @@ export class VolumeDriver {
           const now = await Promise.all(live.files.map((f) => this.#b.version(f.target, { frontend: 'docker', consumer, signal })));
           if (now.every((v, i) => v === live.files[i]?.version)) return;
           const resolved = await this.#resolveAll(live.files.map((f) => f.target), consumer, signal, true);
+          let versions: (string | undefined)[];
           try {
+            versions = resolved.map((r, i) => this.#o.versionOf?.(r) ?? now[i]);
             await live.set.update(live.files.map((f, i) => this.#file(f.name, spec, resolved[i] as Resolved)));
           } finally {
             for (const r of resolved) r.value.zero();
           }
-          resolved.forEach((r, i) => {
-            const f = live.files[i];
-            if (f) f.version = this.#o.versionOf?.(r) ?? now[i];
-          });
+          live.files.forEach((f, i) => (f.version = versions[i]));
           updated += 1;
           this.#o.logger.info({ volume: live.volume, set: live.set.id }, 'volume content rotated');
         });

@@ -31,14 +31,11 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > max) {
-        reject(new KeywayError('too_large', `request body is larger than ${max} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      // Past the limit, drain (so the peer can read our error) but keep nothing; far past it, hang up.
+      if (size > max * 8) req.destroy();
+      else if (size <= max) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > max ? reject(new KeywayError('too_large', `request body is larger than ${max} bytes`)) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }

@@ -1,0 +1,40 @@
+// Wires the Docker/Podman volume plugin and Swarm secret provider into `keyway serve`: the volume
+// registry over the store, named secrets as implicit volumes, the broker for values and delivery
+// mount sets on the runtime dir's mount root (mounted when the frontend starts).
+import { ensureMountRoot } from '../delivery/mount-root.js';
+import { MountSetManager } from '../delivery/mount-sets.js';
+import { processStartTime } from '../delivery/process-identity.js';
+import { deliveryBackend } from '../frontends/docker-volume/delivery-backend.js';
+import { DockerPlugin } from '../frontends/docker-volume/plugin.js';
+import { MountSetsRepo } from '../store/mount-sets.js';
+import { claimMountSet, VolumesRepo } from '../store/volumes.js';
+import type { Context } from './context.js';
+
+export function dockerEnabled(ctx: Context): boolean {
+  return ctx.config.docker.enabled ?? ctx.isRoot;
+}
+
+export function dockerFrontend(ctx: Context): DockerPlugin {
+  const records = new MountSetsRepo(ctx.db);
+  return new DockerPlugin({
+    socket: ctx.config.docker.socket,
+    logger: ctx.logger,
+    repo: new VolumesRepo(ctx.db),
+    catalog: {
+      createdAt: (name) => ctx.secrets.get(name)?.createdAt,
+      names: () => ctx.secrets.list().map((r) => r.name),
+    },
+    rotateIntervalMs: ctx.config.delivery.refresh_interval_s * 1000,
+    async openBackend() {
+      const root = await ensureMountRoot({ runtimeDir: ctx.runtimeDir });
+      if (root.protection !== 'secure') ctx.logger.warn({ root: root.path, protection: root.protection, reason: root.reason }, 'docker volumes are delivered on a mount root that is not fully secure');
+      const sets = new MountSetManager({ root, repo: records, logger: ctx.logger });
+      return deliveryBackend({
+        resolver: ctx.broker,
+        sets,
+        records,
+        claim: (id) => claimMountSet(ctx.db, id, process.pid, processStartTime(process.pid)),
+      });
+    },
+  });
+}
