@@ -14,9 +14,26 @@ export function dockerEnabled(ctx: Context): boolean {
   return ctx.config.docker.enabled ?? ctx.isRoot;
 }
 
+/**
+ * The descriptor systemd passed for the socket named `name` (FileDescriptorName=), following
+ * sd_listen_fds(3): fds start at 3, LISTEN_PID must be this process.
+ */
+export function activatedFd(env: Readonly<Record<string, string | undefined>>, name: string, pid = process.pid): number | undefined {
+  if (env.LISTEN_PID !== String(pid)) return undefined;
+  const count = Number(env.LISTEN_FDS);
+  if (!Number.isInteger(count) || count < 1) return undefined;
+  const names = (env.LISTEN_FDNAMES ?? '').split(':');
+  const i = names.indexOf(name);
+  if (i >= 0 && i < count) return 3 + i;
+  // A single unnamed socket is ours when keyway.socket is the only unit passing one.
+  return count === 1 && (env.LISTEN_FDNAMES === undefined || env.LISTEN_FDNAMES === '' || env.LISTEN_FDNAMES === 'keyway.socket') ? 3 : undefined;
+}
+
 export function dockerFrontend(ctx: Context): DockerPlugin {
   const records = new MountSetsRepo(ctx.db);
+  const fd = activatedFd(ctx.env, 'docker');
   return new DockerPlugin({
+    ...(fd !== undefined ? { fd } : {}),
     socket: ctx.config.docker.socket,
     logger: ctx.logger,
     repo: new VolumesRepo(ctx.db),

@@ -20,6 +20,8 @@ export interface PluginServerOptions {
   readonly requestTimeoutMs?: number;
   /** Names the server in errors ("docker plugin"). */
   readonly what?: string;
+  /** An already listening socket handed over by systemd (socket activation): used instead of `socket`. */
+  readonly fd?: number;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -107,7 +109,18 @@ export class PluginServer {
   }
 
   async start(): Promise<void> {
-    await listenUnix(this.#server, this.#o.socket, this.#o.mode ?? 0o660, this.#o.what ?? 'docker plugin');
+    const fd = this.#o.fd;
+    if (fd !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        this.#server.once('error', reject);
+        this.#server.listen({ fd }, () => {
+          this.#server.off('error', reject);
+          resolve();
+        });
+      });
+    } else {
+      await listenUnix(this.#server, this.#o.socket, this.#o.mode ?? 0o660, this.#o.what ?? 'docker plugin');
+    }
     this.#listening = true;
   }
 
@@ -116,7 +129,9 @@ export class PluginServer {
     this.#listening = false;
     for (const ac of this.#inflight) ac.abort(new KeywayError('cancelled', 'keyway is shutting down'));
     this.#server.closeIdleConnections();
-    await closeUnix(this.#server, this.#o.socket);
+    // An activated socket belongs to systemd, which keeps it (and queues connections) across restarts.
+    if (this.#o.fd !== undefined) await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    else await closeUnix(this.#server, this.#o.socket);
   }
 }
 

@@ -24,6 +24,8 @@ export interface DockerPluginOptions {
   /** Rotation check interval for live mounts; 0 or absent disables it. */
   readonly rotateIntervalMs?: number;
   readonly requestTimeoutMs?: number;
+  /** Listening socket from systemd socket activation (see activatedFd). */
+  readonly fd?: number;
 }
 
 function str(v: unknown): string {
@@ -49,6 +51,7 @@ export class DockerPlugin implements Frontend {
       logger: opts.logger,
       what: 'keyway docker plugin',
       ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+      ...(opts.fd !== undefined ? { fd: opts.fd } : {}),
     });
     const d = this.driver;
     const implementsList = opts.swarm === false ? ['VolumeDriver'] : ['VolumeDriver', 'secretprovider'];
