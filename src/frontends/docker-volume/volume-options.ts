@@ -6,7 +6,7 @@ import { KeywayError } from '../../core/errors.js';
 import { validateFileName, validateSecretName } from '../../core/names.js';
 import { describeReference, parseReference } from '../../core/reference.js';
 
-export const VOLUME_OPTION_KEYS = ['ref', 'secret', 'secrets', 'mode', 'uid', 'gid'] as const;
+export const VOLUME_OPTION_KEYS = ['ref', 'secret', 'secrets', 'mode', 'uid', 'gid', 'timeout'] as const;
 
 export type VolumeSource =
   | { readonly kind: 'ref'; readonly ref: string }
@@ -48,6 +48,8 @@ export function parseVolumeOptions(volume: string, opts: unknown): VolumeSpec | 
     if (typeof v !== 'string') throw bad(`volume option ${k} must be a string`);
     o[k] = v;
   }
+  // Podman's per-volume plugin timeout (seconds) is Podman's business; accept it, check its form.
+  if (o.timeout !== undefined && !/^\d{1,6}$/.test(o.timeout)) throw bad(`option timeout=${JSON.stringify(o.timeout)} is not a number of seconds`);
   const given = (['ref', 'secret', 'secrets'] as const).filter((k) => o[k] !== undefined);
   if (given.length > 1) throw bad(`volume options ${given.join(' and ')} exclude each other; give one`);
   let source: VolumeSource;

@@ -82,7 +82,7 @@ after(async () => {
 });
 
 test('podman volume create --driver keyway and podman run -v read the secret', { skip }, () => {
-  ok(podman(['volume', 'create', '--driver', kw.name, '-o', 'secret=pdb', '-o', 'mode=0444', 'pvol']), 'podman volume create');
+  ok(podman(['volume', 'create', '--driver', kw.name, '-o', 'secret=pdb', '-o', 'mode=0444', '-o', 'timeout=30', 'pvol']), 'podman volume create');
   const r = podman(['run', '--rm', '--network', 'none', '-v', 'pvol:/run/secrets/pdb', img, 'cat', '/run/secrets/pdb']);
   ok(r, 'podman run');
   assert.deepEqual(r.stdout, SECRET);
