@@ -8,6 +8,7 @@ import { registerVersion } from './commands/version.js';
 import { registerServe } from './commands/serve.js';
 import { registerAudit } from './commands/audit.js';
 import { registerRun } from './commands/run.js';
+import { registerDoctor } from './commands/doctor.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRef(program);
   registerAudit(program);
   registerRun(program);
+  registerDoctor(program);
   registerServe(program);
   registerVersion(program);
   return program;
