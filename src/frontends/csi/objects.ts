@@ -23,16 +23,20 @@ function bad(message: string): KeywayError {
   return new KeywayError('invalid_argument', message);
 }
 
-function parseYaml(text: string, what: string): unknown {
+/** Parses one YAML 1.1 document; errors give a position only. `maxAliases` 0 forbids aliases. */
+export function parseYaml(text: string, what: string, maxAliases = 100): unknown {
   // YAML 1.1 like Kubernetes manifests, so `mode: 0400` is octal 256 and not decimal 400.
   const doc = parseDocument(text, { version: '1.1', uniqueKeys: true, prettyErrors: false });
   const err = doc.errors[0];
   if (err) {
-    const pos = err.linePos?.[0];
-    throw bad(`${what} is not valid YAML or JSON (${err.code}${pos ? ` at line ${pos.line}, column ${pos.col}` : ''})`);
+    const offset = err.pos[0];
+    const before = text.slice(0, offset);
+    const line = before.split('\n').length;
+    const col = offset - before.lastIndexOf('\n');
+    throw bad(`${what} is not valid YAML or JSON (${err.code} at line ${line}, column ${col})`);
   }
   try {
-    return doc.toJS({ maxAliasCount: 100 });
+    return doc.toJS({ maxAliasCount: maxAliases });
   } catch {
     throw bad(`${what} is not valid YAML or JSON (it cannot be converted to plain data)`);
   }

@@ -4,8 +4,7 @@
 import { KeywayError } from '../../core/errors.js';
 import type { WorkloadIdentity } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { parseDocument } from 'yaml';
-import { parseObjects, type CsiObject } from './objects.js';
+import { parseObjects, parseYaml, type CsiObject } from './objects.js';
 import type { MountRequest } from './proto.js';
 
 export const ATTR_POD_NAME = 'csi.storage.k8s.io/pod.name';
@@ -90,15 +89,7 @@ export function parseTokens(text: string | undefined): Map<string, { token: Secr
 /** `providerParams`: a YAML (or JSON) mapping of string keys to scalar values, handed to providers. */
 export function parseProviderParams(text: string | undefined): Record<string, string> | undefined {
   if (text === undefined || text.trim() === '') return undefined;
-  const doc = parseDocument(text, { version: '1.1', uniqueKeys: true, prettyErrors: false });
-  const err = doc.errors[0];
-  if (err) throw bad(`parameter "providerParams" is not valid YAML or JSON (${err.code})`);
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 0 });
-  } catch {
-    throw bad('parameter "providerParams" is not valid YAML or JSON (it cannot be converted to plain data)');
-  }
+  const value = parseYaml(text, 'parameter "providerParams"', 0);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad('parameter "providerParams" must be a mapping of names to values');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
