@@ -6,6 +6,7 @@ import { registerGet } from './commands/get.js';
 import { registerRef } from './commands/ref.js';
 import { registerVersion } from './commands/version.js';
 import { registerServe } from './commands/serve.js';
+import { registerAudit } from './commands/audit.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerSecret(program);
   registerGet(program);
   registerRef(program);
+  registerAudit(program);
   registerServe(program);
   registerVersion(program);
   return program;

@@ -50,6 +50,16 @@ test('serve answers health and lists secrets without values, then removes its so
   assert.equal(missing.status, 404);
   assert.deepEqual((missing.body as { error: { code: string } }).error.code, 'not_found');
   assert.ok(!JSON.stringify([list.body, one.body]).includes(canary));
+  const metrics = await new Promise<string>((resolve, reject) => {
+    const req = request({ socketPath: sock, path: '/metrics' }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.match(metrics, /# TYPE keyway_requests_total counter/);
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   child.kill('SIGTERM');
   assert.equal(await exit, 0);
@@ -83,13 +93,16 @@ test('a stale socket left by a killed daemon is replaced on the next start', asy
   assert.ok(existsSync(sock), 'SIGKILL leaves the socket behind');
   const second = spawn(process.execPath, [CLI, 'serve'], { env: i.env, stdio: 'ignore' });
   t.after(() => second.kill('SIGKILL'));
-  await waitFor(() => {
+  // The new daemon replaces the dead socket: poll until it answers.
+  const end = Date.now() + 10_000;
+  for (;;) {
     try {
-      return statSync(sock).ino !== 0 && second.exitCode === null;
+      if ((await get(sock, '/v1/health')).status === 200) break;
     } catch {
-      return false;
+      // not yet listening
     }
-  });
-  await new Promise((r) => setTimeout(r, 300));
+    assert.ok(Date.now() < end && second.exitCode === null, 'second serve did not take over the stale socket');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   assert.equal((await get(sock, '/v1/health')).status, 200);
 });

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { KeywayError, toKeywayError, type ErrorCode } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SecretRecord } from '../../store/secrets.js';
+import type { SecretValue } from '../../core/secret-value.js';
 import { closeUnix, listenUnix } from '../unix-socket.js';
 import type { Frontend } from '../frontend.js';
 
@@ -17,6 +18,32 @@ export interface AdminApiDeps {
 }
 
 export type Route = (req: IncomingMessage, url: URL) => Promise<unknown> | unknown;
+
+/** A non-JSON answer: Prometheus text, or secret bytes (zeroed once written). */
+export class RawBody {
+  constructor(
+    readonly contentType: string,
+    readonly text: string | SecretValue,
+  ) {}
+}
+
+const MAX_BODY = 64 * 1024;
+
+/** Reads a small JSON request body; anything else is invalid_argument. */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) throw new KeywayError('too_large', `request body over ${MAX_BODY} bytes`);
+    chunks.push(c);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new KeywayError('invalid_argument', 'request body is not JSON');
+  }
+}
 
 function httpStatus(code: ErrorCode): number {
   switch (code) {
@@ -78,6 +105,18 @@ export class AdminApi implements Frontend {
       const err = toKeywayError(e);
       status = httpStatus(err.code);
       body = { error: { code: err.code, message: err.message } };
+    }
+    if (body instanceof RawBody) {
+      const payload = body.text;
+      if (typeof payload === 'string') {
+        res.writeHead(status, { 'content-type': body.contentType, 'content-length': Buffer.byteLength(payload) });
+        res.end(payload);
+      } else {
+        // The socket copies the bytes when written; the value is wiped once the write is done.
+        res.writeHead(status, { 'content-type': body.contentType, 'content-length': payload.length, 'cache-control': 'no-store' });
+        res.end(payload.expose(), () => payload.zero());
+      }
+      return;
     }
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
