@@ -6,6 +6,7 @@ import type { Frontend } from '../frontends/frontend.js';
 import { AdminApi, RawBody, readJson, requestSignal } from '../frontends/api/server.js';
 import { KeywayError } from '../core/errors.js';
 import { MetricsServer } from '../frontends/metrics/server.js';
+import { CsiFrontend } from '../frontends/csi/server.js';
 import { secretJson } from '../cli/commands/secret-json.js';
 import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
@@ -47,6 +48,9 @@ export function buildFrontends(ctx: Context): Frontend[] {
       return new RawBody('application/octet-stream', r.value);
     });
     out.push(api);
+  }
+  if (ctx.config.csi.enabled ?? ctx.isRoot) {
+    out.push(new CsiFrontend({ socket: ctx.config.csi.socket, resolver: ctx.broker, logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION }));
   }
   if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
   return out;
