@@ -276,14 +276,17 @@ export class VolumeDriver {
           const now = await Promise.all(live.files.map((f) => this.#b.version(f.target, { frontend: 'docker', consumer, signal })));
           if (now.every((v, i) => v === live.files[i]?.version)) return;
           const resolved = await this.#resolveAll(live.files.map((f) => f.target), consumer, signal, true);
-          let versions: (string | undefined)[];
+          let changed: boolean;
           try {
-            versions = resolved.map((r, i) => this.#o.versionOf?.(r) ?? now[i]);
-            await live.set.update(live.files.map((f, i) => this.#file(f.name, spec, resolved[i] as Resolved)));
+            // The baseline from Mount is a content token; a provider's own token differs in kind, so
+            // a differing token is confirmed against the content before anything is rewritten.
+            changed = resolved.some((r, i) => this.#o.versionOf?.(r) !== live.files[i]?.version);
+            if (changed) await live.set.update(live.files.map((f, i) => this.#file(f.name, spec, resolved[i] as Resolved)));
           } finally {
             for (const r of resolved) r.value.zero();
           }
-          live.files.forEach((f, i) => (f.version = versions[i]));
+          live.files.forEach((f, i) => (f.version = now[i]));
+          if (!changed) return;
           updated += 1;
           this.#o.logger.info({ volume: live.volume, set: live.set.id }, 'volume content rotated');
         });
