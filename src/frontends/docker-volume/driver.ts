@@ -211,6 +211,11 @@ export class VolumeDriver {
       }
       const first = files[0];
       const mountpoint = single && first ? set.filePath(first.name) : set.dir;
+      if (signal.aborted) {
+        // The engine gave up (Podman allows 5 s): it will never unmount what it did not get.
+        set.release();
+        throw new KeywayError('cancelled', `mounting volume ${name} was cancelled by the client`);
+      }
       try {
         this.#o.repo.insertMount(name, id, set.id);
       } catch (e) {

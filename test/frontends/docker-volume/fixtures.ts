@@ -48,7 +48,7 @@ export function fakeWorld(t: TestContext): FakeWorld {
     return b;
   };
   const backend: VolumeBackend = {
-    resolve: (target) => Promise.resolve().then(() => ({ value: SecretValue.copyOf(lookup(target)), source: target.startsWith('ref+') ? 'ref' : `secret ${target}`, provider: 'fake' })),
+    resolve: (target) => new Promise((r) => setTimeout(r, target === 'slow' ? 300 : 0)).then(() => ({ value: SecretValue.copyOf(lookup(target)), source: target.startsWith('ref+') ? 'ref' : `secret ${target}`, provider: 'fake' })),
     version: (target) => Promise.resolve(lookup(target).toString('hex')),
     versionOf: (r) => r.value.expose().toString('hex'),
     createSet: (_consumer, files) => {

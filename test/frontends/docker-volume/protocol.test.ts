@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { request } from 'node:http';
 import { call, fakeWorld } from './fixtures.js';
 
 const ID1 = 'a'.repeat(64);
@@ -215,4 +216,22 @@ test('a live plugin socket is refused and a stale one is replaced', async (t) =>
   const p2 = w.plugin(stale);
   await p2.start();
   assert.equal((await call(stale, '/Plugin.Activate')).status, 200);
+});
+
+test('a mount the client gave up on is released instead of leaking', async (t) => {
+  const w = fakeWorld(t);
+  w.secrets.set('slow', { bytes: Buffer.from('x'), createdAt: new Date().toISOString() });
+  const p = w.plugin();
+  await p.start();
+  const body = JSON.stringify({ Name: 'slow', ID: ID1 });
+  const req = request({ socketPath: p.socket, path: '/VolumeDriver.Mount', method: 'POST', agent: false, headers: { 'content-length': Buffer.byteLength(body) } });
+  req.on('error', () => undefined);
+  req.end(body);
+  await new Promise((r) => setTimeout(r, 100));
+  req.destroy();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(p.driver.liveMounts, 0);
+  assert.equal(w.repo.listMounts().length, 0);
+  assert.equal(w.released.length, 1, 'the set written after the client left was wiped');
+  assert.equal((await call(p.socket, '/VolumeDriver.Get', { Name: 'slow' })).status, 200, 'still serving');
 });
