@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { dockerSkipReason, startDockerd, type Dockerd } from '../../helpers/dockerd.js';
 import { imageSkipReason, importDockerImage } from '../../helpers/images.js';
 import { keywayPlugin, type KeywayPlugin } from './keyway-serve.js';
+import { scanFor } from '../../helpers/cli.js';
 import { mountAt } from '../../../src/delivery/mountinfo.js';
 import { classifyMount } from '../../../src/delivery/protection.js';
 
@@ -161,6 +162,10 @@ test('volumes survive a restart of keyway (running containers keep their secret)
   const r = d.docker(['run', '--rm', '--network', 'none', '-v', 'dbo:/run/secrets/db', img, 'cat', '/run/secrets/db']);
   ok(r, 'docker run after restarts');
   assert.deepEqual(r.stdout, DB);
+});
+
+test('no plaintext copy of a volume secret is left in docker\'s or keyway\'s directories', { skip }, () => {
+  assert.deepEqual(scanFor([d.dir, kw.instance.stateDir, kw.instance.runtimeDir], DB), []);
 });
 
 test('a swarm service reads the exact bytes of a keyway secret driver secret', { skip }, async () => {

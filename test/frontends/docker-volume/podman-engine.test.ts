@@ -102,3 +102,21 @@ test('podman mounts a directory volume and shows keyway\'s error for an unknown 
   ok(ls, 'podman volume ls');
   assert.ok(String(ls.stdout).split('\n').includes('pvol'));
 });
+
+test('two podman containers share one reference-counted set and the last one out wipes it', { skip }, () => {
+  ok(podman(['volume', 'create', '--driver', kw.name, 'pdb']), 'podman volume create for a named secret');
+  const ids = [0, 1].map(() => {
+    const c = podman(['run', '-d', '--network', 'none', '-v', 'pdb:/run/secrets/pdb', img, 'sleep', '300']);
+    ok(c, 'podman run -d');
+    return String(c.stdout).trim();
+  });
+  const sets = (): string[] => readdirSync(join(kw.instance.runtimeDir, 'mounts')).filter((e) => !e.startsWith('.'));
+  assert.equal(sets().length, 1, 'Podman mounts once per volume');
+  ok(podman(['rm', '-f', ids[0] as string]), 'podman rm');
+  const r = podman(['exec', ids[1] as string, 'cat', '/run/secrets/pdb']);
+  ok(r, 'podman exec');
+  assert.deepEqual(r.stdout, SECRET);
+  assert.equal(sets().length, 1);
+  ok(podman(['rm', '-f', ids[1] as string]), 'podman rm');
+  assert.deepEqual(sets(), []);
+});
