@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { KeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { closeUnix, listenUnix } from '../unix-socket.js';
-import { PLUGIN_CONTENT_TYPE, wireError, wireOk, type WireReply } from './wire.js';
+import { PLUGIN_CONTENT_TYPE, wireError, wireNotImplemented, wireOk, type WireReply } from './wire.js';
 
 export type PluginHandler = (body: Record<string, unknown>, signal: AbortSignal) => Promise<WireReply> | WireReply;
 
@@ -86,7 +86,7 @@ export class PluginServer {
       const handler = this.#routes.get(path);
       const raw = await readBody(req, this.#o.maxBodyBytes ?? DEFAULT_MAX_BODY);
       if (!handler) {
-        reply = { status: 404, body: { Err: `keyway: not_found: ${this.#o.what ?? 'plugin'} does not implement ${path}` } };
+        reply = wireNotImplemented(this.#o.what ?? 'plugin', path);
       } else {
         reply = await handler(parseBody(raw), signal);
       }

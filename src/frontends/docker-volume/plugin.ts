@@ -1,7 +1,7 @@
 // The keyway Docker plugin as one frontend: a docker.volumedriver/1.0 volume driver and a
 // docker.secretprovider/1.0 Swarm secret driver on one unix socket (Docker and Podman find it as
 // /run/docker/plugins/<name>.sock), plus the periodic rotation of live volume mounts.
-import { toKeywayError } from '../../core/errors.js';
+import { KeywayError, toKeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Frontend } from '../frontend.js';
 import { SwarmSecretProvider } from '../swarm/secret-provider.js';
@@ -72,7 +72,7 @@ export class DockerPlugin implements Frontend {
   }
 
   #requireBackend(): VolumeBackend {
-    if (!this.#backend) throw new Error('docker plugin not started');
+    if (!this.#backend) throw new KeywayError('unavailable', 'the docker plugin is not started yet');
     return this.#backend;
   }
 

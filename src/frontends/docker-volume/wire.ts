@@ -20,3 +20,8 @@ export function wireError(e: unknown, context?: string): WireReply {
 export function wireOk(body: Record<string, unknown> = {}): WireReply {
   return { status: 200, body };
 }
+
+/** An endpoint this plugin does not implement: 404, which Docker reads as "not supported". */
+export function wireNotImplemented(what: string, path: string): WireReply {
+  return { status: 404, body: { Err: `keyway: unsupported: ${what} does not implement ${path}` } };
+}
