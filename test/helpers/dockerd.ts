@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureTools } from './apt.js';
 
 export interface Dockerd {
   readonly dir: string;
@@ -29,12 +30,10 @@ export interface DockerResult {
   readonly stderr: string;
 }
 
+/** False when a private dockerd can run (installing docker.io if needed), else the skip reason. */
 export function dockerSkipReason(): string | false {
   if (process.geteuid?.() !== 0) return 'SKIPPED: needs root to run a private dockerd (run the suite as root)';
-  for (const tool of ['dockerd', 'docker', 'runc', 'containerd']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `SKIPPED: ${tool} is not installed (apt-get install docker.io)`;
-  }
-  return false;
+  return ensureTools([['dockerd', 'docker.io'], ['docker', 'docker.io'], ['containerd', 'docker.io'], ['runc', 'runc']]);
 }
 
 /** Mount points under `dir`, deepest first, from this process's mount table. */

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureTools } from './apt.js';
 
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
 const APPLETS = ['sh', 'cat', 'ls', 'stat', 'sleep', 'id', 'od', 'sha256sum', 'test', 'echo', 'wc', 'cp', 'mkdir', 'grep', 'true', 'false', 'mount', 'df', 'head', 'readlink', 'printf', 'env'];
@@ -23,6 +24,9 @@ export function staticBusybox(): string | undefined {
 }
 
 export function imageSkipReason(): string | false {
+  if (staticBusybox()) return false;
+  const why = ensureTools([['busybox', 'busybox-static']]);
+  if (why) return why;
   return staticBusybox() ? false : 'SKIPPED: no static busybox (apt-get install busybox-static)';
 }
 

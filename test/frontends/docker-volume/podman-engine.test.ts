@@ -7,16 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureTools } from '../../helpers/apt.js';
 import { unmountUnder } from '../../helpers/dockerd.js';
 import { imageSkipReason, importPodmanImage } from '../../helpers/images.js';
 import { keywayPlugin, type KeywayPlugin } from './keyway-serve.js';
 
 function podmanSkipReason(): string | false {
   if (process.geteuid?.() !== 0) return 'SKIPPED: needs root for rootful podman (run the suite as root)';
-  for (const tool of ['podman', 'runc']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `SKIPPED: ${tool} is not installed (apt-get install podman runc)`;
-  }
-  return false;
+  return ensureTools([['podman', 'podman'], ['runc', 'runc']]);
 }
 
 const skip = podmanSkipReason() || imageSkipReason();

@@ -2,7 +2,8 @@
 // the descriptor it inherits and leaves the socket file to its owner.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { ensureTools } from '../../helpers/apt.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { activatedFd } from '../../../src/daemon/docker.js';
@@ -21,9 +22,7 @@ test('activatedFd follows sd_listen_fds: own pid only, by FileDescriptorName', (
 const skip =
   process.geteuid?.() !== 0
     ? 'SKIPPED: needs root (keyway serve mounts its delivery root)'
-    : spawnSync('sh', ['-c', 'command -v systemd-socket-activate']).status !== 0
-      ? 'SKIPPED: systemd-socket-activate is not installed (apt-get install systemd)'
-      : false;
+    : ensureTools([['systemd-socket-activate', 'systemd']]);
 if (skip) console.error(`socket activation test ${skip}`);
 
 test('keyway serve answers on a socket passed by systemd and leaves the socket file in place', { skip }, async (t) => {
