@@ -116,6 +116,11 @@ test('a secrets=a,b volume mounts a directory holding both files', { skip }, () 
   const r = d.docker(['run', '--rm', '--network', 'none', '-v', 'multi:/run/s', img, 'sh', '-c', 'ls /run/s; cat /run/s/a /run/s/b']);
   ok(r, 'docker run');
   assert.equal(String(r.stdout), 'a\nb\nalphabravo');
+  // With uid/gid the directory belongs to that user, so a non-root container user can read it.
+  ok(d.docker(['volume', 'create', '-d', driver, '-o', 'secrets=a,b', '-o', 'uid=1000', '-o', 'gid=1000', 'multiu']), 'volume create');
+  const u = d.docker(['run', '--rm', '--network', 'none', '--user', '1000:1000', '-v', 'multiu:/run/s', img, 'sh', '-c', 'stat -L -c "%a %u %g" /run/s/b; cat /run/s/b']);
+  ok(u, 'docker run as uid 1000');
+  assert.equal(String(u.stdout), '400 1000 1000\nbravo');
 });
 
 test('bad input shows keyway\'s clear message in the docker CLI and keyway keeps serving', { skip }, () => {
