@@ -63,8 +63,9 @@ export async function handleMount(req: MountRequest, deps: MountDeps, signal: Ab
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, objects.length) }, worker));
-    if (failure) throw failure;
+    // The mount's own deadline or cancellation explains any backend failure it caused.
     throwIfAborted(signal, 'mount');
+    if (failure) throw failure;
 
     const key = deps.versionKey();
     const response: MountResponse = { object_version: [], files: [], error: null };

@@ -111,21 +111,19 @@ export class CsiFrontend implements Frontend {
       this.#grpc.forceShutdown();
       return;
     }
+    // Stop accepting; then a graceful shutdown sends GOAWAY and waits for in-flight mounts to
+    // answer and their sessions to close. Only past the grace period are calls cut.
     const closed = closeUnix(net, this.socket);
-    injector.drain(DRAIN_MS);
+    let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        for (const c of this.#conns) c.destroy();
+      timer = setTimeout(() => {
+        this.#grpc.forceShutdown();
         resolve();
-      }, DRAIN_MS + 500);
-      timer.unref();
-      this.#grpc.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
+      }, DRAIN_MS);
+      this.#grpc.tryShutdown(() => resolve());
     });
+    clearTimeout(timer);
     injector.destroy();
-    this.#grpc.forceShutdown();
     for (const c of this.#conns) c.destroy();
     await closed;
     this.#key?.fill(0);
