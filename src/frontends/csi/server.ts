@@ -75,10 +75,8 @@ export class CsiFrontend implements Frontend {
     }
     const ms = Math.round((performance.now() - started) * 10) / 10;
     this.#d.logger.info({ namespace: out.pod.namespace, pod: out.pod.name, podUid: out.pod.uid, objects: out.objects, ms }, 'csi mount');
-    const encoded = out.encoded;
-    cb(null, encoded);
-    // grpc-js copies the message into its frame synchronously while sending; wipe our copy after.
-    queueMicrotask(() => encoded.fill(0));
+    // The serializer wipes the encoded bytes once grpc-js has framed them (see proto.ts).
+    cb(null, out.encoded);
   }
 
   async start(): Promise<void> {
