@@ -1,8 +1,8 @@
 // Broker scenarios: cached resolve over the admin API vs a bare HTTP echo on a unix socket (the
 // transport's floor); cached resolve in-process vs copying the bytes (the floor of handing out a
 // private copy); request coalescing.
-import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPair, type Row, type Scenario } from './lib.js';
@@ -18,19 +18,25 @@ import { Broker } from '../src/broker/broker.js';
 
 const VALUE = Buffer.alloc(32, 0x61);
 
+const ECHO_SERVER = `
+const [sock, b64] = process.argv.slice(1);
+const value = Buffer.from(b64, 'base64');
+require('node:http').createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': value.length }).end(value));
+}).listen(sock);`;
+
 export const resolveApi: Scenario = {
   name: 'resolve-api',
   async run(): Promise<Row[]> {
     const k = instance();
     const echoSock = join(k.dir, 'echo.sock');
-    const echo = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': VALUE.length }).end(VALUE));
-    });
+    // The echo server runs in its own process, like keyway, so both pay the same process hop.
+    const echo = spawn(process.execPath, ['-e', ECHO_SERVER, echoSock, VALUE.toString('base64')], { stdio: 'ignore' });
     try {
       k.cli(['secret', 'create', 'db', '-'], VALUE);
       await k.serve();
-      await new Promise<void>((r) => echo.listen(echoSock, r));
+      for (let i = 0; i < 200 && !existsSync(echoSock); i++) await new Promise((r) => setTimeout(r, 25));
       const body = JSON.stringify({ target: 'db' });
       const row = await runPair({
         name: 'cached resolve over admin API',
@@ -45,7 +51,7 @@ export const resolveApi: Scenario = {
       return [row];
     } finally {
       closeAgents();
-      echo.close();
+      echo.kill('SIGKILL');
       k.cleanup();
     }
   },
