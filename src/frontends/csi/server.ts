@@ -9,6 +9,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Resolver } from '../../broker/types.js';
 import type { Frontend } from '../frontend.js';
 import { closeUnix, listenUnix } from '../unix-socket.js';
+import type { AccessPolicy } from './access.js';
 import { handleMount, type MountOutcome } from './mount.js';
 import { API_VERSION, csiService, type MountRequest, type VersionRequest, type VersionResponse } from './proto.js';
 import { toServiceError } from './status.js';
@@ -29,6 +30,8 @@ export interface CsiFrontendDeps {
   readonly version: string;
   readonly mountTimeoutMs?: number;
   readonly maxResponseBytes?: number;
+  /** `[csi.access]`: namespace (or "*") → allowed targets; without it every namespace may mount anything. */
+  readonly access?: AccessPolicy;
 }
 
 export class CsiFrontend implements Frontend {
@@ -63,7 +66,7 @@ export class CsiFrontend implements Frontend {
     const signal = AbortSignal.any([ac.signal, AbortSignal.timeout(this.#d.mountTimeoutMs ?? DEFAULT_MOUNT_TIMEOUT_MS)]);
     let out: MountOutcome;
     try {
-      out = await handleMount(call.request, { resolver: this.#d.resolver, versionKey: this.#versionKey, maxResponseBytes: this.#d.maxResponseBytes }, signal);
+      out = await handleMount(call.request, { resolver: this.#d.resolver, versionKey: this.#versionKey, maxResponseBytes: this.#d.maxResponseBytes, access: this.#d.access }, signal);
     } catch (e) {
       const err = toKeywayError(e, 'mount');
       // Only the code and keyway's own message: never the request, whose attributes hold tokens.
@@ -96,6 +99,7 @@ export class CsiFrontend implements Frontend {
     this.#injector = injector;
     this.#net = net;
     this.#d.logger.info({ socket: this.socket }, 'CSI provider listening');
+    if (!this.#d.access) this.#d.logger.warn('CSI provider has no [csi.access] policy: pods in every namespace can mount every secret keyway can reach');
   }
 
   close(): Promise<void> {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parse as parseToml } from 'smol-toml';
 import { configSchema } from '../../../src/config/schema.js';
+import { checkAccess } from '../../../src/frontends/csi/access.js';
 import { parseObjects } from '../../../src/frontends/csi/objects.js';
 import { parseProviderParams } from '../../../src/frontends/csi/request.js';
 import { DEFAULT_CSI_SOCKET } from '../../../src/frontends/csi/server.js';
@@ -49,6 +50,7 @@ test('the ConfigMap is a valid keyway config that enables only the CSI socket at
   assert.equal(config.csi.enabled, true);
   assert.equal(config.csi.socket, DEFAULT_CSI_SOCKET);
   assert.equal(config.docker.enabled, false);
+  assert.deepEqual(Object.keys(config.csi.access ?? {}), ['shop']);
 });
 
 test('RBAC grants nothing: a service account without a token or bindings', () => {
@@ -71,4 +73,9 @@ test('the example SecretProviderClass parses with keyway\'s own parser and the p
   assert.equal(vol.csi.driver, 'secrets-store.csi.k8s.io');
   assert.equal(vol.csi.volumeAttributes.secretProviderClass, spc.metadata.name);
   assert.equal(pod.metadata.namespace, spc.metadata.namespace);
+  // The example config's [csi.access] lets exactly that namespace mount those objects.
+  const [cm] = load('configmap.yaml');
+  const access = configSchema.parse(parseToml(cm.data['keyway.toml'])).csi.access;
+  checkAccess(access, pod.metadata.namespace, objects);
+  assert.throws(() => checkAccess(access, 'default', objects), { code: 'permission_denied' });
 });
