@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
 import type { ListRequest, Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { isRecord } from '../cloud/http.js';
+import { isRecord, secretBytes } from '../cloud/http.js';
 import { awsCommonConfig } from '../aws/common-config.js';
 import { AwsCredentialChain } from '../aws/credentials.js';
 import { awsJsonCall, errorTypeName, type AwsJsonTarget } from '../aws/json-client.js';
@@ -184,8 +184,8 @@ function wipeDoc(doc: Record<string, unknown>): void {
 /** SecretString is text; SecretBinary is base64 of arbitrary bytes. */
 export function decodeSecret(out: Record<string, unknown>, where: string): SecretValue {
   try {
-    if (typeof out.SecretString === 'string') return SecretValue.adopt(Buffer.from(out.SecretString, 'utf8'));
-    if (typeof out.SecretBinary === 'string') return SecretValue.adopt(Buffer.from(out.SecretBinary, 'base64'));
+    if (typeof out.SecretString === 'string') return SecretValue.adopt(secretBytes(out.SecretString, 'utf8'));
+    if (typeof out.SecretBinary === 'string') return SecretValue.adopt(secretBytes(out.SecretBinary, 'base64'));
     throw new KeywayError('not_found', `${where}: the version has neither SecretString nor SecretBinary`);
   } finally {
     wipeDoc(out);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
 import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { isRecord } from '../cloud/http.js';
+import { isRecord, secretBytes } from '../cloud/http.js';
 import { awsCommonConfig } from '../aws/common-config.js';
 import { AwsCredentialChain } from '../aws/credentials.js';
 import { awsJsonCall, type AwsJsonTarget } from '../aws/json-client.js';
@@ -79,9 +79,9 @@ export class AwsSsmProvider implements Provider {
     if (typeof value !== 'string') throw new KeywayError('unavailable', `${this.#where(req)}: the answer has no Value`);
     if (req.options.encoding === 'base64') {
       if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(value)) throw new KeywayError('invalid_argument', `${this.#where(req)}: encoding=base64 but the value is not base64`);
-      return SecretValue.adopt(Buffer.from(value, 'base64'));
+      return SecretValue.adopt(secretBytes(value, 'base64'));
     }
-    return SecretValue.adopt(Buffer.from(value, 'utf8'));
+    return SecretValue.adopt(secretBytes(value, 'utf8'));
   }
 
   async lookup(req: ProviderRequest): Promise<SecretValue> {

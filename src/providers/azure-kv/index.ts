@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
 import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { backendMessage, codeForStatus, httpRequest, isRecord, parseJsonBody } from '../cloud/http.js';
+import { backendMessage, codeForStatus, httpRequest, isRecord, parseJsonBody, secretBytes } from '../cloud/http.js';
 import type { ProviderFactory } from '../factory.js';
 import { parseChallenge, verifyChallengeResource, type Challenge } from './challenge.js';
 import { AzureCredential, type AzureAuthMode } from './credentials.js';
@@ -157,8 +157,8 @@ export class AzureKvProvider implements Provider {
     const value = doc.value;
     delete doc.value;
     if (typeof value !== 'string') throw new KeywayError('unavailable', `azure-kv ${this.name}: secret ${t.secret}: the answer has no value`);
-    if (req.options.encoding === 'base64') return SecretValue.adopt(Buffer.from(value, 'base64'));
-    return SecretValue.adopt(Buffer.from(value, 'utf8'));
+    if (req.options.encoding === 'base64') return SecretValue.adopt(secretBytes(value, 'base64'));
+    return SecretValue.adopt(secretBytes(value, 'utf8'));
   }
 
   /**

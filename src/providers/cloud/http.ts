@@ -69,6 +69,20 @@ export function parseJsonBody(body: Buffer): unknown {
   }
 }
 
+/**
+ * Decodes text from a backend answer into an unpooled Buffer that a SecretValue can own and wipe
+ * completely (Buffer.from would hand out a slice of a shared pool slab).
+ */
+export function secretBytes(text: string, encoding: 'utf8' | 'base64'): Buffer {
+  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(text, encoding));
+  const n = out.write(text, encoding);
+  if (n === out.length) return out;
+  const exact = Buffer.allocUnsafeSlow(n);
+  out.copy(exact, 0, 0, n);
+  out.fill(0);
+  return exact;
+}
+
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { KeywayError, type ErrorCode } from '../../core/errors.js';
 import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { backendMessage, codeForStatus, httpRequest, isRecord, parseJsonBody } from '../cloud/http.js';
+import { backendMessage, codeForStatus, httpRequest, isRecord, parseJsonBody, secretBytes } from '../cloud/http.js';
 import type { ProviderFactory } from '../factory.js';
 import { GcpTokenSource, type GcpAuthMode } from './auth.js';
 import { crc32c } from './crc32c.js';
@@ -145,7 +145,7 @@ export class GcpSmProvider implements Provider {
     const data = payload?.data;
     if (payload) delete payload.data;
     if (typeof data !== 'string' && data !== undefined) throw new KeywayError('unavailable', `gcp-sm ${this.name}: ${resource}: payload.data is not base64 text`);
-    const bytes = Buffer.from(data ?? '', 'base64');
+    const bytes = secretBytes(data ?? '', 'base64');
     const expected = payload?.dataCrc32c;
     if (expected === undefined) {
       if (this.#config.require_checksum) {
