@@ -15,7 +15,7 @@ export class MetadataEmulator extends HttpEmulator {
   containerAuthorization: string | undefined;
   readonly #tokens = new Set<string>();
 
-  constructor(readonly credentials: TemporaryCredentials) {
+  constructor(public credentials: TemporaryCredentials) {
     super();
   }
 

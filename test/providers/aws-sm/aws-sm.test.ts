@@ -156,6 +156,29 @@ test('instance metadata (IMDSv2) and container endpoints supply temporary creden
   await assert.rejects(noCreds.lookup({ path: 'x', options: {}, signal: ctx.signal }), isCode('unauthenticated'));
 });
 
+test('expired temporary credentials are fetched again and the request retried once', async (t) => {
+  const { emu, home } = await setup(t);
+  const first = emu.addKey('ASIAFIRST', 'first-secret', 'first-token');
+  emu.addKey('ASIASECOND', 'second-secret', 'second-token');
+  emu.putSecret('x', 'after-refresh');
+  const md = await new MetadataEmulator({ AccessKeyId: 'ASIAFIRST', SecretAccessKey: 'first-secret', Token: 'first-token', Expiration: new Date(Date.now() + 3600_000).toISOString() }).start();
+  t.after(() => md.stop());
+  const p = new AwsSmProvider('a', awsSmConfigSchema.parse({ endpoint: emu.url, region: 'us-east-1' }), { HOME: home, AWS_EC2_METADATA_SERVICE_ENDPOINT: md.url });
+  assert.equal((await p.lookup({ path: 'x', options: {}, signal: ctx.signal })).expose().toString(), 'after-refresh');
+  // The role's credentials rotate and the cached ones are revoked early.
+  first.expired = true;
+  md.credentials = { AccessKeyId: 'ASIASECOND', SecretAccessKey: 'second-secret', Token: 'second-token', Expiration: new Date(Date.now() + 3600_000).toISOString() };
+  assert.equal((await p.lookup({ path: 'x', options: {}, signal: ctx.signal })).expose().toString(), 'after-refresh');
+});
+
+test('profiles that assume roles or run processes are refused as unsupported', async (t) => {
+  const { emu, home } = await setup(t);
+  mkdirSync(join(home, '.aws'));
+  writeFileSync(join(home, '.aws', 'config'), '[profile assume]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = default\n');
+  const p = new AwsSmProvider('a', awsSmConfigSchema.parse({ endpoint: emu.url, profile: 'assume', region: 'us-east-1' }), { HOME: home });
+  await assert.rejects(p.lookup({ path: 'x', options: {}, signal: ctx.signal }), (e: unknown) => isCode('unsupported')(e) && /role_arn/.test((e as Error).message));
+});
+
 test('the version op follows AWSCURRENT and detects a change without reading the value', async (t) => {
   const { emu, provider, broker } = await setup(t);
   const v1 = emu.putSecret('rot', 'one');
