@@ -8,7 +8,7 @@ import { isRecord, secretBytes } from '../cloud/http.js';
 import { awsCommonConfig } from '../aws/common-config.js';
 import { AwsCredentialChain } from '../aws/credentials.js';
 import { awsJsonCall, errorTypeName, type AwsJsonTarget } from '../aws/json-client.js';
-import { resolveEndpoint, resolveRegion, type Env } from '../aws/settings.js';
+import { awsProfile, resolveEndpoint, resolveRegion, type Env } from '../aws/settings.js';
 import { awsErrorCode } from '../aws/error-codes.js';
 import type { ProviderFactory } from '../factory.js';
 
@@ -37,7 +37,7 @@ export class AwsSmProvider implements Provider {
   }
 
   #target(regionOption: string | undefined): AwsJsonTarget {
-    const region = resolveRegion(regionOption ?? this.#config.region, this.#config.profile ?? this.#env.AWS_PROFILE ?? 'default', this.#env, `aws-sm ${this.name}`);
+    const region = resolveRegion(regionOption ?? this.#config.region, awsProfile(this.#config.profile, this.#env), this.#env, `aws-sm ${this.name}`);
     let t = this.#targets.get(region);
     if (!t) {
       t = {

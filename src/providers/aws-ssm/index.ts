@@ -9,7 +9,7 @@ import { isRecord, secretBytes } from '../cloud/http.js';
 import { awsCommonConfig } from '../aws/common-config.js';
 import { AwsCredentialChain } from '../aws/credentials.js';
 import { awsJsonCall, type AwsJsonTarget } from '../aws/json-client.js';
-import { resolveEndpoint, resolveRegion, type Env } from '../aws/settings.js';
+import { awsProfile, resolveEndpoint, resolveRegion, type Env } from '../aws/settings.js';
 import type { ProviderFactory } from '../factory.js';
 
 export const awsSsmConfigSchema = z.strictObject({
@@ -41,7 +41,7 @@ export class AwsSsmProvider implements Provider {
   }
 
   #target(regionOption: string | undefined): AwsJsonTarget {
-    const region = resolveRegion(regionOption ?? this.#config.region, this.#config.profile ?? this.#env.AWS_PROFILE ?? 'default', this.#env, `aws-ssm ${this.name}`);
+    const region = resolveRegion(regionOption ?? this.#config.region, awsProfile(this.#config.profile, this.#env), this.#env, `aws-ssm ${this.name}`);
     let t = this.#targets.get(region);
     if (!t) {
       t = { endpoint: resolveEndpoint(this.#config.endpoint, 'SSM', 'ssm', region, this.#env), region, service: 'ssm', targetPrefix: 'AmazonSSM', credentials: this.#credentials, timeoutMs: this.#config.timeout_ms };
