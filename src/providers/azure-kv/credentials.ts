@@ -93,7 +93,13 @@ export class AzureCredential {
     }
     url.searchParams.set('resource', resource);
     if (this.#o.clientId) url.searchParams.set('client_id', this.#o.clientId);
-    const res = await httpRequest({ method: 'GET', url: url.toString(), headers, signal, timeoutMs: this.#o.timeoutMs, what });
+    let res;
+    try {
+      res = await httpRequest({ method: 'GET', url: url.toString(), headers, signal, timeoutMs: this.#o.timeoutMs, what });
+    } catch (e) {
+      if (signal.aborted || !(e instanceof KeywayError)) throw e;
+      throw new KeywayError(e.code, `${e.message}; outside Azure, configure client_id with client_secret_file (or AZURE_CLIENT_SECRET) or a federated token file`, { cause: e });
+    }
     return parseToken(res.status, parseJsonBody(res.body), what);
   }
 }

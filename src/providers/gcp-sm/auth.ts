@@ -111,7 +111,16 @@ export class GcpTokenSource {
 
   async #fromMetadata(signal: AbortSignal): Promise<CachedToken> {
     const url = `${this.#o.metadataBase}/computeMetadata/v1/instance/service-accounts/default/token`;
-    const res = await httpRequest({ method: 'GET', url, headers: { 'metadata-flavor': 'Google' }, signal, timeoutMs: this.#o.timeoutMs, what: `${this.#o.what}: metadata server` });
+    let res;
+    try {
+      res = await httpRequest({ method: 'GET', url, headers: { 'metadata-flavor': 'Google' }, signal, timeoutMs: this.#o.timeoutMs, what: `${this.#o.what}: metadata server` });
+    } catch (e) {
+      // A name that does not resolve means "not on GCP" (GCE images list it in /etc/hosts), not an outage.
+      if (e instanceof KeywayError && e.code === 'unavailable' && /ENOTFOUND|EAI_AGAIN/.test(e.message)) {
+        throw new KeywayError('unauthenticated', `${this.#o.what}: no credentials (no token_file, credentials_file or GOOGLE_APPLICATION_CREDENTIALS, and ${this.#o.metadataBase} does not resolve)`, { cause: e });
+      }
+      throw e;
+    }
     // The header proves we talk to a metadata server, not something else at that address.
     if (res.status === 200 && res.headers.get('metadata-flavor') !== 'Google') {
       res.body.fill(0);

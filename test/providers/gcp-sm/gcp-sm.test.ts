@@ -183,3 +183,10 @@ test('malformed paths and options are invalid_argument before any request', asyn
   assert.throws(() => gcpSmConfigSchema.parse({ token_file: 'relative' }));
   assert.throws(() => new GcpSmProvider('g', gcpSmConfigSchema.parse({ auth: 'service_account' }), {}), /credentials_file/);
 });
+
+test('without any credentials and no resolvable metadata server the error is unauthenticated, not an outage', async (t) => {
+  const { emu, make } = await setup(t);
+  const p = make({ metadata_endpoint: 'http://metadata.invalid' });
+  await assert.rejects(p.lookup({ path: `${P}/x`, options: {}, signal: ctx.signal }), (e: unknown) => isCode('unauthenticated')(e) && /GOOGLE_APPLICATION_CREDENTIALS/.test((e as Error).message));
+  assert.equal(emu.seen.length, 0);
+});
