@@ -12,7 +12,15 @@ export interface HttpRequest {
   readonly timeoutMs: number;
   /** Names the operation in error messages (`aws-sm prod: GetSecretValue of ...`). */
   readonly what: string;
+  /** Largest response body accepted; default MAX_RESPONSE_BYTES. */
+  readonly maxBytes?: number;
 }
+
+/**
+ * Secret managers cap values at 64 KiB (AWS, GCP) or 25 KiB (Azure); a batch of 20 base64 values
+ * stays under 2 MiB. Anything far larger is a misbehaving endpoint, refused before it fills memory.
+ */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export interface HttpResponse {
   readonly status: number;
@@ -33,7 +41,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       redirect: 'manual',
       signal,
     });
-    const body = Buffer.from(await res.arrayBuffer());
+    const body = await readCapped(res, req.maxBytes ?? MAX_RESPONSE_BYTES, req.what);
     if (res.status >= 300 && res.status < 400) {
       body.fill(0);
       throw new KeywayError('unavailable', `${req.what}: the server answered with a redirect (HTTP ${res.status}), which is not followed`);
@@ -47,6 +55,31 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const detail = typeof code === 'string' ? ` (${code})` : '';
     throw new KeywayError('unavailable', `${req.what}: cannot reach ${new URL(req.url).origin}${detail}`, { cause: e });
   }
+}
+
+async function readCapped(res: Response, max: number, what: string): Promise<Buffer> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new KeywayError('too_large', `${what}: the response is ${declared} bytes (at most ${max} accepted)`);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  if (!res.body) return Buffer.alloc(0);
+  for await (const chunk of res.body) {
+    const u = chunk as Uint8Array;
+    const b = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+    total += b.length;
+    chunks.push(b);
+    if (total > max) {
+      // Leaving the loop by throwing cancels the stream.
+      for (const c of chunks) c.fill(0);
+      throw new KeywayError('too_large', `${what}: the response is larger than ${max} bytes`);
+    }
+  }
+  const out = Buffer.concat(chunks, total);
+  for (const c of chunks) c.fill(0);
+  return out;
 }
 
 function abortedError(signal: AbortSignal, what: string, cause?: unknown): void {

@@ -41,3 +41,28 @@ test('an already aborted signal fails before any connection', async () => {
   await assert.rejects(httpRequest({ method: 'GET', url: 'http://127.0.0.1:1/', signal: ac.signal, timeoutMs: 1000, what: 'test' }), isCode('cancelled'));
   await assert.rejects(httpRequest({ method: 'GET', url: 'http://127.0.0.1:1/', signal: AbortSignal.abort(new DOMException('t', 'TimeoutError')), timeoutMs: 1000, what: 'test' }), isCode('timeout'));
 });
+
+test('oversized responses are refused as too_large, declared or streamed', async (t) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/declared') {
+      res.writeHead(200, { 'content-length': String(10_000) });
+      res.end(Buffer.alloc(10_000));
+      return;
+    }
+    res.writeHead(200);
+    const chunk = Buffer.alloc(1000, 1);
+    for (let i = 0; i < 20; i++) res.write(chunk);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const signal = new AbortController().signal;
+  await assert.rejects(httpRequest({ method: 'GET', url: `${base}/declared`, signal, timeoutMs: 2000, what: 'test', maxBytes: 4096 }), isCode('too_large'));
+  await assert.rejects(httpRequest({ method: 'GET', url: `${base}/streamed`, signal, timeoutMs: 2000, what: 'test', maxBytes: 4096 }), isCode('too_large'));
+  const ok = await httpRequest({ method: 'GET', url: `${base}/streamed`, signal, timeoutMs: 2000, what: 'test' });
+  assert.equal(ok.body.length, 20_000);
+});
