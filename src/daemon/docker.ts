@@ -1,8 +1,7 @@
 // Wires the Docker/Podman volume plugin and Swarm secret provider into `keyway serve`: the volume
 // registry over the store, named secrets as implicit volumes, the broker for values and delivery
 // mount sets on the runtime dir's mount root (mounted when the frontend starts).
-import { ensureMountRoot } from '../delivery/mount-root.js';
-import { MountSetManager } from '../delivery/mount-sets.js';
+import { openDelivery } from '../delivery/open.js';
 import { processStartTime } from '../delivery/process-identity.js';
 import { deliveryBackend } from '../frontends/docker-volume/delivery-backend.js';
 import { DockerPlugin } from '../frontends/docker-volume/plugin.js';
@@ -31,27 +30,26 @@ export function activatedFd(env: Readonly<Record<string, string | undefined>>, n
 
 export function dockerFrontend(ctx: Context): DockerPlugin {
   const records = new MountSetsRepo(ctx.db);
+  const volumes = new VolumesRepo(ctx.db);
   const fd = activatedFd(ctx.env, 'docker');
+  const claim = (id: string): boolean => claimMountSet(ctx.db, id, process.pid, processStartTime(process.pid));
   return new DockerPlugin({
     ...(fd !== undefined ? { fd } : {}),
     socket: ctx.config.docker.socket,
     logger: ctx.logger,
-    repo: new VolumesRepo(ctx.db),
+    repo: volumes,
     catalog: {
       createdAt: (name) => ctx.secrets.get(name)?.createdAt,
       names: () => ctx.secrets.list().map((r) => r.name),
     },
     rotateIntervalMs: ctx.config.delivery.refresh_interval_s * 1000,
     async openBackend() {
-      const root = await ensureMountRoot({ runtimeDir: ctx.runtimeDir });
-      if (root.protection !== 'secure') ctx.logger.warn({ root: root.path, protection: root.protection, reason: root.reason }, 'docker volumes are delivered on a mount root that is not fully secure');
-      const sets = new MountSetManager({ root, repo: records, logger: ctx.logger });
-      return deliveryBackend({
-        resolver: ctx.broker,
-        sets,
-        records,
-        claim: (id) => claimMountSet(ctx.db, id, process.pid, processStartTime(process.pid)),
-      });
+      // Claim the sets of containers that outlived the previous keyway before the orphan sweep
+      // in openDelivery runs, or it would wipe secrets out from under running containers.
+      for (const m of volumes.listMounts()) claim(m.mountSetId);
+      const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger });
+      if (delivery.root.protection !== 'secure') ctx.logger.warn({ root: delivery.root.path, protection: delivery.root.protection, reason: delivery.root.reason }, 'docker volumes are delivered on a mount root that is not fully secure');
+      return deliveryBackend({ resolver: ctx.broker, sets: delivery.manager, records, claim });
     },
   });
 }

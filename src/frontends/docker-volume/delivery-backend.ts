@@ -55,6 +55,5 @@ export function deliveryBackend(d: DeliveryBackendDeps): VolumeBackend {
         },
       };
     },
-    sweepOrphans: () => void d.sets.sweepOrphans(),
   };
 }
