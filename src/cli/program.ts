@@ -7,6 +7,8 @@ import { registerRef } from './commands/ref.js';
 import { registerVersion } from './commands/version.js';
 import { registerServe } from './commands/serve.js';
 import { registerAudit } from './commands/audit.js';
+import { registerRun } from './commands/run.js';
+import { registerDoctor } from './commands/doctor.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
 export function buildProgram(): Command {
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerGet(program);
   registerRef(program);
   registerAudit(program);
+  registerRun(program);
+  registerDoctor(program);
   registerServe(program);
   registerVersion(program);
   return program;
