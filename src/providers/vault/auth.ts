@@ -5,7 +5,7 @@
 // carries one, so each workload gets its own Vault token and policies.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { KeywayError, isTransient, toKeywayError } from '../../core/errors.js';
+import { KeywayError, isTransient, throwIfAborted, toKeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { WorkloadIdentity } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
@@ -16,6 +16,7 @@ import type { VaultHttp, VaultResponse } from './http.js';
 const EXPIRY_SKEW_MS = 2_000;
 const MAX_SESSIONS = 256;
 const RENEW_TIMEOUT_MS = 10_000;
+const LOGIN_TIMEOUT_MS = 30_000;
 
 interface Session {
   readonly token: SecretValue;
@@ -127,10 +128,12 @@ export class VaultAuth {
   async #obtainOnce(key: string, identity: WorkloadIdentity | undefined, signal: AbortSignal): Promise<Session> {
     let p = this.#pending.get(key);
     if (!p) {
-      p = this.#obtain(identity, signal).finally(() => this.#pending.delete(key));
+      // The login is shared by every request waiting for it, so it runs on its own deadline;
+      // each caller stops waiting when its own signal fires.
+      p = this.#obtain(identity, AbortSignal.timeout(LOGIN_TIMEOUT_MS)).finally(() => this.#pending.delete(key));
       this.#pending.set(key, p);
     }
-    const s = await p;
+    const s = await untilAborted(p, signal, this.#d.where);
     if (this.#closed) throw new KeywayError('cancelled', `${this.#d.where}: provider closed`);
     if (this.#sessions.get(key) !== s) {
       const old = this.#sessions.get(key);
@@ -282,4 +285,25 @@ export class VaultAuth {
 
 function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
+}
+
+/** Waits for `p`, or rejects as soon as `signal` fires (the work behind `p` carries on). */
+async function untilAborted<T>(p: Promise<T>, signal: AbortSignal, where: string): Promise<T> {
+  throwIfAborted(signal, `${where}: login`);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      try {
+        throwIfAborted(signal, `${where}: login`);
+      } catch (e) {
+        reject(e as Error);
+      }
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([p, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
 }

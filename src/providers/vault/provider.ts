@@ -221,7 +221,14 @@ export class VaultProvider implements Provider {
     if (loc.kv === 1 && version !== undefined) throw new KeywayError('invalid_argument', `${this.#where}: ${describe(loc)}: version pinning needs KV v2 (mount ${loc.mount} is KV v1)`);
     const res = await this.#send('GET', apiPath(loc, 'data'), { identity, signal, ...(version !== undefined ? { query: { version: String(version) } } : {}) });
     const name = describe(loc);
-    if (res.status === 404) throw this.#notFound(res, name, version);
+    if (res.status === 404) {
+      const e = this.#notFound(res, name, version);
+      // A common slip: writing the API path (secret/data/app) instead of the kv path (secret/app).
+      if (loc.kv === 2 && /^(data|metadata)\//.test(loc.rest) && !/deleted|destroyed/.test(e.message)) {
+        throw new KeywayError('not_found', `${e.message} (references use MOUNT/SECRET without "data/", e.g. ${loc.mount}/${loc.rest.replace(/^(data|metadata)\//, '')})`);
+      }
+      throw e;
+    }
     if (res.status !== 200) throw this.#error(res, loc, 'read');
     const body = res.json as { data?: unknown } | undefined;
     if (loc.kv === 1) {

@@ -168,3 +168,19 @@ test('concurrent requests share one login', async (t) => {
   assert.ok(values.every((v) => v.expose().toString() === 'pw'));
   assert.equal(s.emu.requestsTo('auth/approle/login'), 1);
 });
+
+test('a caller that gives up does not fail the others waiting for the same login', async (t) => {
+  const s = await withSecret(t);
+  s.emu.addAppRole('r', 'role-1', 'sid-1', ['app']);
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'sid'), 'sid-1');
+  const p = s.provider({ mounts: { secret: 2 }, auth: { method: 'approle', role_id: 'role-1', secret_id_file: join(dir, 'sid') } });
+  s.emu.state.delayMs = 200;
+  const impatient = new AbortController();
+  const first = p.lookup(req('secret/app', field, { signal: impatient.signal }));
+  const second = p.lookup(req('secret/app', field));
+  setTimeout(() => impatient.abort(), 50);
+  await assert.rejects(first, (e: unknown) => e instanceof KeywayError && e.code === 'cancelled');
+  assert.equal((await second).expose().toString(), 'pw');
+  assert.equal(s.emu.requestsTo('auth/approle/login'), 1);
+});

@@ -113,6 +113,7 @@ test('a missing secret is not_found naming the path', async (t) => {
   await assert.rejects(p.lookup(req('secret/missing')), isCode('not_found', /no secret at secret\/missing/));
   await assert.rejects(p.lookup(req('legacy/missing')), isCode('not_found', /legacy\/missing/));
   await assert.rejects(p.lookup(req('secret/../x')), isCode('invalid_argument', /"\.\."/));
+  await assert.rejects(p.lookup(req('secret/data/app')), isCode('not_found', /without "data\/", e\.g\. secret\/app/));
 });
 
 test('a token without a policy for the path gets permission_denied, after one token check and no re-login', async (t) => {
