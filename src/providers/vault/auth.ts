@@ -115,7 +115,19 @@ export class VaultAuth {
   #keyFor(identity: WorkloadIdentity | undefined): string {
     if (!this.#workloadJwt(identity)) return 'default';
     const p = identity?.pod;
-    return `workload:${p?.namespace ?? ''}/${p?.serviceAccount ?? ''}/${p?.uid ?? ''}`;
+    return `workload:${p?.namespace ?? ''}/${p?.serviceAccount ?? ''}/${p?.uid ?? ''}#${this.#role(identity) ?? ''}`;
+  }
+
+  /**
+   * The role to log in as. A workload may pick one (CSI `providerParams: {role: ...}`) only when it
+   * logs in with its own token: Vault then checks that role against the workload's identity, so the
+   * choice cannot widen access. Logins with the daemon's own jwt_file always use the configured role.
+   */
+  #role(identity: WorkloadIdentity | undefined): string | undefined {
+    const auth = this.#d.settings.auth;
+    if (auth.method !== 'kubernetes' && auth.method !== 'jwt') return undefined;
+    const asked = identity?.params?.role;
+    return this.#workloadJwt(identity) && asked ? asked : auth.role;
   }
 
   #drop(key: string, s: Session, zero = false): void {
@@ -177,7 +189,7 @@ export class VaultAuth {
       case 'jwt': {
         const jwt = this.#workloadJwt(identity)?.expose().toString('utf8') ?? (auth.jwt_file ? this.#readText(auth.jwt_file, 'jwt_file') : undefined);
         if (!jwt) throw new KeywayError('unauthenticated', `${where}: jwt auth needs a workload token with audience "${auth.audience}" or jwt_file`);
-        return this.#login(auth.mount, { role: auth.role, jwt }, signal);
+        return this.#login(auth.mount, { role: this.#role(identity) ?? auth.role, jwt }, signal);
       }
     }
   }

@@ -137,6 +137,9 @@ test('Kubernetes auth logs in with each workload\'s own service account token, a
   // Without a workload token, the daemon's own token file is used.
   await p.lookup(req('secret/app'));
   assert.equal(s.emu.loginTokens().at(-1)?.meta.service_account, 'ops/daemon');
+  // A role asked for by a workload without its own token is ignored: the daemon's login keeps its role.
+  await p.lookup(req('secret/app', {}, { identity: { frontend: 'csi', params: { role: 'admin' } } }));
+  assert.equal(s.emu.loginTokens().at(-1)?.meta.role, 'app');
   // Sessions are per workload: pod A does not log in again.
   const logins = s.emu.requestsTo('auth/kubernetes/login');
   await p.lookup(req('secret/app', {}, { identity: podA }));
