@@ -104,8 +104,8 @@ export async function runTool(r: ToolRun): Promise<ToolResult> {
     });
     child.on('close', (code) => {
       finish(() => {
-        // Kill stragglers in the group (a tool's helpers), unless they detached on purpose.
-        killGroup('SIGKILL');
+        // No group kill after a normal exit: the child is reaped, so its pid (the group id) may
+        // already belong to an unrelated process.
         if (killTimer) clearTimeout(killTimer);
         if (failure) {
           wipe();
