@@ -187,3 +187,16 @@ test('a caller that gives up does not fail the others waiting for the same login
   assert.equal((await second).expose().toString(), 'pw');
   assert.equal(s.emu.requestsTo('auth/approle/login'), 1);
 });
+
+test('an idle provider renews its token in the background at 2/3 of the TTL', async (t) => {
+  const s = await withSecret(t);
+  const tok = s.emu.state.issueToken({ policies: ['app'], ttl: 3, renewable: true });
+  const p = s.provider({ mounts: { secret: 2 } }, { VAULT_TOKEN: tok.id });
+  await p.lookup(req('secret/app'));
+  assert.equal(s.emu.requestsTo('auth/token/renew-self'), 0);
+  // No requests from here on; the timer fires about 2 s after the lookup.
+  const end = Date.now() + 10_000;
+  while (s.emu.requestsTo('auth/token/renew-self') === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(s.emu.requestsTo('auth/token/renew-self'), 1);
+  assert.equal(tok.meta.renewals, '1');
+});
