@@ -182,3 +182,11 @@ test('store, list and delete round-trip on KV v2 and v1; delete is a soft delete
   await p.delete(req('legacy/y'));
   await assert.rejects(p.lookup(req('legacy/y')), isCode('not_found'));
 });
+
+test('paths with spaces, "?", "#", "%" and non-ASCII characters reach Vault as one secret name', async (t) => {
+  const { p } = await kvSetup(t);
+  const path = 'secret/we ird?x=1#frag%20/ünï';
+  await p.store({ path, value: SecretValue.fromString('{"k":"odd"}'), options: {}, signal: new AbortController().signal });
+  assert.equal((await p.lookup(req(path, { field: 'k' }))).expose().toString(), 'odd');
+  await assert.rejects(p.lookup(req('secret/we ird')), isCode('not_found'));
+});
