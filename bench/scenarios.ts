@@ -3,5 +3,6 @@ import type { Scenario } from './lib.js';
 import { resolveApi, resolveInProcess } from './broker.js';
 import { memory } from './memory.js';
 import { mountSetWrite } from './delivery.js';
+import { csiMount } from './csi.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, memory];
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, memory, csiMount];
