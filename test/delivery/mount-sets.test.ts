@@ -157,3 +157,15 @@ void test('creating a set after the mount root was replaced is refused', { skip:
   await assert.rejects(mgr.create('test:8', [{ name: 's', bytes: sv('x') }]), isCode('failed_precondition'));
   assert.deepEqual(readdirSync(join(sb.runtimeDir, 'mounts')), []);
 });
+
+void test('directory mode and owner can be opened up for a non-root container uid, and MCS levels are validated', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr } = await setup(t);
+  const set = await mgr.create('test:9', [{ name: 's', bytes: sv('x'), uid: 1000, gid: 1000 }], { dirMode: 0o750, dirUid: 1000, dirGid: 1000 });
+  for (const d of [set.dir, join(set.dir, readlinkSync(join(set.dir, '..data')))]) {
+    const st = statSync(d);
+    assert.equal(st.mode & 0o777, 0o750, d);
+    assert.equal(st.uid, 1000);
+  }
+  set.release();
+  await assert.rejects(mgr.create('test:9', [{ name: 's', bytes: sv('x') }], { selinuxLevel: 's0:c1;rm -rf' }), isCode('invalid_argument', /SELinux level/));
+});
