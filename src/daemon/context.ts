@@ -101,6 +101,7 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
       if (closed) return;
       closed = true;
       await registry.closeAll();
+      audit.flush();
       db.close();
     },
   };

@@ -213,14 +213,16 @@ test('the concurrency limit bounds calls in flight to a provider', async (t) => 
 });
 
 test('a canary value never appears in the audit table, logs or metrics', async (t) => {
-  const { provider, broker, db, logs, metrics } = setup(t, { maxStaleMs: 60_000 });
+  const { provider, broker, db, logs, metrics, audit } = setup(t, { maxStaleMs: 60_000 });
   const canary = 'CANARY-broker-5a5a';
   provider.value = canary;
   assert.equal(await read(broker), canary);
   provider.mode = 'down';
   await read(broker, true);
   await assert.rejects(broker.resolve('ref+slow://missing#/x', { ...ctx, refresh: true }));
+  audit.flush();
   const auditText = JSON.stringify(db.prepare('SELECT * FROM audit').all());
+  assert.ok(auditText.length > 100);
   for (const text of [auditText, logs(), await metrics.text()]) assert.ok(!text.includes(canary));
 });
 

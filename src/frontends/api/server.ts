@@ -17,7 +17,7 @@ export interface AdminApiDeps {
   readonly toJson: (r: SecretRecord) => Record<string, unknown>;
 }
 
-export type Route = (req: IncomingMessage, url: URL) => Promise<unknown> | unknown;
+export type Route = (req: IncomingMessage, url: URL, res: ServerResponse) => Promise<unknown> | unknown;
 
 /** A non-JSON answer: Prometheus text, or secret bytes (zeroed once written). */
 export class RawBody {
@@ -30,19 +30,35 @@ export class RawBody {
 const MAX_BODY = 64 * 1024;
 
 /** Reads a small JSON request body; anything else is invalid_argument. */
-export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new KeywayError('too_large', `request body over ${MAX_BODY} bytes`);
-    chunks.push(c);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new KeywayError('invalid_argument', 'request body is not JSON');
-  }
+export function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        req.destroy();
+        reject(new KeywayError('too_large', `request body over ${MAX_BODY} bytes`));
+      } else chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+      } catch {
+        reject(new KeywayError('invalid_argument', 'request body is not JSON'));
+      }
+    });
+  });
+}
+
+/** Aborted when the client goes away, so abandoned requests stop waiting on backends. */
+export function requestSignal(res: ServerResponse): AbortSignal {
+  const ac = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) ac.abort(new KeywayError('cancelled', 'client disconnected'));
+  });
+  return ac.signal;
 }
 
 function httpStatus(code: ErrorCode): number {
@@ -94,7 +110,7 @@ export class AdminApi implements Frontend {
       const url = new URL(req.url ?? '/', 'http://keyway');
       const key = `${req.method ?? 'GET'} ${url.pathname}`;
       const route = this.#routes.get(key);
-      if (route) body = await route(req, url);
+      if (route) body = await route(req, url, res);
       else if (req.method === 'GET' && url.pathname.startsWith('/v1/secrets/')) {
         const name = decodeURIComponent(url.pathname.slice('/v1/secrets/'.length));
         const r = this.#d.getSecret(name);
