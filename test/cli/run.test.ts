@@ -128,3 +128,20 @@ test('path attacks in --secret are refused with a usage error and nothing is wri
   assert.equal(existsSync(join(i.dir, 'escape')), false);
   assert.equal(existsSync(join(i.runtimeDir, 'escape')), false);
 });
+
+test('keyway run --watch=signal:HUP delivers a replaced secret and signals the command', { skip: ROOT_SKIP }, async (t) => {
+  const i = inst(t);
+  assert.equal(i.run(['secret', 'create', 'pw', '-'], { input: 'one' }).status, 0);
+  const log = join(i.dir, 'log');
+  const kw = spawn(process.execPath, [CLI, 'run', '--watch=signal:HUP', '--refresh-interval', '1', '--secret', 'pw', '--', process.execPath, CHILD, 'log', 'pw', log], { env: i.env, stdio: 'ignore' });
+  t.after(() => kw.kill('SIGKILL'));
+  await waitFor(() => existsSync(log), 'the command to start');
+  assert.equal(i.run(['secret', 'create', 'pw', '--replace', '-'], { input: 'two' }).status, 0);
+  await waitFor(() => readFileSync(log, 'utf8').includes('two'), 'the rotated value');
+  kw.kill('SIGTERM');
+  const [code] = (await once(kw, 'exit')) as [number | null];
+  assert.equal(code, 0);
+  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n').at(-1), 'two');
+  assert.deepEqual(mounts(i), []);
+  assert.equal(records(i), 0);
+});
