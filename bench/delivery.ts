@@ -1,74 +1,97 @@
-// Delivery scenarios on the same noswap tmpfs: creating and releasing a mount set (exclusive
-// create, fchown/fchmod, ..data swap, store record, zero-overwrite on release) vs a bare
-// mkdir+writeFile+rm; and a rotation through the ..data swap vs write-temp-then-rename of one
-// file (the floor of any atomic replacement).
+// Mount-set write of N files (record, atomic ..data layout, O_EXCL|O_NOFOLLOW, fchown, then release
+// with overwrite) vs plain writeFileSync of the same files into a fresh dir on the same tmpfs and rm;
+// and one rotation through the ..data swap vs write-temp-then-rename of one file (the floor of any
+// atomic replacement).
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPair, Skip, type Row, type Scenario } from './lib.js';
+import { Skip, runPair, type Row, type Scenario } from './lib.js';
+import { isRoot } from './helpers.js';
 import { silentLogger } from '../src/core/logger.js';
 import { SecretValue } from '../src/core/secret-value.js';
-import { ensureMountRoot, unmountRoot } from '../src/delivery/mount-root.js';
-import { MountSetManager, type MountSet } from '../src/delivery/mount-sets.js';
 import { openDb } from '../src/store/db.js';
-import { MountSetsRepo } from '../src/store/mount-sets.js';
+import { openDelivery } from '../src/delivery/open.js';
+import { unmountRoot } from '../src/delivery/mount-root.js';
 
-const VALUE = Buffer.alloc(4096, 0x61);
+const N = 10;
+const SIZE = 4096;
 
-export const delivery: Scenario = {
-  name: 'delivery',
+export const mountSetWrite: Scenario = {
+  name: 'mount-set',
   async run(): Promise<Row[]> {
-    if (process.geteuid?.() !== 0) throw new Skip('needs root to mount the noswap tmpfs');
-    const base = mkdtempSync(join(tmpdir(), 'keyway-bench-delivery-'));
-    const runtimeDir = join(base, 'run');
-    const root = await ensureMountRoot({ runtimeDir });
-    const db = openDb(join(base, 'state'));
-    const mgr = new MountSetManager({ root, repo: new MountSetsRepo(db), logger: silentLogger() });
-    const plain = join(root.path, 'plain');
-    mkdirSync(plain);
+    if (!isRoot()) throw new Skip('needs root to mount the tmpfs root');
+    const dir = mkdtempSync(join(tmpdir(), 'keyway-bench-'));
+    const runtimeDir = join(dir, 'run');
+    const db = openDb(join(dir, 'state'));
+    const delivery = await openDelivery({ runtimeDir, db, logger: silentLogger() });
+    const values = Array.from({ length: N }, (_, i) => SecretValue.copyOf(Buffer.alloc(SIZE, i)));
+    const files = values.map((bytes, i) => ({ name: `secret-${i}`, bytes }));
+    const rawRoot = join(delivery.root.path, 'raw');
+    mkdirSync(rawRoot, { mode: 0o700 });
     let n = 0;
-    let set: MountSet | undefined;
     try {
-      const create = await runPair({
-        name: 'delivery-create-release',
-        keywayLabel: 'mount set create+release (4 KiB)',
-        baselineLabel: 'mkdir+writeFile+rm',
-        warmup: 50,
-        reps: 500,
-        async keyway() {
-          const s = await mgr.create('bench', [{ name: 'value', bytes: SecretValue.copyOf(VALUE) }]);
-          s.release();
+      const row = await runPair({
+        name: `mount set of ${N} × ${SIZE / 1024} KiB files`,
+        keywayLabel: 'create + release (wiped)',
+        baselineLabel: 'writeFileSync + rm -r',
+        warmup: 20,
+        reps: 200,
+        keyway: async () => {
+          const set = await delivery.manager.create('bench', files);
+          set.release();
         },
-        async baseline() {
-          const d = join(plain, String(n++));
+        baseline: async () => {
+          const d = join(rawRoot, String(n++));
           mkdirSync(d, { mode: 0o700 });
-          writeFileSync(join(d, 'value'), VALUE, { mode: 0o400 });
+          for (const f of files) writeFileSync(join(d, f.name), f.bytes.expose(), { mode: 0o400 });
           rmSync(d, { recursive: true });
         },
       });
-      set = await mgr.create('bench', [{ name: 'value', bytes: SecretValue.copyOf(VALUE) }]);
-      writeFileSync(join(plain, 'inplace'), VALUE);
-      const current = set;
-      const rotate = await runPair({
-        name: 'delivery-rotate',
-        keywayLabel: 'atomic ..data swap (4 KiB)',
-        baselineLabel: 'writeFile tmp + rename',
-        warmup: 50,
-        reps: 500,
-        async keyway() {
-          await current.update([{ name: 'value', bytes: SecretValue.copyOf(VALUE) }]);
-        },
-        async baseline() {
-          writeFileSync(join(plain, 'inplace.tmp'), VALUE, { mode: 0o400 });
-          renameSync(join(plain, 'inplace.tmp'), join(plain, 'inplace'));
-        },
-      });
-      return [create, rotate];
+      return [row];
     } finally {
-      set?.release();
+      rmSync(rawRoot, { recursive: true, force: true });
+      for (const v of values) v.zero();
       db.close();
       await unmountRoot(runtimeDir);
-      rmSync(base, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export const mountSetRotate: Scenario = {
+  name: 'mount-set-rotate',
+  async run(): Promise<Row[]> {
+    if (!isRoot()) throw new Skip('needs root to mount the tmpfs root');
+    const dir = mkdtempSync(join(tmpdir(), 'keyway-bench-'));
+    const runtimeDir = join(dir, 'run');
+    const db = openDb(join(dir, 'state'));
+    const delivery = await openDelivery({ runtimeDir, db, logger: silentLogger() });
+    const value = SecretValue.copyOf(Buffer.alloc(SIZE, 0x61));
+    const set = await delivery.manager.create('bench', [{ name: 'value', bytes: value }]);
+    const rawRoot = join(delivery.root.path, 'raw');
+    mkdirSync(rawRoot, { mode: 0o700 });
+    try {
+      const row = await runPair({
+        name: `rotation of one ${SIZE / 1024} KiB file`,
+        keywayLabel: 'atomic ..data swap',
+        baselineLabel: 'writeFileSync tmp + rename',
+        warmup: 50,
+        reps: 500,
+        keyway: async () => {
+          await set.update([{ name: 'value', bytes: value }]);
+        },
+        baseline: async () => {
+          writeFileSync(join(rawRoot, 'value.tmp'), value.expose(), { mode: 0o400 });
+          renameSync(join(rawRoot, 'value.tmp'), join(rawRoot, 'value'));
+        },
+      });
+      return [row];
+    } finally {
+      set.release();
+      value.zero();
+      db.close();
+      await unmountRoot(runtimeDir);
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 };
