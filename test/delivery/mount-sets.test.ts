@@ -169,3 +169,21 @@ void test('directory mode and owner can be opened up for a non-root container ui
   set.release();
   await assert.rejects(mgr.create('test:9', [{ name: 's', bytes: sv('x') }], { selinuxLevel: 's0:c1;rm -rf' }), isCode('invalid_argument', /SELinux level/));
 });
+
+void test('an update that runs out of space fails cleanly: the previous version stays and no half-written payload remains', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  const root = await ensureMountRoot({ runtimeDir: sb.runtimeDir, size: '64k' });
+  const db = openDb(sb.stateDir);
+  const mgr = new MountSetManager({ root, repo: new MountSetsRepo(db), logger: silentLogger() });
+  const set = await mgr.create('test:10', [{ name: 'v', bytes: sv('small') }]);
+  t.after(() => {
+    set.release();
+    db.close();
+  });
+  const before = readdirSync(set.dir).sort();
+  await assert.rejects(set.update([{ name: 'v', bytes: SecretValue.adopt(Buffer.alloc(256 * 1024, 0x62)) }]), isCode('too_large'));
+  assert.deepEqual(readdirSync(set.dir).sort(), before);
+  assert.equal(readFileSync(join(set.dir, 'v'), 'utf8'), 'small');
+  await set.update([{ name: 'v', bytes: sv('next') }]);
+  assert.equal(readFileSync(join(set.dir, 'v'), 'utf8'), 'next');
+});
