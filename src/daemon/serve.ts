@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { toKeywayError } from '../core/errors.js';
 import type { Frontend } from '../frontends/frontend.js';
 import { AdminApi } from '../frontends/api/server.js';
+import { LOOKUP_SOCKET_NAME, PodmanLookupServer } from '../frontends/podman/lookup-server.js';
+import { podmanDriverFrom } from '../frontends/podman/wire.js';
 import { secretJson } from '../cli/commands/secret-json.js';
 import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
@@ -30,6 +32,9 @@ export function buildFrontends(ctx: Context): Frontend[] {
       }),
     );
   }
+  // Fast path for Podman's shell-driver lookups (bin/keyway-podman-lookup); private to this user.
+  const podman = podmanDriverFrom(ctx);
+  out.push(new PodmanLookupServer({ socket: join(ctx.runtimeDir, LOOKUP_SOCKET_NAME), stateDir: ctx.stateDir, logger: ctx.logger, lookup: (id, signal) => podman.lookup(id, signal) }));
   return out;
 }
 
