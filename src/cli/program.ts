@@ -10,6 +10,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerRun } from './commands/run.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerPodman } from './commands/podman.js';
+import { registerPodmanPlugin } from './commands/podman-plugin.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerServe(program);
   registerPodman(program);
+  registerPodmanPlugin(program);
   registerVersion(program);
   return program;
 }

@@ -66,7 +66,10 @@ export class PodmanDriver {
       const id = validatePodmanId(rawId);
       let ref: string | undefined;
       if (opts.ref !== undefined) {
-        if (value.length > 0) throw new KeywayError('invalid_argument', 'the payload must be empty when the reference is given as an option');
+        // Podman insists on some data, so a lone newline or blank placeholder is accepted and dropped.
+        if (value.expose().some((b) => b !== 0x0a && b !== 0x0d && b !== 0x20 && b !== 0x09)) {
+          throw new KeywayError('invalid_argument', 'the payload must be empty (or blank) when the reference is given as an option');
+        }
         ref = opts.ref;
       } else {
         checkPodmanSize(value.length);
