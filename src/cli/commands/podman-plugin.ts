@@ -14,6 +14,7 @@ export function registerPodmanPlugin(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const { MAX_REQUEST_BYTES, errorHeader } = await import('../../frontends/podman/plugin-protocol.js');
       const { servePluginRequest, looksLikeProviderRequest } = await import('../../frontends/podman/plugin.js');
+      const { LOOKUP_TIMEOUT_MS } = await import('../../frontends/podman/lookup-server.js');
       const input = readFdCapped(0, MAX_REQUEST_BYTES, 'podman-plugin request on stdin');
       const bytes = input.expose();
       try {
@@ -21,7 +22,7 @@ export function registerPodmanPlugin(program: Command): void {
           const { podmanDriverFrom } = await import('../../frontends/podman/wire.js');
           let answer;
           try {
-            answer = await servePluginRequest(bytes, { driver: podmanDriverFrom(ctx, 'podman-plugin'), resolver: ctx.broker }, interruptSignal());
+            answer = await servePluginRequest(bytes, { driver: podmanDriverFrom(ctx, 'podman-plugin'), resolver: ctx.broker }, AbortSignal.any([interruptSignal(), AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]));
           } catch (e) {
             const err = toKeywayError(e, 'podman-plugin');
             // Driver requests get a framed error too, so hosts can read the code; provider
