@@ -13,7 +13,7 @@ export function registerPodmanPlugin(program: Command): void {
     .description('serve one Podman secret-driver-plugin request (stdin → stdout); see docs/podman-plugin-protocol.md')
     .action(async (_opts: unknown, cmd: Command) => {
       const { MAX_REQUEST_BYTES, errorHeader } = await import('../../frontends/podman/plugin-protocol.js');
-      const { servePluginRequest, looksLikeProviderRequest } = await import('../../frontends/podman/plugin.js');
+      const { servePluginRequest, isProviderRequest } = await import('../../frontends/podman/plugin.js');
       const { LOOKUP_TIMEOUT_MS } = await import('../../frontends/podman/lookup-server.js');
       const input = readFdCapped(0, MAX_REQUEST_BYTES, 'podman-plugin request on stdin');
       const bytes = input.expose();
@@ -27,7 +27,7 @@ export function registerPodmanPlugin(program: Command): void {
             const err = toKeywayError(e, 'podman-plugin');
             // Driver requests get a framed error too, so hosts can read the code; provider
             // requests get only stderr, as Podman's provider design expects.
-            if (!looksLikeProviderRequest(bytes)) writeAll(1, errorHeader(err));
+            if (!isProviderRequest(bytes)) writeAll(1, errorHeader(err));
             process.stderr.write(`keyway: ${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`);
             process.exitCode = exitCodeFor(err.code);
             return;

@@ -28,6 +28,13 @@ function selfArgv(): string[] {
   return [process.execPath, ...process.execArgv, realpathSync(script)];
 }
 
+/** The lean lookup entry next to this build (dist/cli/podman-lookup.js, or the .ts under tsx). */
+function leanLookupArgv(): string[] | undefined {
+  const self = fileURLToPath(import.meta.url);
+  const entry = join(dirname(self), '..', `podman-lookup${self.endsWith('.ts') ? '.ts' : '.js'}`);
+  return existsSync(entry) ? [process.execPath, ...process.execArgv, entry] : undefined;
+}
+
 async function driverSpec(cmd: Command, fast: boolean): Promise<DriverCommandSpec> {
   const { loadSettings } = await import('../../daemon/context.js');
   const flags = globalsOf(cmd);
@@ -39,8 +46,10 @@ async function driverSpec(cmd: Command, fast: boolean): Promise<DriverCommandSpe
   globals.push('--state-dir', stateDir, '--runtime-dir', runtimeDir);
   const { LOOKUP_SOCKET_NAME } = await import('../../frontends/podman/lookup-server.js');
   const useFast = fast && existsSync(PERL) && existsSync(LOOKUP_CLIENT);
+  const lean = leanLookupArgv();
   return {
     cli: selfArgv(),
+    ...(lean ? { lookupCli: lean } : {}),
     globals,
     ...(useFast ? { fastLookup: { interpreter: PERL, client: LOOKUP_CLIENT, socket: join(runtimeDir, LOOKUP_SOCKET_NAME), stateDir } } : {}),
   };

@@ -17,6 +17,8 @@ export interface FastLookup {
 export interface DriverCommandSpec {
   /** argv prefix that runs the keyway CLI: node, its flags, the script. */
   readonly cli: readonly string[];
+  /** argv prefix of a lean entry that does only the lookup (takes the globals, no subcommand). */
+  readonly lookupCli?: readonly string[];
   /** Global flags in effect (`--config X`, `--state-dir Y`, ...), baked in so Podman's env does not matter. */
   readonly globals: readonly string[];
   readonly fastLookup?: FastLookup;
@@ -44,7 +46,7 @@ function command(words: readonly string[]): string {
 }
 
 export function driverCommand(spec: DriverCommandSpec, op: ShellOp): string {
-  const keyway = [...spec.cli, ...spec.globals, 'podman', op];
+  const keyway = op === 'lookup' && spec.lookupCli ? [...spec.lookupCli, ...spec.globals] : [...spec.cli, ...spec.globals, 'podman', op];
   if (op === 'lookup' && spec.fastLookup) {
     const f = spec.fastLookup;
     return command([f.interpreter, f.client, f.socket, f.stateDir, '--', ...keyway]);

@@ -58,7 +58,7 @@ export class PodmanLookupServer implements Frontend {
   }
 
   async #serve(s: Socket, line: string, clientGone: AbortSignal): Promise<void> {
-    const m = /^lookup (\S+) ([0-9a-f]*)$/.exec(line);
+    const m = /^lookup ([0-9a-f]{1,64}) ([0-9a-f]*)$/.exec(line);
     if (!m || m[1] === undefined || m[2] === undefined) {
       this.#reply(s, errLine(new KeywayError('invalid_argument', 'malformed lookup request')));
       return;

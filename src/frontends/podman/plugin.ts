@@ -3,7 +3,7 @@
 import type { Resolver } from '../../broker/types.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import type { PodmanDriver } from './driver.js';
-import { headerLine, parseRequest } from './plugin-protocol.js';
+import { MAX_HEADER_BYTES, headerLine, parseRequest } from './plugin-protocol.js';
 
 export interface PluginDeps {
   readonly driver: PodmanDriver;
@@ -45,9 +45,18 @@ export async function servePluginRequest(input: Buffer, deps: PluginDeps, signal
   }
 }
 
-/** Whether a failed request should be answered as a provider request (bare stderr, no header). */
-export function looksLikeProviderRequest(input: Buffer): boolean {
+/**
+ * Whether a request (possibly malformed) is a provider request, which is answered on stderr only.
+ * Anything that does not clearly parse as one is treated as a driver request and gets an Error header.
+ */
+export function isProviderRequest(input: Buffer): boolean {
   const nl = input.indexOf(0x0a);
-  const head = input.subarray(0, nl < 0 ? Math.min(input.length, 65536) : nl).toString('utf8');
-  return head.includes('"SecretName"') && !head.includes('"Op"');
+  const end = nl < 0 ? input.length : nl;
+  if (end > MAX_HEADER_BYTES) return false;
+  try {
+    const h = JSON.parse(input.subarray(0, end).toString('utf8')) as unknown;
+    return typeof h === 'object' && h !== null && !Array.isArray(h) && 'SecretName' in h && !('Op' in h);
+  } catch {
+    return false;
+  }
 }

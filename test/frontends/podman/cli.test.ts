@@ -4,6 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CLI, REPO, makeInstance, type Instance } from '../../helpers/cli.js';
 
@@ -44,9 +45,11 @@ test('driver-opts names the four commands with the absolute node, script and dir
   for (const op of ['list', 'store', 'delete']) {
     assert.equal(o[op], `exec '${process.execPath}' '${CLI}' '--config' '${i.configPath}' '--state-dir' '${i.stateDir}' '--runtime-dir' '${i.runtimeDir}' 'podman' '${op}'`);
   }
-  assert.match(o.lookup ?? '', new RegExp(`^exec '/usr/bin/perl' '${REPO}/bin/keyway-podman-lookup' '${i.runtimeDir}/podman-lookup.sock' '${i.stateDir}' '--' '${process.execPath}' .* 'podman' 'lookup'$`));
+  // The lookup: the fast client first, then the lean in-process entry with the same directories.
+  const lean = `'${process.execPath}' '${REPO}/dist/cli/podman-lookup.js' '--config' '${i.configPath}' '--state-dir' '${i.stateDir}' '--runtime-dir' '${i.runtimeDir}'`;
+  assert.equal(o.lookup, `exec '/usr/bin/perl' '${REPO}/bin/keyway-podman-lookup' '${i.runtimeDir}/podman-lookup.sock' '${i.stateDir}' '--' ${lean}`);
   const slow = optsOf(i.run(['podman', 'driver-opts', '--no-fast-lookup']).stdout.toString());
-  assert.ok(!slow.lookup?.includes('perl'));
+  assert.equal(slow.lookup, `exec ${lean}`);
 });
 
 test('driver-opts refuses a directory with a comma, which Podman would split', (t) => {
@@ -138,6 +141,16 @@ test('the fast lookup client answers from the daemon, and falls back to keyway f
   const other = viaClient(join(i.dir, 'another-state'));
   assert.equal(other.status, 42, 'a daemon of another state dir is not trusted to answer');
   assert.ok(existsSync(marker));
+  // A malformed request gets a clear error line, not a hang or a crash of the daemon.
+  const raw = await new Promise<string>((res, rej) => {
+    const c = connect(sock);
+    let got = '';
+    c.on('data', (d: Buffer) => (got += d.toString()));
+    c.on('end', () => res(got));
+    c.on('error', rej);
+    c.end('lookup ../../etc/passwd 00\n');
+  });
+  assert.equal(raw, 'err invalid_argument malformed lookup request\n');
   // And the real command line from driver-opts, through /bin/sh -c.
   const real = sh(o.lookup ?? '', ID);
   assert.equal(real.status, 0, real.stderr.toString());

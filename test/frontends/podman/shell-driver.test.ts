@@ -141,6 +141,20 @@ test('podman secret create --replace keeps working and leaves no stale record', 
   assert.ok(ids.includes(second) && !ids.includes(first), 'the replaced id is gone from keyway');
 });
 
+test('a create that Podman or keyway refuses leaves neither with a record', opts, () => {
+  assert.equal(create('dup', '-', 'first').status, 0);
+  const before = keywayRows();
+  const again = create('dup', '-', 'second');
+  assert.notEqual(again.status, 0);
+  assert.match(again.stderr.toString(), /dup/);
+  const badRef = create('badref', '-', 'ref+nosuchprovider://x\n');
+  assert.notEqual(badRef.status, 0);
+  assert.match(badRef.stderr.toString(), /keyway: not_found: .*no provider named "nosuchprovider"/);
+  assert.notEqual(pm.run(['secret', 'inspect', 'badref']).status, 0);
+  assert.deepEqual(keywayRows(), before);
+  assert.equal(readSecret('dup').stdout.toString(), 'first');
+});
+
 test('a reference whose provider fails makes podman run fail with keyway\'s message and leaves keyway\'s store unchanged', opts, () => {
   const c = create('broken', 'ref+local://no-such-blob');
   assert.equal(c.status, 0, c.stderr.toString());
