@@ -50,6 +50,7 @@ export const configSchema = z.strictObject({
   limits: z.strictObject({ max_secret_bytes: z.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024) }).default({ max_secret_bytes: 1024 * 1024 }),
   local: z.strictObject({ key_file: absPath.optional() }).default({}),
   delivery: z.strictObject({ default_mode: mode.default(0o400), refresh_interval_s: z.number().int().min(0).default(0) }).default({ default_mode: 0o400, refresh_interval_s: 0 }),
+  store: z.strictObject({ busy_timeout_ms: z.number().int().min(0).max(600_000).default(10_000) }).default({ busy_timeout_ms: 10_000 }),
   audit: z.strictObject({ retention_days: z.number().int().min(0).default(90) }).default({ retention_days: 90 }),
   broker: z.strictObject(policyShape).default({}),
   metrics: z

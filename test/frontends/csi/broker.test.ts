@@ -15,6 +15,7 @@ import { BlobsRepo } from '../../../src/store/blobs.js';
 import { LocalProvider } from '../../../src/providers/local/index.js';
 import { ProviderRegistry } from '../../../src/broker/registry.js';
 import { Broker } from '../../../src/broker/broker.js';
+import { DEFAULT_POLICY } from '../../../src/broker/policy.js';
 import { NamedSecrets } from '../../../src/broker/named-secrets.js';
 import { attributes, grpcError, startHarness } from './harness.js';
 
@@ -50,7 +51,8 @@ function broker(t: { after: (fn: () => void) => void }) {
   const registry = new ProviderRegistry([{ get: (n) => providers.get(n), has: (n) => providers.has(n), names: () => [...providers.keys()] }]);
   const secrets = new SecretsRepo(db);
   const audit = new AuditLog(db);
-  const b = new Broker({ registry, secrets, audit, logger: silentLogger(), maxSecretBytes: 1024 * 1024 });
+  // No value cache: the test changes a backend value and expects the next Mount to see it at once.
+  const b = new Broker({ registry, secrets, audit, logger: silentLogger(), maxSecretBytes: 1024 * 1024, defaultPolicy: { ...DEFAULT_POLICY, ttlMs: 0 } });
   return { kv, broker: b, named: new NamedSecrets(b, secrets, audit, 1024 * 1024), audit, stateDir: join(dir, 'state') };
 }
 
