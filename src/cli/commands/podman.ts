@@ -7,7 +7,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { KeywayError } from '../../core/errors.js';
+import { KeywayError, toKeywayError } from '../../core/errors.js';
 import { validateSecretName } from '../../core/names.js';
 import { isReference } from '../../core/reference.js';
 import type { SecretValue } from '../../core/secret-value.js';
@@ -74,13 +74,33 @@ async function driverOf(ctx: Parameters<Parameters<typeof withContext>[1]>[0]) {
 function runPodman(podman: string, args: readonly string[], payload: Buffer, signal: AbortSignal): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     // Podman insists that stdin be a FIFO ("if `-` is used, data must be passed into stdin"), and
-    // Node's stdio pipes are socketpairs, so `cat` relays the payload into a real pipe.
-    const child = spawn('/bin/sh', ['-c', 'cat | "$0" "$@"', podman, ...args], { stdio: ['pipe', 'inherit', 'inherit'], signal, killSignal: 'SIGTERM' });
+    // Node's stdio pipes are socketpairs, so `cat` relays the payload into a real pipe. The pair runs
+    // in its own process group so an interrupt stops both, SIGTERM first, SIGKILL after 5 s.
+    const child = spawn('/bin/sh', ['-c', 'cat | "$0" "$@"', podman, ...args], { stdio: ['pipe', 'inherit', 'inherit'], detached: true });
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (): void => {
+      const kill = (sig: NodeJS.Signals): void => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, sig);
+        } catch {
+          // already gone
+        }
+      };
+      kill('SIGTERM');
+      killTimer = setTimeout(() => kill('SIGKILL'), 5000);
+      killTimer.unref();
+    };
+    signal.addEventListener('abort', stop, { once: true });
     child.on('error', (e) => {
-      const code = (e as NodeJS.ErrnoException).code;
-      reject(code === 'ENOENT' ? new KeywayError('failed_precondition', `cannot run ${podman}: not found (install podman or pass --podman PATH)`) : e);
+      signal.removeEventListener('abort', stop);
+      reject(toKeywayError(e, 'cannot run /bin/sh for podman'));
     });
-    child.on('close', (status) => resolvePromise(status ?? 1));
+    child.on('close', (status) => {
+      signal.removeEventListener('abort', stop);
+      if (killTimer) clearTimeout(killTimer);
+      if (status === 127) reject(new KeywayError('failed_precondition', `cannot run ${podman}: not found (install podman or pass --podman PATH)`));
+      else resolvePromise(status ?? 1);
+    });
     child.stdin.on('error', () => {
       // podman exited early; its own message and status say why
     });

@@ -14,6 +14,7 @@ export const LOOKUP_SOCKET_NAME = 'podman-lookup.sock';
 /** Podman has no timeout and holds its secrets lock meanwhile, so keyway bounds every lookup. */
 export const LOOKUP_TIMEOUT_MS = 60_000;
 const MAX_REQUEST = 4096;
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface LookupServerDeps {
   readonly socket: string;
@@ -55,6 +56,10 @@ export class PodmanLookupServer implements Frontend {
       void this.#serve(s, buf.subarray(0, nl).toString('latin1'), ac.signal);
     };
     s.on('data', onData);
+    // A client that connects and never finishes its request line must not hold a socket forever.
+    s.setTimeout(REQUEST_TIMEOUT_MS, () => {
+      if (this.#idle.has(s)) s.destroy();
+    });
   }
 
   async #serve(s: Socket, line: string, clientGone: AbortSignal): Promise<void> {
