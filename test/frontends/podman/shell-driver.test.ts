@@ -111,7 +111,7 @@ test('podman secret ls and inspect show the secret with the shell driver and its
   const info = JSON.parse(pm.ok(['secret', 'inspect', 'shown']).toString()) as { ID: string; Spec: { Name: string; Driver: { Name: string; Options: Record<string, string> }; Labels?: Record<string, string> } }[];
   assert.equal(info[0]?.Spec.Name, 'shown');
   assert.equal(info[0]?.Spec.Driver.Name, 'shell');
-  assert.match(info[0]?.Spec.Driver.Options.lookup ?? '', /keyway-podman-lookup' .* 'podman-lookup\.js' /);
+  assert.match(info[0]?.Spec.Driver.Options.lookup ?? '', /keyway-podman-lookup' .*\/dist\/cli\/podman-lookup\.js' /);
   assert.equal(info[0]?.Spec.Labels?.team, 'infra');
 });
 
