@@ -3,6 +3,7 @@ import type { Scenario } from './lib.js';
 import { resolveApi, resolveInProcess } from './broker.js';
 import { memory } from './memory.js';
 import { mountSetWrite } from './delivery.js';
+import { csiMount } from './csi.js';
 import { podmanRun } from './podman.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, memory, podmanRun];
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, memory, csiMount, podmanRun];

@@ -46,7 +46,14 @@ export const configSchema = z.strictObject({
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).default({}),
   api: z.strictObject({ enabled: z.boolean().default(true), socket: absPath.optional() }).default({ enabled: true }),
   docker: z.strictObject({ enabled: z.boolean().optional(), socket: absPath.default('/run/docker/plugins/keyway.sock') }).default({ socket: '/run/docker/plugins/keyway.sock' }),
-  csi: z.strictObject({ enabled: z.boolean().optional(), socket: absPath.default('/var/run/secrets-store-csi-providers/keyway.sock') }).default({ socket: '/var/run/secrets-store-csi-providers/keyway.sock' }),
+  csi: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      socket: absPath.default('/var/run/secrets-store-csi-providers/keyway.sock'),
+      // Namespace (or "*") → targets its pods may mount: exact NAME/REF or a prefix ending in "*".
+      access: z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
+    })
+    .default({ socket: '/var/run/secrets-store-csi-providers/keyway.sock' }),
   limits: z.strictObject({ max_secret_bytes: z.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024) }).default({ max_secret_bytes: 1024 * 1024 }),
   local: z.strictObject({ key_file: absPath.optional() }).default({}),
   delivery: z.strictObject({ default_mode: mode.default(0o400), refresh_interval_s: z.number().int().min(0).default(0) }).default({ default_mode: 0o400, refresh_interval_s: 0 }),
