@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CLI, makeInstance, type Instance } from '../../helpers/cli.js';
+import { CLI, makeInstance, scanFor, type Instance } from '../../helpers/cli.js';
 import { IMAGE, makePodman, podmanSkipReason, type PodmanEnv } from '../../helpers/podman.js';
 
 const skip = podmanSkipReason();
@@ -64,6 +64,13 @@ test('a literal binary value with NUL bytes created through keyway is read back 
   const rows = keywayRows().secrets as { id: string; ref: string | null; blob_id: string | null }[];
   const mine = rows.find((row) => row.id === idOf('bin'));
   assert.ok(mine && mine.ref === null && mine.blob_id !== null, 'kept as a local encrypted value');
+});
+
+test('a literal value never reaches keyway\'s state dir or runtime dir in plaintext', opts, () => {
+  const canary = Buffer.from('CANARY-podman-plaintext-41c9e7');
+  assert.equal(create('canary', '-', canary).status, 0);
+  assert.deepEqual(readSecret('canary').stdout, canary);
+  assert.deepEqual(scanFor([i.stateDir, i.runtimeDir], canary), []);
 });
 
 test('a 511,999-byte value round-trips; 512,000 bytes are refused before Podman stores anything', opts, () => {
