@@ -5,5 +5,6 @@ import { memory } from './memory.js';
 import { mountSetRotate, mountSetWrite } from './delivery.js';
 import { csiMount } from './csi.js';
 import { dockerRun } from './docker.js';
+import { podmanRun } from './podman.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, mountSetRotate, memory, csiMount, dockerRun];
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, mountSetRotate, memory, csiMount, podmanRun, dockerRun];

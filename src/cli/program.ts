@@ -9,6 +9,8 @@ import { registerServe } from './commands/serve.js';
 import { registerAudit } from './commands/audit.js';
 import { registerRun } from './commands/run.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerPodman } from './commands/podman.js';
+import { registerPodmanPlugin } from './commands/podman-plugin.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
 export function buildProgram(): Command {
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerRun(program);
   registerDoctor(program);
   registerServe(program);
+  registerPodman(program);
+  registerPodmanPlugin(program);
   registerVersion(program);
   return program;
 }

@@ -7,6 +7,8 @@ import { AdminApi, RawBody, readJson, requestSignal } from '../frontends/api/ser
 import { KeywayError } from '../core/errors.js';
 import { MetricsServer } from '../frontends/metrics/server.js';
 import { CsiFrontend } from '../frontends/csi/server.js';
+import { LOOKUP_SOCKET_NAME, PodmanLookupServer } from '../frontends/podman/lookup-server.js';
+import { podmanDriverFrom } from '../frontends/podman/wire.js';
 import { secretJson } from '../cli/commands/secret-json.js';
 import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
@@ -55,6 +57,9 @@ export function buildFrontends(ctx: Context): Frontend[] {
     out.push(new CsiFrontend({ socket, resolver: ctx.broker, logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, ...(access ? { access } : {}) }));
   }
   if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
+  // Fast path for Podman's shell-driver lookups (bin/keyway-podman-lookup); private to this user.
+  const podman = podmanDriverFrom(ctx);
+  out.push(new PodmanLookupServer({ socket: join(ctx.runtimeDir, LOOKUP_SOCKET_NAME), stateDir: ctx.stateDir, logger: ctx.logger, lookup: (id, signal) => podman.lookup(id, signal) }));
   if (dockerEnabled(ctx)) out.push(dockerFrontend(ctx));
   return out;
 }

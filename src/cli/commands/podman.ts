@@ -1,0 +1,206 @@
+// `keyway podman driver-opts|list|lookup|store|delete|create`: keyway as Podman's `shell` secret
+// driver (Podman ≥ 4). Podman runs the four driver commands through /bin/sh -c with SECRET_ID in
+// the environment; driver-opts prints the option string that wires them up, and create runs
+// `podman secret create --driver shell` with the payload on stdin (never in argv).
+import { spawn } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { KeywayError, toKeywayError } from '../../core/errors.js';
+import { validateSecretName } from '../../core/names.js';
+import { isReference } from '../../core/reference.js';
+import type { SecretValue } from '../../core/secret-value.js';
+import type { Settings } from '../../daemon/context.js';
+import type { DriverCommandSpec } from '../../frontends/podman/driver-opts.js';
+import { globalsOf, interruptSignal, withContext } from '../context.js';
+import { readFdCapped, writeAll } from '../io.js';
+import { parseLabel } from '../options.js';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const LOOKUP_CLIENT = join(PACKAGE_ROOT, 'bin', 'keyway-podman-lookup');
+const PERL = '/usr/bin/perl';
+
+/** The argv that runs this very CLI again (node, its flags, the script). */
+function selfArgv(): string[] {
+  const script = process.argv[1];
+  if (script === undefined) throw new KeywayError('internal', 'cannot tell which script is running');
+  return [process.execPath, ...process.execArgv, realpathSync(script)];
+}
+
+/** The lean lookup entry next to this build (dist/cli/podman-lookup.js, or the .ts under tsx). */
+function leanLookupArgv(): string[] | undefined {
+  const self = fileURLToPath(import.meta.url);
+  const entry = join(dirname(self), '..', `podman-lookup${self.endsWith('.ts') ? '.ts' : '.js'}`);
+  return existsSync(entry) ? [process.execPath, ...process.execArgv, entry] : undefined;
+}
+
+async function driverSpec(cmd: Command, fast: boolean): Promise<DriverCommandSpec> {
+  const { loadSettings } = await import('../../daemon/context.js');
+  const flags = globalsOf(cmd);
+  const s: Settings = loadSettings(flags);
+  const globals: string[] = [];
+  if (flags.config !== undefined || s.env.KEYWAY_CONFIG !== undefined) globals.push('--config', resolve(s.configPath));
+  const stateDir = resolve(s.stateDir);
+  const runtimeDir = resolve(s.runtimeDir);
+  globals.push('--state-dir', stateDir, '--runtime-dir', runtimeDir);
+  const { LOOKUP_SOCKET_NAME } = await import('../../frontends/podman/lookup-server.js');
+  const useFast = fast && existsSync(PERL) && existsSync(LOOKUP_CLIENT);
+  const lean = leanLookupArgv();
+  return {
+    cli: selfArgv(),
+    ...(lean ? { lookupCli: lean } : {}),
+    globals,
+    ...(useFast ? { fastLookup: { interpreter: PERL, client: LOOKUP_CLIENT, socket: join(runtimeDir, LOOKUP_SOCKET_NAME), stateDir } } : {}),
+  };
+}
+
+async function driverOptsFor(cmd: Command, fast: boolean): Promise<string> {
+  const { driverOpts } = await import('../../frontends/podman/driver-opts.js');
+  return driverOpts(await driverSpec(cmd, fast));
+}
+
+/** A lookup may not hang forever: Podman holds its global secrets lock while it waits. */
+async function lookupSignal(): Promise<AbortSignal> {
+  const { LOOKUP_TIMEOUT_MS } = await import('../../frontends/podman/lookup-server.js');
+  return AbortSignal.any([interruptSignal(), AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]);
+}
+
+async function driverOf(ctx: Parameters<Parameters<typeof withContext>[1]>[0]) {
+  const { podmanDriverFrom } = await import('../../frontends/podman/wire.js');
+  return podmanDriverFrom(ctx);
+}
+
+function runPodman(podman: string, args: readonly string[], payload: Buffer, signal: AbortSignal): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    // Podman insists that stdin be a FIFO ("if `-` is used, data must be passed into stdin"), and
+    // Node's stdio pipes are socketpairs, so `cat` relays the payload into a real pipe. The pair runs
+    // in its own process group so an interrupt stops both, SIGTERM first, SIGKILL after 5 s.
+    const child = spawn('/bin/sh', ['-c', 'cat | "$0" "$@"', podman, ...args], { stdio: ['pipe', 'inherit', 'inherit'], detached: true });
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (): void => {
+      const kill = (sig: NodeJS.Signals): void => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, sig);
+        } catch {
+          // already gone
+        }
+      };
+      kill('SIGTERM');
+      killTimer = setTimeout(() => kill('SIGKILL'), 5000);
+      killTimer.unref();
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    child.on('error', (e) => {
+      signal.removeEventListener('abort', stop);
+      reject(toKeywayError(e, 'cannot run /bin/sh for podman'));
+    });
+    child.on('close', (status) => {
+      signal.removeEventListener('abort', stop);
+      if (killTimer) clearTimeout(killTimer);
+      if (status === 127) reject(new KeywayError('failed_precondition', `cannot run ${podman}: not found (install podman or pass --podman PATH)`));
+      else resolvePromise(status ?? 1);
+    });
+    child.stdin.on('error', () => {
+      // podman exited early; its own message and status say why
+    });
+    child.stdin.end(payload);
+  });
+}
+
+export function registerPodman(program: Command): void {
+  const podman = program.command('podman').description("Podman secrets through Podman's shell driver (Podman >= 4)");
+
+  podman
+    .command('driver-opts')
+    .description('print the --driver-opts value for `podman secret create --driver shell`')
+    .option('--no-fast-lookup', 'always look up in a new keyway process instead of asking the running daemon first')
+    .action(async (opts: { fastLookup: boolean }, cmd: Command) => {
+      process.stdout.write((await driverOptsFor(cmd, opts.fastLookup)) + '\n');
+    });
+
+  podman
+    .command('list')
+    .description('shell driver: print the stored ids, one per line')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const ids = (await driverOf(ctx)).list();
+        process.stdout.write(ids.map((id) => id + '\n').join(''));
+      });
+    });
+
+  podman
+    .command('lookup')
+    .description('shell driver: write the exact bytes of $SECRET_ID to stdout')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const id = process.env.SECRET_ID;
+      await withContext(cmd, async (ctx) => {
+        const value = await (await driverOf(ctx)).lookup(id, await lookupSignal());
+        try {
+          writeAll(1, value.expose());
+        } finally {
+          value.zero();
+        }
+      });
+    });
+
+  podman
+    .command('store')
+    .description('shell driver: keep stdin as $SECRET_ID (a single ref+ line is kept as a reference); prints nothing')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const id = process.env.SECRET_ID;
+      const { PODMAN_MAX_BYTES } = await import('../../frontends/podman/payload.js');
+      await withContext(cmd, async (ctx) => {
+        const driver = await driverOf(ctx);
+        await driver.store(id, readFdCapped(0, PODMAN_MAX_BYTES, 'secret data on stdin'), interruptSignal());
+      });
+    });
+
+  podman
+    .command('delete')
+    .description('shell driver: forget $SECRET_ID (fails for an unknown or empty id)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const id = process.env.SECRET_ID;
+      await withContext(cmd, async (ctx) => {
+        await (await driverOf(ctx)).delete(id, interruptSignal());
+      });
+    });
+
+  podman
+    .command('create')
+    .description('run `podman secret create --driver shell` for NAME with a reference or stdin (-) as the payload')
+    .argument('<name>', 'Podman secret name')
+    .argument('<source>', 'a reference ref+provider://path..., or - to read the value from stdin')
+    .option('--label <k=v>', 'label on the Podman secret (repeatable)', parseLabel, {})
+    .option('--replace', 'pass --replace to podman (Podman >= 4.7)')
+    .option('--podman <path>', 'podman executable', 'podman')
+    .option('--no-fast-lookup', 'do not use the daemon fast path for lookups')
+    .action(async (name: string, source: string, opts: { label: Record<string, string>; replace?: boolean; podman: string; fastLookup: boolean }, cmd: Command) => {
+      validateSecretName(name, 'Podman secret name');
+      if (source !== '-' && !isReference(source)) throw new KeywayError('invalid_argument', `expected a reference (ref+provider://...) or - for stdin, got ${JSON.stringify(source.slice(0, 16))}...`);
+      const { PODMAN_MAX_BYTES, checkPodmanSize } = await import('../../frontends/podman/payload.js');
+      let payload: SecretValue | undefined;
+      if (source === '-') {
+        payload = readFdCapped(0, PODMAN_MAX_BYTES, 'secret data on stdin');
+        checkPodmanSize(payload.length, 'secret data on stdin');
+      } else {
+        // Checked here for a clear early error; store checks again in Podman's child.
+        const { checkReference } = await import('../../frontends/podman/wire.js');
+        await withContext(cmd, async (ctx) => {
+          checkReference(ctx.broker, source);
+        });
+      }
+      try {
+        const opt = await driverOptsFor(cmd, opts.fastLookup);
+        const args = ['secret', 'create', '--driver', 'shell', '--driver-opts', opt];
+        for (const [k, v] of Object.entries(opts.label)) args.push('--label', `${k}=${v}`);
+        if (opts.replace) args.push('--replace');
+        args.push(name, '-');
+        const bytes = payload ? payload.expose() : Buffer.from(source + '\n');
+        const status = await runPodman(opts.podman, args, bytes, interruptSignal());
+        if (status !== 0) process.exitCode = status;
+      } finally {
+        payload?.zero();
+      }
+    });
+}

@@ -1,0 +1,50 @@
+// Lean entry for the lookup command of Podman's shell driver, used when no daemon answers the fast
+// client. Podman pays for this process on every `podman run --secret`, so it skips the command tree
+// (commander and every command's modules) and accepts only the flags `keyway podman driver-opts`
+// bakes in. `keyway podman lookup` does the same thing through the full CLI.
+import { KeywayError } from '../core/errors.js';
+import type { GlobalOptions } from '../daemon/context.js';
+import { reportError } from './exit.js';
+import { writeAll } from './io.js';
+
+function parseFlags(argv: readonly string[]): GlobalOptions {
+  const flags: { config?: string; stateDir?: string; runtimeDir?: string } = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const [k, v] = [argv[i], argv[i + 1]];
+    if (v === undefined) throw new KeywayError('invalid_argument', `podman lookup: ${JSON.stringify(k)} needs a value`);
+    if (k === '--config') flags.config = v;
+    else if (k === '--state-dir') flags.stateDir = v;
+    else if (k === '--runtime-dir') flags.runtimeDir = v;
+    else throw new KeywayError('invalid_argument', `podman lookup: unknown flag ${JSON.stringify(k)} (expected --config, --state-dir, --runtime-dir)`);
+  }
+  return flags;
+}
+
+async function main(): Promise<number> {
+  try {
+    const flags = parseFlags(process.argv.slice(2));
+    const [{ openContext }, { podmanDriverFrom }, { LOOKUP_TIMEOUT_MS }] = await Promise.all([
+      import('../daemon/context.js'),
+      import('../frontends/podman/wire.js'),
+      import('../frontends/podman/lookup-server.js'),
+    ]);
+    const ctx = openContext(flags);
+    try {
+      const ac = new AbortController();
+      process.once('SIGTERM', () => ac.abort(new KeywayError('cancelled', 'podman lookup was interrupted')));
+      const value = await podmanDriverFrom(ctx).lookup(process.env.SECRET_ID, AbortSignal.any([ac.signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]));
+      try {
+        writeAll(1, value.expose());
+      } finally {
+        value.zero();
+      }
+    } finally {
+      await ctx.close();
+    }
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+process.exitCode = await main();
