@@ -12,6 +12,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerPodman } from './commands/podman.js';
 import { registerPodmanPlugin } from './commands/podman-plugin.js';
 import { EXIT_USAGE, reportError } from './exit.js';
+import { toKeywayError } from '../core/errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('keyway')
@@ -50,6 +51,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return EXIT_USAGE;
     }
-    return reportError(e);
+    const err = toKeywayError(e);
+    const code = reportError(err);
+    // An unexpected error says only "internal" on its one line; with debug logging the cause's
+    // stack follows, for bug reports. (Causes of internal errors are program faults, not input.)
+    const debug = argv.some((a, i) => (a === '--log-level' && /^(debug|trace)$/.test(argv[i + 1] ?? '')) || /^--log-level=(debug|trace)$/.test(a)) || /^(debug|trace)$/.test(process.env.KEYWAY_LOG_LEVEL ?? '');
+    if (debug && err.code === 'internal') process.stderr.write(`${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : err.stack}\n`);
+    return code;
   }
 }
