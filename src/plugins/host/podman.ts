@@ -1,7 +1,7 @@
 // The Podman design doc's stateless provider protocol: `{"SecretName","ProviderOpts"}` and a newline
 // on stdin, the raw secret on stdout until EOF, exit status 0 for success. Always one process per
 // lookup.
-import { KeywayError } from '../../core/errors.js';
+import type { KeywayError } from '../../core/errors.js';
 import type { PluginEntry } from '../entry.js';
 import { launch, type HostDeps } from './launcher.js';
 import { describeExit } from './process.js';
