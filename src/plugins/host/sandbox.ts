@@ -72,8 +72,9 @@ export function bwrapArgs(spec: Extract<SandboxSpec, { kind: 'bwrap' }>): string
     if (st.isSymbolicLink()) a.push('--symlink', readlinkSync(d), d);
     else if (st.isDirectory()) a.push('--ro-bind', d, d);
   }
-  for (const b of spec.roBinds) a.push('--ro-bind', b, b);
   a.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  // After /tmp, so a bind below /tmp is not hidden by the fresh tmpfs.
+  for (const b of spec.roBinds) a.push('--ro-bind', b, b);
   for (const h of spec.hide) {
     const visible = SYSTEM_DIRS.some((d) => under(h, d)) || spec.roBinds.some((d) => under(h, d));
     if (!visible || !existsSync(h)) continue;
