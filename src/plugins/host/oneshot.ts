@@ -50,6 +50,10 @@ export async function oneshotRequest(entry: PluginEntry, deps: HostDeps, header:
       got?.payload.fill(0);
       throw describeExit(entry.name, info, p.stderr.tail());
     }
+    if (info.midFrame) {
+      got.payload.fill(0);
+      throw new KeywayError('internal', `plugin ${entry.name} broke the protocol: bytes after the response frame in oneshot mode`);
+    }
     if (info.code !== 0) {
       got.payload.fill(0);
       const how = info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code ?? '?'}`;

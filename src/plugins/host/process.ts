@@ -101,6 +101,11 @@ export class PluginProcess {
     return this.#alive;
   }
 
+  /** Alive and not being killed: safe to send more requests to. */
+  get accepting(): boolean {
+    return this.#alive && this.#killTimer === undefined && this.#protocolError === undefined;
+  }
+
   /** Raw stdout collected so far (Podman dialect). Ownership passes to the caller. */
   takeRaw(): Buffer {
     const out = Buffer.allocUnsafeSlow(this.#rawLen);

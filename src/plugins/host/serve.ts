@@ -14,6 +14,7 @@ const BACKOFF_MAX_MS = 5_000;
 const HEALTHY_AFTER_MS = 30_000;
 
 interface Pending {
+  readonly proc: PluginProcess;
   resolve(f: Frame): void;
   reject(e: KeywayError): void;
 }
@@ -62,6 +63,7 @@ export class ServeClient {
         reject(err);
       };
       this.#pending.set(id, {
+        proc,
         resolve: (f) => {
           signal.removeEventListener('abort', onAbort);
           proc.stderr.end();
@@ -87,7 +89,7 @@ export class ServeClient {
 
   async #waitBackoff(signal: AbortSignal): Promise<void> {
     const wait = this.#notBefore - Date.now();
-    if (wait <= 0 || this.#proc?.alive) return;
+    if (wait <= 0 || this.#proc?.accepting) return;
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         signal.removeEventListener('abort', onAbort);
@@ -102,7 +104,7 @@ export class ServeClient {
   }
 
   #ensure(): PluginProcess {
-    if (this.#proc?.alive) return this.#proc;
+    if (this.#proc?.accepting) return this.#proc;
     const proc = launch(this.#entry, this.#deps, { lifecycle: 'serve', stdoutMode: 'frames', onFrame: (f) => this.#onFrame(proc, f) });
     this.#launches++;
     this.#proc = proc;
@@ -114,9 +116,11 @@ export class ServeClient {
       this.#backoffMs = lived >= HEALTHY_AFTER_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, this.#backoffMs * 2));
       this.#notBefore = this.#closed ? 0 : Date.now() + this.#backoffMs;
       const err = this.#closed ? new KeywayError('unavailable', `plugin ${this.#entry.name} is shut down`) : describeExit(this.#entry.name, info, proc.stderr.tail());
-      const pending = [...this.#pending.values()];
-      this.#pending.clear();
-      for (const p of pending) p.reject(err);
+      for (const [id, p] of [...this.#pending]) {
+        if (p.proc !== proc) continue;
+        this.#pending.delete(id);
+        p.reject(err);
+      }
       if (!this.#closed) this.#deps.logger.warn({ plugin: this.#entry.name, code: info.code, signal: info.signal, restartInMs: this.#backoffMs }, 'serve plugin exited');
     });
     return proc;
@@ -126,7 +130,7 @@ export class ServeClient {
     const id = f.header.id;
     const key = typeof id === 'string' ? id : undefined;
     const p = key === undefined ? undefined : this.#pending.get(key);
-    if (key !== undefined && p) {
+    if (key !== undefined && p && p.proc === proc) {
       this.#pending.delete(key);
       p.resolve(f);
       return;
