@@ -19,7 +19,7 @@ export interface RequestFields {
   readonly prefix?: string;
 }
 
-export function requestHeader(id: string, req: RequestFields, size: number): FrameHeader {
+export function requestHeader(id: string, req: RequestFields | (Omit<RequestFields, 'op'> & { op: string }), size: number): FrameHeader {
   const h: FrameHeader = { v: PROTOCOL_VERSION, id, op: req.op };
   if (req.path !== undefined) h.path = req.path;
   if (req.options !== undefined) h.options = req.options;

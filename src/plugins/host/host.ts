@@ -34,6 +34,21 @@ export class PluginHost {
   }
 
   async #call(fields: RequestFields, payload: SecretValue | undefined, caller: AbortSignal): Promise<Frame> {
+    const frame = await this.callRaw(fields, payload, caller);
+    try {
+      checkResponse(this.entry.name, frame.header);
+    } catch (e) {
+      frame.payload.fill(0);
+      throw e;
+    }
+    return frame;
+  }
+
+  /**
+   * Sends one request and returns the response frame unchecked (`ok:false` included). For the
+   * conformance suite, which also sends ops that do not exist.
+   */
+  async callRaw(fields: RequestFields | (Omit<RequestFields, 'op'> & { op: string }), payload: SecretValue | undefined, caller: AbortSignal): Promise<Frame> {
     if (this.entry.dialect === 'podman') throw new KeywayError('unsupported', `plugin ${this.entry.name} speaks the Podman dialect, which only has lookup`);
     const signal = requestSignal(caller, this.entry.timeoutMs);
     const bytes = payload?.expose();
@@ -44,12 +59,6 @@ export class PluginHost {
       frame = await this.#serve.request(fieldsNoId, bytes, signal);
     } else {
       frame = await oneshotRequest(this.entry, this.#deps, requestHeader(String(++this.#oneshotIds), fields, size), bytes, signal);
-    }
-    try {
-      checkResponse(this.entry.name, frame.header);
-    } catch (e) {
-      frame.payload.fill(0);
-      throw e;
     }
     return frame;
   }
