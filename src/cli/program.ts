@@ -6,6 +6,7 @@ import { registerGet } from './commands/get.js';
 import { registerRef } from './commands/ref.js';
 import { registerVersion } from './commands/version.js';
 import { registerServe } from './commands/serve.js';
+import { registerPlugin } from './commands/plugin.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerGet(program);
   registerRef(program);
   registerServe(program);
+  registerPlugin(program);
   registerVersion(program);
   return program;
 }
