@@ -1,17 +1,25 @@
-// The broker: NAME or REF in, bytes out. Every frontend resolves through here, so checks (option
-// keys, size limit), fragment selection and auditing happen once for all of them.
+// The broker: NAME or REF in, bytes out. Every frontend resolves through here, so option checks,
+// the size limit, caching, single-flight, retries, rate limits, the circuit breaker,
+// last-known-good, fragment selection, metrics and auditing happen once for all of them.
 import { createHmac, randomBytes } from 'node:crypto';
-import { KeywayError, toKeywayError } from '../core/errors.js';
+import { KeywayError, isTransient, toKeywayError } from '../core/errors.js';
 import { selectPointer } from '../core/json-pointer.js';
 import type { Logger } from '../core/logger.js';
 import { validateSecretName } from '../core/names.js';
-import type { Provider } from '../core/provider.js';
-import { describeReference, isReference, parseReference, type Reference } from '../core/reference.js';
+import type { Provider, WorkloadIdentity } from '../core/provider.js';
+import { describeReference, formatReference, isReference, parseReference, type Reference } from '../core/reference.js';
 import type { SecretValue } from '../core/secret-value.js';
 import type { AuditLog } from '../store/audit.js';
 import type { SecretRecord, SecretsRepo } from '../store/secrets.js';
 import type { ProviderRegistry } from './registry.js';
 import type { ResolveContext, Resolved, Resolver } from './types.js';
+import { systemClock, type Clock } from './clock.js';
+import { ValueCache } from './cache.js';
+import { SingleFlight } from './single-flight.js';
+import { CircuitBreaker, type BreakerState } from './breaker.js';
+import { Limiter } from './limiter.js';
+import { DEFAULT_POLICY, parseDuration, type ProviderPolicy } from './policy.js';
+import type { BrokerMetrics } from './metrics.js';
 
 /** Query keys the broker itself understands; providers never see them. */
 export const BROKER_QUERY_KEYS = ['ttl'] as const;
@@ -25,29 +33,49 @@ export interface BrokerDeps {
   readonly audit: AuditLog;
   readonly logger: Logger;
   readonly maxSecretBytes: number;
+  /** Per provider instance; providers without an entry use `defaultPolicy`. */
+  readonly policies?: ReadonlyMap<string, ProviderPolicy>;
+  readonly defaultPolicy?: ProviderPolicy;
+  readonly clock?: Clock;
+  readonly metrics?: BrokerMetrics;
 }
 
-interface Target {
+export interface Target {
   readonly ref: Reference;
   readonly record?: SecretRecord;
   /** What the audit log and errors call it: the secret name or a log-safe reference. */
   readonly subject: string;
 }
 
+interface Guard {
+  readonly breaker: CircuitBreaker;
+  readonly limiter: Limiter;
+}
+
+type CacheResult = 'hit' | 'miss' | 'negative' | 'stale' | 'shared' | 'refresh';
+
+const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
 export class Broker implements Resolver {
   readonly #d: BrokerDeps;
+  readonly #clock: Clock;
+  readonly #cache: ValueCache;
+  readonly #flight = new SingleFlight();
+  readonly #guards = new Map<string, Guard>();
   /** Per-process key for content-derived version tokens (never a raw hash of a secret). */
   readonly #versionKey = randomBytes(32);
 
   constructor(deps: BrokerDeps) {
     this.#d = deps;
+    this.#clock = deps.clock ?? systemClock;
+    this.#cache = new ValueCache(this.#clock);
   }
 
   get registry(): ProviderRegistry {
     return this.#d.registry;
   }
 
-  /** Parses NAME or REF into the reference to fetch, following a named secret to what backs it. */
+  /** Parses NAME or REF into the reference to fetch, following named secrets to what backs them. */
   target(text: string): Target {
     if (!isReference(text)) return this.#named(validateSecretName(text), undefined, 0);
     return this.#fromRef(parseReference(text), 0);
@@ -69,10 +97,8 @@ export class Broker implements Resolver {
     if (!record) throw new KeywayError('not_found', `no secret named ${JSON.stringify(name)}`);
     const inner = record.ref !== null ? this.#fromRef(parseReference(record.ref), depth + 1) : { ref: { provider: LOCAL_PROVIDER, path: record.blobId ?? '', query: {} } };
     let ref: Reference = inner.ref;
-    if (pointer !== undefined) {
-      // An outer fragment selects within whatever the stored reference selected.
-      ref = { ...ref, pointer: [...(ref.pointer ?? []), ...pointer] };
-    }
+    // An outer fragment selects within whatever the stored reference selected.
+    if (pointer !== undefined) ref = { ...ref, pointer: [...(ref.pointer ?? []), ...pointer] };
     return { ref, record, subject: name };
   }
 
@@ -86,29 +112,38 @@ export class Broker implements Resolver {
         throw new KeywayError('invalid_argument', `reference: provider "${ref.provider}" has no option "${key}" (allowed: ${allowed})`);
       }
     }
+    if (ref.query.ttl !== undefined) parseDuration(ref.query.ttl, 'reference option ttl');
     return provider;
   }
 
-  #providerOptions(ref: Reference): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(ref.query)) if (!(BROKER_QUERY_KEYS as readonly string[]).includes(k)) out[k] = v;
-    return out;
+  policy(provider: string): ProviderPolicy {
+    return this.#d.policies?.get(provider) ?? this.#d.defaultPolicy ?? DEFAULT_POLICY;
+  }
+
+  /** Breaker state per provider instance that has been used. */
+  breakerStates(): Record<string, BreakerState> {
+    return Object.fromEntries([...this.#guards].map(([k, g]) => [k, g.breaker.state]));
+  }
+
+  /** Forgets cached values (all, or those of one reference/name). */
+  invalidate(text?: string): void {
+    if (text === undefined) return this.#cache.invalidate();
+    const t = this.target(text);
+    this.#cache.invalidate(this.#cacheKey(t.ref, undefined));
   }
 
   async resolve(text: string, ctx: ResolveContext): Promise<Resolved> {
+    const started = this.#clock.now();
     let subject = isReference(text) ? '(reference)' : text;
-    let providerName: string | undefined;
+    let providerName = 'unknown';
+    let cache: CacheResult = 'miss';
     try {
       const t = this.target(text);
       subject = t.subject;
       providerName = t.ref.provider;
-      const provider = this.#d.registry.get(t.ref.provider);
-      const req = { path: t.ref.path, options: this.#providerOptions(t.ref), signal: ctx.signal, identity: ctx.identity };
-      let value = await provider.lookup(req);
-      if (value.length > this.#d.maxSecretBytes) {
-        value.zero();
-        throw new KeywayError('too_large', `${t.subject}: value is larger than limits.max_secret_bytes (${this.#d.maxSecretBytes})`);
-      }
+      const fetched = await this.#fetch(t, ctx);
+      cache = fetched.cache;
+      let value = fetched.value;
       if (t.ref.pointer !== undefined) {
         const whole = value;
         try {
@@ -117,11 +152,12 @@ export class Broker implements Resolver {
           whole.zero();
         }
       }
-      this.#audit('resolve', ctx, subject, providerName, 'ok');
+      this.#finish(ctx, subject, providerName, cache === 'stale' ? 'stale' : 'ok', cache, started);
       return {
         value,
         source: describeReference(t.ref),
         provider: t.ref.provider,
+        ...(fetched.version !== undefined ? { version: fetched.version } : {}),
         ...(t.record ? { name: t.record.name } : {}),
         ...(t.record?.mode != null ? { mode: t.record.mode } : {}),
         ...(t.record?.uid != null ? { uid: t.record.uid } : {}),
@@ -129,9 +165,109 @@ export class Broker implements Resolver {
       };
     } catch (e) {
       const err = toKeywayError(e, subject);
-      this.#audit('resolve', ctx, subject, providerName, 'error', err.code);
+      this.#finish(ctx, subject, providerName, 'error', cache, started, err.code);
       throw err;
     }
+  }
+
+  /** Cache, then single-flight upstream; on a transient failure, last-known-good if allowed. */
+  async #fetch(t: Target, ctx: ResolveContext): Promise<{ value: SecretValue; cache: CacheResult; version?: string }> {
+    const policy = this.policy(t.ref.provider);
+    const ttlMs = t.ref.query.ttl !== undefined ? parseDuration(t.ref.query.ttl, 'reference option ttl') : policy.ttlMs;
+    const key = this.#cacheKey(t.ref, ctx.identity);
+    if (!ctx.refresh) {
+      const hit = this.#cache.get(key);
+      if (hit?.kind === 'fresh') {
+        this.#d.metrics?.cache.inc({ provider: t.ref.provider, result: 'hit' });
+        return { value: hit.value, cache: 'hit', ...(hit.version !== undefined ? { version: hit.version } : {}) };
+      }
+      if (hit?.kind === 'negative') {
+        this.#d.metrics?.cache.inc({ provider: t.ref.provider, result: 'negative' });
+        throw hit.error;
+      }
+    }
+    try {
+      const { value, shared } = await this.#flight.do(key, () => this.#upstream(t.ref, ctx, policy));
+      if (!shared) this.#cache.put(key, value, ttlMs, policy.maxStaleMs);
+      const result: CacheResult = shared ? 'shared' : ctx.refresh ? 'refresh' : 'miss';
+      this.#d.metrics?.cache.inc({ provider: t.ref.provider, result });
+      return { value, cache: result };
+    } catch (e) {
+      const err = toKeywayError(e, t.subject);
+      if (err.code === 'not_found') this.#cache.putNegative(key, err, policy.negativeTtlMs);
+      if (isTransient(err) && policy.maxStaleMs > 0) {
+        const stale = this.#cache.stale(key);
+        if (stale) {
+          this.#d.metrics?.cache.inc({ provider: t.ref.provider, result: 'stale' });
+          this.#d.logger.warn({ subject: t.subject, provider: t.ref.provider, ageMs: stale.ageMs, code: err.code }, 'backend failing; serving last known good value');
+          return { value: stale.value, cache: 'stale' };
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** One guarded upstream call: breaker, concurrency/rate limit, timeout, retries with backoff. */
+  async #upstream(ref: Reference, ctx: ResolveContext, policy: ProviderPolicy): Promise<SecretValue> {
+    const provider = this.#d.registry.get(ref.provider);
+    const guard = this.#guard(ref.provider, policy);
+    const options = this.#providerOptions(ref);
+    for (let attempt = 0; ; attempt++) {
+      guard.breaker.enter();
+      try {
+        const value = await guard.limiter.run(ctx.signal, () => {
+          const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(policy.timeoutMs)]);
+          return provider.lookup({ path: ref.path, options, signal, identity: ctx.identity });
+        });
+        guard.breaker.success();
+        this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: 'ok' });
+        if (value.length > this.#d.maxSecretBytes) {
+          value.zero();
+          throw new KeywayError('too_large', `value is larger than limits.max_secret_bytes (${this.#d.maxSecretBytes})`);
+        }
+        return value;
+      } catch (e) {
+        const err = toKeywayError(e);
+        const transient = isTransient(err);
+        if (err.code !== 'too_large') {
+          guard.breaker.failure(transient);
+          this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: err.code });
+        }
+        if (!transient || attempt >= policy.retries || ctx.signal.aborted || guard.breaker.state === 'open') throw err;
+        // Exponential backoff with full jitter.
+        const delay = Math.random() * policy.backoffMs * 2 ** attempt;
+        await this.#clock.sleep(delay, ctx.signal);
+      }
+    }
+  }
+
+  #guard(name: string, policy: ProviderPolicy): Guard {
+    let g = this.#guards.get(name);
+    if (!g) {
+      const breaker = new CircuitBreaker(name, this.#clock, policy.breakerThreshold, policy.breakerCooldownMs);
+      breaker.onChange = (s) => {
+        this.#d.metrics?.breaker.set({ provider: name }, BREAKER_GAUGE[s]);
+        this.#d.logger.warn({ provider: name, state: s }, 'provider circuit breaker changed state');
+      };
+      g = { breaker, limiter: new Limiter(this.#clock, policy.concurrency, policy.ratePerSecond) };
+      this.#guards.set(name, g);
+    }
+    return g;
+  }
+
+  /** Cache key: the reference without fragment (the whole document is cached), plus who asks when
+   * the provider authenticates as the workload, so one pod never gets another pod's cached read. */
+  #cacheKey(ref: Reference, identity: WorkloadIdentity | undefined): string {
+    const { pointer: _p, ...whole } = ref;
+    const base = formatReference(whole);
+    if (!identity?.tokens || identity.tokens.size === 0) return base;
+    return `${base}\0${identity.pod?.namespace ?? ''}/${identity.pod?.serviceAccount ?? ''}/${identity.pod?.uid ?? ''}`;
+  }
+
+  #providerOptions(ref: Reference): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ref.query)) if (!(BROKER_QUERY_KEYS as readonly string[]).includes(k)) out[k] = v;
+    return out;
   }
 
   async version(text: string, ctx: ResolveContext): Promise<string> {
@@ -141,7 +277,7 @@ export class Broker implements Resolver {
       const v = await provider.version({ path: t.ref.path, options: this.#providerOptions(t.ref), signal: ctx.signal, identity: ctx.identity });
       return `p:${v}`;
     }
-    const r = await this.resolve(text, ctx);
+    const r = await this.resolve(text, { ...ctx, refresh: true });
     try {
       return this.contentVersion(r.value);
     } finally {
@@ -154,15 +290,21 @@ export class Broker implements Resolver {
     return 'c:' + createHmac('sha256', this.#versionKey).update(value.expose()).digest('hex').slice(0, 32);
   }
 
-  #audit(action: string, ctx: ResolveContext, subject: string, provider: string | undefined, outcome: 'ok' | 'error', code?: string): void {
+  #finish(ctx: ResolveContext, subject: string, provider: string, outcome: 'ok' | 'error' | 'stale', cache: CacheResult, started: number, code?: string): void {
+    const m = this.#d.metrics;
+    if (m) {
+      m.requests.inc({ provider, frontend: ctx.identity.frontend, outcome: code ?? outcome, secret: m.secretNames ? subject : '' });
+      m.latency.observe({ provider, cache: cache === 'hit' ? 'hit' : 'miss' }, (this.#clock.now() - started) / 1000);
+    }
     try {
       this.#d.audit.record({
-        action,
+        action: 'resolve',
         frontend: ctx.identity.frontend,
         subject,
+        provider,
         outcome,
+        cache: cache === 'hit' || cache === 'negative' ? 'hit' : cache === 'stale' ? 'stale' : 'miss',
         ...(ctx.identity.consumer ? { consumer: ctx.identity.consumer } : {}),
-        ...(provider ? { provider } : {}),
         ...(code ? { code } : {}),
       });
     } catch (e) {

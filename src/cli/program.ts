@@ -6,6 +6,9 @@ import { registerGet } from './commands/get.js';
 import { registerRef } from './commands/ref.js';
 import { registerVersion } from './commands/version.js';
 import { registerServe } from './commands/serve.js';
+import { registerAudit } from './commands/audit.js';
+import { registerRun } from './commands/run.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerPlugin } from './commands/plugin.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
   registerSecret(program);
   registerGet(program);
   registerRef(program);
+  registerAudit(program);
+  registerRun(program);
+  registerDoctor(program);
   registerServe(program);
   registerPlugin(program);
   registerVersion(program);

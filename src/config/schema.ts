@@ -10,7 +10,22 @@ const mode = z.union([
 ]);
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'expected lowercase letters, digits, "-" or "_" (1-63 chars)' });
 
-export const providerSchema = z.looseObject({ type: z.string().min(1) });
+const duration = z.union([z.number().min(0), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, { message: 'expected a duration such as 30s, 5m or 250ms' })]);
+
+/** Broker policy keys, valid in [broker] (defaults) and in every [providers.NAME] (overrides). */
+export const policyShape = {
+  cache_ttl: duration.optional(),
+  negative_ttl: duration.optional(),
+  max_stale: duration.optional(),
+  timeout: duration.optional(),
+  retries: z.number().int().min(0).max(10).optional(),
+  concurrency: z.number().int().min(1).max(1024).optional(),
+  rate_per_second: z.number().int().min(0).optional(),
+  breaker_threshold: z.number().int().min(1).optional(),
+  breaker_cooldown: duration.optional(),
+};
+
+export const providerSchema = z.looseObject({ type: z.string().min(1), ...policyShape });
 
 export const pluginSchema = z.strictObject({
   path: absPath.optional(),
@@ -38,6 +53,13 @@ export const configSchema = z.strictObject({
   local: z.strictObject({ key_file: absPath.optional() }).default({}),
   delivery: z.strictObject({ default_mode: mode.default(0o400), refresh_interval_s: z.number().int().min(0).default(0) }).default({ default_mode: 0o400, refresh_interval_s: 0 }),
   audit: z.strictObject({ retention_days: z.number().int().min(0).default(90) }).default({ retention_days: 90 }),
+  broker: z.strictObject(policyShape).default({}),
+  metrics: z
+    .strictObject({
+      listen: z.string().regex(/^[0-9a-zA-Z.:[\]-]+:\d{1,5}$/, { message: 'expected HOST:PORT' }).optional(),
+      secret_names: z.boolean().default(false),
+    })
+    .default({ secret_names: false }),
   plugin_dir: absPath.optional(),
   providers: z.record(name, providerSchema).default({}),
   plugins: z.record(name, pluginSchema).default({}),

@@ -9,6 +9,11 @@ export interface WorkloadIdentity {
   readonly pod?: { readonly name?: string; readonly namespace?: string; readonly uid?: string; readonly serviceAccount?: string };
   /** Service account tokens by audience (CSI `serviceAccount.tokens`). Secret: never logged. */
   readonly tokens?: ReadonlyMap<string, { readonly token: SecretValue; readonly expiresAt?: string }>;
+  /**
+   * Provider parameters the workload asked for (CSI `providerParams`, e.g. a Vault role). Chosen by
+   * whoever controls the workload, so untrusted: a provider may only use them to narrow what it does.
+   */
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 export interface ProviderRequest {

@@ -12,8 +12,10 @@ import { ProviderRegistry, type ProviderSource } from '../broker/registry.js';
 import { Broker } from '../broker/broker.js';
 import { NamedSecrets } from '../broker/named-secrets.js';
 import { BUILTIN_PROVIDERS } from '../providers/builtin.js';
-import { configuredProviders } from './providers.js';
+import { configuredProviders, providerPolicies } from './providers.js';
 import { pluginSource } from './plugins.js';
+import { BrokerMetrics } from '../broker/metrics.js';
+import { DEFAULT_POLICY } from '../broker/policy.js';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -40,6 +42,7 @@ export interface Context extends Settings {
   readonly registry: ProviderRegistry;
   readonly broker: Broker;
   readonly named: NamedSecrets;
+  readonly metrics: BrokerMetrics;
   close(): Promise<void>;
 }
 
@@ -79,7 +82,18 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
     pluginSource({ logger, config: settings.config, stateDir: settings.stateDir, isRoot: settings.isRoot, audit }, db),
   ];
   const registry = new ProviderRegistry(sources);
-  const broker = new Broker({ registry, secrets, audit, logger, maxSecretBytes: settings.config.limits.max_secret_bytes });
+  const policies = providerPolicies(settings.config, DEFAULT_POLICY);
+  const metrics = new BrokerMetrics(settings.config.metrics.secret_names);
+  const broker = new Broker({
+    registry,
+    secrets,
+    audit,
+    logger,
+    maxSecretBytes: settings.config.limits.max_secret_bytes,
+    defaultPolicy: policies.defaults,
+    policies: policies.perProvider,
+    metrics,
+  });
   const named = new NamedSecrets(broker, secrets, audit, settings.config.limits.max_secret_bytes);
   let closed = false;
   return {
@@ -87,10 +101,12 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
     registry,
     broker,
     named,
+    metrics,
     async close() {
       if (closed) return;
       closed = true;
       await registry.closeAll();
+      audit.flush();
       db.close();
     },
   };

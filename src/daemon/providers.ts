@@ -6,6 +6,7 @@ import type { Provider } from '../core/provider.js';
 import type { ProviderSource } from '../broker/registry.js';
 import { NAMED_SECRET_PROVIDER } from '../broker/broker.js';
 import type { Config } from '../config/schema.js';
+import { POLICY_KEYS, policyFrom, type ProviderPolicy } from '../broker/policy.js';
 import { formatZodIssues } from '../config/load.js';
 import type { ProviderDeps, ProviderFactory } from '../providers/factory.js';
 
@@ -16,7 +17,10 @@ export function configuredProviders(config: Config, factories: readonly Provider
     if (name === NAMED_SECRET_PROVIDER) throw new KeywayError('invalid_argument', `config ${where}: providers.${name}: "${name}" is reserved for ref+secret://NAME`);
     const factory = byType.get(raw.type);
     if (!factory) throw new KeywayError('invalid_argument', `config ${where}: providers.${name}.type: unknown provider type "${raw.type}" (known: ${[...byType.keys()].join(', ')})`);
-    const { type: _type, ...options } = raw;
+    const { type: _type, ...rest } = raw;
+    // Broker policy keys belong to the broker; the provider sees only its own options.
+    const options: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(rest)) if (!(POLICY_KEYS as readonly string[]).includes(k)) options[k] = v;
     const parsed = factory.configSchema.safeParse(options);
     if (!parsed.success) throw new KeywayError('invalid_argument', `config ${formatZodIssues(where, parsed.error, ['providers', name])}`);
     entries.set(name, { factory, options: parsed.data });
@@ -43,4 +47,12 @@ export function configuredProviders(config: Config, factories: readonly Provider
       return f.create(name, parsed.data as never, deps);
     },
   };
+}
+
+/** Broker policies: `[broker]` defaults, overridden per `[providers.NAME]`. */
+export function providerPolicies(config: Config, base: ProviderPolicy): { defaults: ProviderPolicy; perProvider: Map<string, ProviderPolicy> } {
+  const defaults = policyFrom(base, config.broker, 'broker');
+  const perProvider = new Map<string, ProviderPolicy>();
+  for (const [name, raw] of Object.entries(config.providers)) perProvider.set(name, policyFrom(defaults, raw as Record<string, string | number>, `providers.${name}`));
+  return { defaults, perProvider };
 }

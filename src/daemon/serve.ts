@@ -3,7 +3,10 @@
 import { join } from 'node:path';
 import { toKeywayError } from '../core/errors.js';
 import type { Frontend } from '../frontends/frontend.js';
-import { AdminApi } from '../frontends/api/server.js';
+import { AdminApi, RawBody, readJson, requestSignal } from '../frontends/api/server.js';
+import { KeywayError } from '../core/errors.js';
+import { MetricsServer } from '../frontends/metrics/server.js';
+import { CsiFrontend } from '../frontends/csi/server.js';
 import { secretJson } from '../cli/commands/secret-json.js';
 import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
@@ -18,24 +21,46 @@ export interface Daemon {
 /** The frontends `serve` runs for this config. Frontends default to enabled when running as root. */
 export function buildFrontends(ctx: Context): Frontend[] {
   const out: Frontend[] = [];
+  const metrics = async (): Promise<{ contentType: string; text: string }> => ({ contentType: ctx.metrics.contentType, text: await ctx.metrics.text() });
   if (ctx.config.api.enabled) {
-    out.push(
-      new AdminApi({
-        socket: ctx.config.api.socket ?? join(ctx.runtimeDir, 'keyway.sock'),
-        version: VERSION,
-        logger: ctx.logger,
-        listSecrets: () => ctx.secrets.list(),
-        getSecret: (n) => ctx.secrets.get(n),
-        toJson: secretJson,
-      }),
-    );
+    const api = new AdminApi({
+      socket: ctx.config.api.socket ?? join(ctx.runtimeDir, 'keyway.sock'),
+      version: VERSION,
+      logger: ctx.logger,
+      listSecrets: () => ctx.secrets.list(),
+      getSecret: (n) => ctx.secrets.get(n),
+      toJson: secretJson,
+    });
+    api.route('GET /metrics', async () => {
+      const m = await metrics();
+      return new RawBody(m.contentType, m.text);
+    });
+    // Values over the 0600 admin socket: the fast path of short-lived clients (podman's shell
+    // driver, `keyway get` with a daemon running) that would otherwise open SQLite themselves.
+    api.route('POST /v1/resolve', async (req, _url, res) => {
+      const body = (await readJson(req)) as { target?: unknown; consumer?: unknown; frontend?: unknown; refresh?: unknown };
+      if (typeof body.target !== 'string') throw new KeywayError('invalid_argument', 'resolve: "target" must be a string (NAME or REF)');
+      const r = await ctx.broker.resolve(body.target, {
+        identity: { frontend: typeof body.frontend === 'string' ? body.frontend.slice(0, 32) : 'api', ...(typeof body.consumer === 'string' ? { consumer: body.consumer.slice(0, 128) } : {}) },
+        signal: requestSignal(res),
+        refresh: body.refresh === true,
+      });
+      return new RawBody('application/octet-stream', r.value);
+    });
+    out.push(api);
   }
+  if (ctx.config.csi.enabled ?? ctx.isRoot) {
+    out.push(new CsiFrontend({ socket: ctx.config.csi.socket, resolver: ctx.broker, logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION }));
+  }
+  if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
   return out;
 }
 
 export async function startDaemon(flags: GlobalOptions): Promise<Daemon> {
   const ctx = openContext(flags, 'info');
   ensurePrivateDir(ctx.runtimeDir, 'runtime dir');
+  const pruned = ctx.audit.prune(ctx.config.audit.retention_days);
+  if (pruned > 0) ctx.logger.info({ pruned }, 'audit rows past retention removed');
   const frontends = buildFrontends(ctx);
   const started: Frontend[] = [];
   let closing: Promise<void> | undefined;

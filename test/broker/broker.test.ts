@@ -99,10 +99,18 @@ test('every resolve is audited with outcome and consumer, and never the value', 
   const canary = 'CANARY-audit-3141';
   mem.values.set('a', canary);
   (await broker.resolve('ref+mem://a', ctx)).value.zero();
+  (await broker.resolve('ref+mem://a', ctx)).value.zero();
   mem.down = true;
-  await assert.rejects(broker.resolve('ref+mem://a', ctx));
+  await assert.rejects(broker.resolve('ref+mem://a', { ...ctx, refresh: true }));
   const rows = audit.query();
-  assert.deepEqual(rows.map((r) => [r.action, r.outcome, r.code ?? null, r.consumer]), [['resolve', 'ok', null, 'c1'], ['resolve', 'error', 'unavailable', 'c1']]);
+  assert.deepEqual(
+    rows.map((r) => [r.action, r.outcome, r.code ?? null, r.consumer, r.cache]),
+    [
+      ['resolve', 'ok', null, 'c1', 'miss'],
+      ['resolve', 'ok', null, 'c1', 'hit'],
+      ['resolve', 'error', 'unavailable', 'c1', 'miss'],
+    ],
+  );
   assert.ok(!JSON.stringify(rows).includes(canary));
 });
 

@@ -50,6 +50,16 @@ test('serve answers health and lists secrets without values, then removes its so
   assert.equal(missing.status, 404);
   assert.deepEqual((missing.body as { error: { code: string } }).error.code, 'not_found');
   assert.ok(!JSON.stringify([list.body, one.body]).includes(canary));
+  const metrics = await new Promise<string>((resolve, reject) => {
+    const req = request({ socketPath: sock, path: '/metrics' }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.match(metrics, /# TYPE keyway_requests_total counter/);
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   child.kill('SIGTERM');
   assert.equal(await exit, 0);

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { KeywayError, toKeywayError, type ErrorCode } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SecretRecord } from '../../store/secrets.js';
+import type { SecretValue } from '../../core/secret-value.js';
 import { closeUnix, listenUnix } from '../unix-socket.js';
 import type { Frontend } from '../frontend.js';
 
@@ -16,7 +17,49 @@ export interface AdminApiDeps {
   readonly toJson: (r: SecretRecord) => Record<string, unknown>;
 }
 
-export type Route = (req: IncomingMessage, url: URL) => Promise<unknown> | unknown;
+export type Route = (req: IncomingMessage, url: URL, res: ServerResponse) => Promise<unknown> | unknown;
+
+/** A non-JSON answer: Prometheus text, or secret bytes (zeroed once written). */
+export class RawBody {
+  constructor(
+    readonly contentType: string,
+    readonly text: string | SecretValue,
+  ) {}
+}
+
+const MAX_BODY = 64 * 1024;
+
+/** Reads a small JSON request body; anything else is invalid_argument. */
+export function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        req.destroy();
+        reject(new KeywayError('too_large', `request body over ${MAX_BODY} bytes`));
+      } else chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+      } catch {
+        reject(new KeywayError('invalid_argument', 'request body is not JSON'));
+      }
+    });
+  });
+}
+
+/** Aborted when the client goes away, so abandoned requests stop waiting on backends. */
+export function requestSignal(res: ServerResponse): AbortSignal {
+  const ac = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) ac.abort(new KeywayError('cancelled', 'client disconnected'));
+  });
+  return ac.signal;
+}
 
 function httpStatus(code: ErrorCode): number {
   switch (code) {
@@ -67,7 +110,7 @@ export class AdminApi implements Frontend {
       const url = new URL(req.url ?? '/', 'http://keyway');
       const key = `${req.method ?? 'GET'} ${url.pathname}`;
       const route = this.#routes.get(key);
-      if (route) body = await route(req, url);
+      if (route) body = await route(req, url, res);
       else if (req.method === 'GET' && url.pathname.startsWith('/v1/secrets/')) {
         const name = decodeURIComponent(url.pathname.slice('/v1/secrets/'.length));
         const r = this.#d.getSecret(name);
@@ -78,6 +121,18 @@ export class AdminApi implements Frontend {
       const err = toKeywayError(e);
       status = httpStatus(err.code);
       body = { error: { code: err.code, message: err.message } };
+    }
+    if (body instanceof RawBody) {
+      const payload = body.text;
+      if (typeof payload === 'string') {
+        res.writeHead(status, { 'content-type': body.contentType, 'content-length': Buffer.byteLength(payload) });
+        res.end(payload);
+      } else {
+        // The socket copies the bytes when written; the value is wiped once the write is done.
+        res.writeHead(status, { 'content-type': body.contentType, 'content-length': payload.length, 'cache-control': 'no-store' });
+        res.end(payload.expose(), () => payload.zero());
+      }
+      return;
     }
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

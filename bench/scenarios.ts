@@ -1,0 +1,6 @@
+// Every benchmark scenario, in the order `npm run bench` runs them.
+import type { Scenario } from './lib.js';
+import { resolveApi, resolveInProcess } from './broker.js';
+import { memory } from './memory.js';
+
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, memory];

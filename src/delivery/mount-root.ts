@@ -1,0 +1,204 @@
+// The mount root: `<runtime-dir>/mounts`, the one filesystem every mount set lives on.
+// As root keyway mounts a private tmpfs there with `noswap` (kernel ≥ 6.4), falling back to ramfs,
+// then to a plain tmpfs (classified weak). Without the right to mount, the root is a plain
+// directory and is classified by the filesystem that holds it — honestly, insecure on a disk.
+// Mounting goes through mount(8) via execFile (no shell): Node has no mount(2) binding, and
+// mount(8) is present on every Linux host keyway targets.
+import { chmodSync, closeSync, constants as fsc, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { KeywayError, toKeywayError } from '../core/errors.js';
+import { run } from './exec.js';
+import { mountAt, mountOf, readMountInfo } from './mountinfo.js';
+import { classifyMount, type Protection } from './protection.js';
+
+export const MOUNT_ROOT_DIR = 'mounts';
+const LOCK_FILE = '.mounts.lock';
+const DEFAULT_SIZE = '64m';
+
+export interface MountRootInfo {
+  readonly path: string;
+  readonly fsType: string;
+  readonly options: readonly string[];
+  readonly protection: Protection;
+  /** Why it got that classification, for logs and `keyway doctor`. */
+  readonly reason: string;
+  /** True when the root is its own mount point (mounted by keyway or an admin). */
+  readonly isMountPoint: boolean;
+}
+
+export interface MountRootOptions {
+  readonly runtimeDir: string;
+  /** tmpfs size limit, as mount(8) takes it ("64m"). */
+  readonly size?: string;
+  /** Try to mount (default: when running as root). */
+  readonly mount?: boolean;
+  /** Accept a root on a persistent filesystem (the user asked for it). */
+  readonly allowInsecure?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export function mountRootPath(runtimeDir: string): string {
+  return join(runtimeDir, MOUNT_ROOT_DIR);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** An O_EXCL lock file holding the owner's pid, so two keyway processes never stack two mounts. */
+async function withLock<T>(runtimeDir: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const path = join(runtimeDir, LOCK_FILE);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const fd = openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NOFOLLOW, 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw toKeywayError(e, 'cannot take the mount root lock');
+      let holder = NaN;
+      try {
+        holder = Number(readFileSync(path, 'utf8'));
+      } catch {
+        // removed meanwhile: retry
+      }
+      if (Number.isInteger(holder) && holder > 0 && !isAlive(holder)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new KeywayError('timeout', `mount root lock ${path} is held by pid ${holder}`);
+      if (signal?.aborted) throw new KeywayError('cancelled', 'waiting for the mount root lock was cancelled');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+/** Creates the root dir (0700) if missing; refuses a symlink, a non-directory or someone else's dir. */
+function ensureRootDir(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    try {
+      mkdirSync(path, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw toKeywayError(e, `cannot create mount root ${path}`);
+    }
+    st = lstatSync(path);
+  }
+  if (st.isSymbolicLink()) throw new KeywayError('failed_precondition', `mount root ${path} is a symlink; refusing to use it`);
+  if (!st.isDirectory()) throw new KeywayError('failed_precondition', `mount root ${path} is not a directory`);
+  if (st.uid !== process.geteuid?.()) throw new KeywayError('failed_precondition', `mount root ${path} is owned by uid ${st.uid}, not by keyway's uid`);
+  if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
+}
+
+function describe(path: string): MountRootInfo {
+  const entries = readMountInfo();
+  const own = mountAt(path, entries);
+  const holder = own ?? mountOf(realpathSync(path), entries);
+  if (holder === undefined) throw new KeywayError('internal', `no mount holds ${path}`);
+  const c = classifyMount(holder);
+  return {
+    path,
+    fsType: holder.fsType,
+    options: [...holder.mountOptions, ...holder.superOptions],
+    protection: c.protection,
+    reason: own ? c.reason : `not a mount point; on ${holder.mountPoint}: ${c.reason}`,
+    isMountPoint: own !== undefined,
+  };
+}
+
+/**
+ * Checks an existing root without changing anything: not a symlink, a directory, and on the
+ * filesystem it was on when it was set up. Called before every mount set is created.
+ */
+export function verifyMountRoot(expected: MountRootInfo): MountRootInfo {
+  let st;
+  try {
+    st = lstatSync(expected.path);
+  } catch (e) {
+    throw toKeywayError(e, `mount root ${expected.path} is gone`);
+  }
+  if (st.isSymbolicLink()) throw new KeywayError('failed_precondition', `mount root ${expected.path} has been replaced by a symlink; refusing to write there`);
+  if (!st.isDirectory()) throw new KeywayError('failed_precondition', `mount root ${expected.path} is no longer a directory`);
+  const now = describe(expected.path);
+  if (now.fsType !== expected.fsType || now.isMountPoint !== expected.isMountPoint || now.protection !== expected.protection) {
+    throw new KeywayError('failed_precondition', `mount root ${expected.path} is now on ${now.fsType} (${now.protection}); expected ${expected.fsType} (${expected.protection})`);
+  }
+  return now;
+}
+
+async function tryMount(path: string, fsType: 'tmpfs' | 'ramfs', options: string, signal?: AbortSignal): Promise<boolean> {
+  const r = await run('mount', ['-t', fsType, '-o', options, `keyway-${fsType}`, path], { timeoutMs: 15_000, ...(signal ? { signal } : {}) });
+  return r.ok;
+}
+
+/**
+ * Makes sure the mount root exists and is as safe as this host allows, and reports what it is.
+ * Refuses a root that is a symlink, a mount of a persistent filesystem, or (unless allowInsecure)
+ * a plain directory on a persistent filesystem.
+ */
+export async function ensureMountRoot(opts: MountRootOptions): Promise<MountRootInfo> {
+  const path = mountRootPath(opts.runtimeDir);
+  try {
+    mkdirSync(opts.runtimeDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw toKeywayError(e, `cannot create runtime dir ${opts.runtimeDir}`);
+  }
+  const rt = lstatSync(opts.runtimeDir);
+  if (rt.isSymbolicLink() || !rt.isDirectory()) throw new KeywayError('failed_precondition', `runtime dir ${opts.runtimeDir} is not a directory`);
+  const wantMount = opts.mount ?? process.geteuid?.() === 0;
+  const info = await withLock(
+    opts.runtimeDir,
+    async () => {
+      ensureRootDir(path);
+      const existing = mountAt(path);
+      if (existing !== undefined) {
+        const c = classifyMount(existing);
+        if (c.protection === 'insecure') throw new KeywayError('failed_precondition', `mount root ${path} is a ${existing.fsType} mount; expected tmpfs or ramfs`);
+        return describe(path);
+      }
+      if (wantMount) {
+        const size = opts.size ?? DEFAULT_SIZE;
+        const base = 'mode=0700,nosuid,nodev,noexec';
+        const attempts: [fsType: 'tmpfs' | 'ramfs', options: string][] = [
+          ['tmpfs', `noswap,${base},size=${size}`],
+          ['ramfs', base],
+          ['tmpfs', `${base},size=${size}`],
+        ];
+        for (const [fsType, o] of attempts) {
+          if (await tryMount(path, fsType, o, opts.signal)) break;
+        }
+      }
+      return describe(path);
+    },
+    opts.signal,
+  );
+  if (info.isMountPoint && info.fsType !== 'tmpfs' && info.fsType !== 'ramfs') {
+    throw new KeywayError('failed_precondition', `mount root ${path} is a ${info.fsType} mount; expected tmpfs or ramfs`);
+  }
+  if (info.protection === 'insecure' && !opts.allowInsecure) {
+    throw new KeywayError('failed_precondition', `mount root ${path} would be on a persistent filesystem (${info.reason}); run as root so keyway can mount a noswap tmpfs, or point --runtime-dir at a tmpfs`);
+  }
+  return info;
+}
+
+/** Unmounts the root if it is a mount point (tests, uninstall). Lazy, so open readers do not block it. */
+export async function unmountRoot(runtimeDir: string): Promise<void> {
+  const path = mountRootPath(runtimeDir);
+  for (let i = 0; i < 4 && mountAt(path) !== undefined; i++) {
+    const r = await run('umount', ['-l', path]);
+    if (!r.ok) throw new KeywayError('internal', `umount ${path} failed: ${r.stderr.slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,89 @@
+// Live delivery mount sets (table mount_sets): where each set lives and which process owns it, so
+// that a restart after a crash can find and sweep what a dead owner left behind. No secret bytes:
+// `spec` holds file names, modes and owners only.
+import { KeywayError } from '../core/errors.js';
+import { nowIso, type Db } from './db.js';
+
+export interface MountSetFileSpec {
+  readonly name: string;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export interface MountSetSpec {
+  readonly files: readonly MountSetFileSpec[];
+  /** Start time of the owner process (clock ticks since boot), so a reused pid is not mistaken for it. */
+  readonly ownerStart?: number;
+  readonly [key: string]: unknown;
+}
+
+export interface MountSetRecord {
+  readonly id: string;
+  readonly consumer: string;
+  readonly path: string;
+  readonly ownerPid: number | null;
+  readonly spec: MountSetSpec;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+interface Row {
+  id: string;
+  consumer: string;
+  path: string;
+  owner_pid: number | null;
+  spec: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function fromRow(r: Row): MountSetRecord {
+  let spec: MountSetSpec;
+  try {
+    spec = JSON.parse(r.spec) as MountSetSpec;
+  } catch {
+    spec = { files: [] };
+  }
+  return { id: r.id, consumer: r.consumer, path: r.path, ownerPid: r.owner_pid, spec: { ...spec, files: spec.files ?? [] }, createdAt: r.created_at, updatedAt: r.updated_at };
+}
+
+export class MountSetsRepo {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  insert(rec: { id: string; consumer: string; path: string; ownerPid: number | null; spec: MountSetSpec }): MountSetRecord {
+    const at = nowIso();
+    try {
+      this.#db
+        .prepare('INSERT INTO mount_sets (id, consumer, path, owner_pid, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(rec.id, rec.consumer, rec.path, rec.ownerPid, JSON.stringify(rec.spec), at, at);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' || (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new KeywayError('already_exists', `mount set ${rec.id} at ${rec.path} is already recorded`, { cause: e });
+      }
+      throw e;
+    }
+    return { ...rec, createdAt: at, updatedAt: at };
+  }
+
+  updateSpec(id: string, spec: MountSetSpec): void {
+    this.#db.prepare('UPDATE mount_sets SET spec = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(spec), nowIso(), id);
+  }
+
+  get(id: string): MountSetRecord | undefined {
+    const r = this.#db.prepare('SELECT * FROM mount_sets WHERE id = ?').get(id) as Row | undefined;
+    return r ? fromRow(r) : undefined;
+  }
+
+  list(): MountSetRecord[] {
+    return (this.#db.prepare('SELECT * FROM mount_sets ORDER BY created_at, id').all() as Row[]).map(fromRow);
+  }
+
+  delete(id: string): boolean {
+    return this.#db.prepare('DELETE FROM mount_sets WHERE id = ?').run(id).changes > 0;
+  }
+}

@@ -1,0 +1,130 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { CLI, makeInstance, scanFor, type Instance } from '../helpers/cli.js';
+import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { openDb } from '../../src/store/db.js';
+import { MountSetsRepo } from '../../src/store/mount-sets.js';
+
+const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
+const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
+
+function inst(t: TestContext): Instance {
+  const i = makeInstance('keyway-run-');
+  t.after(async () => {
+    await unmountRoot(i.runtimeDir).catch(() => undefined);
+    i.cleanup();
+  });
+  return i;
+}
+
+function records(i: Instance): number {
+  const db = openDb(i.stateDir);
+  try {
+    return new MountSetsRepo(db).list().length;
+  } finally {
+    db.close();
+  }
+}
+
+const mounts = (i: Instance): string[] => readdirSync(join(i.runtimeDir, 'mounts'));
+
+async function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('the child of keyway run reads its secret from a noswap tmpfs dir, 0400, owned as requested, and nothing remains after exit', { skip: ROOT_SKIP }, (t) => {
+  const i = inst(t);
+  assert.equal(i.run(['secret', 'create', 'db_password', '-'], { input: 'correct horse' }).status, 0);
+  const out = join(i.dir, 'inspect.json');
+  const r = i.run(['run', '--secret', 'db_password,uid=1234,gid=1235', '--', process.execPath, CHILD, 'inspect', 'db_password', out]);
+  assert.equal(r.status, 0, r.stderr.toString());
+  const seen = JSON.parse(readFileSync(out, 'utf8')) as { dir: string; content: string; mode: number; uid: number; gid: number; mount: { fsType: string; options: string[] } };
+  assert.equal(seen.content, 'correct horse');
+  assert.equal(seen.mode, 0o400);
+  assert.equal(seen.uid, 1234);
+  assert.equal(seen.gid, 1235);
+  assert.ok(seen.dir.startsWith(join(i.runtimeDir, 'mounts') + '/'));
+  assert.ok(seen.mount.fsType === 'ramfs' || (seen.mount.fsType === 'tmpfs' && seen.mount.options.includes('noswap')), JSON.stringify(seen.mount));
+  assert.equal(existsSync(seen.dir), false, 'the directory is gone');
+  assert.deepEqual(mounts(i), []);
+  assert.equal(records(i), 0, 'the mount set record is gone');
+});
+
+test('keyway run exits with the command status, and forwards SIGTERM to it', { skip: ROOT_SKIP }, async (t) => {
+  const i = inst(t);
+  assert.equal(i.run(['secret', 'create', 's', '-'], { input: 'x' }).status, 0);
+  assert.equal(i.run(['run', '--secret', 's', '--', 'sh', '-c', 'exit 9']).status, 9);
+  assert.equal(i.run(['run', '--secret', 's', '--', 'sh', '-c', 'kill -KILL $$']).status, 137);
+  const ready = join(i.dir, 'ready');
+  const kw = spawn(process.execPath, [CLI, 'run', '--secret', 's', '--', process.execPath, CHILD, 'trap', 'SIGTERM', '17', ready], { env: i.env, stdio: 'ignore' });
+  await waitFor(() => existsSync(ready), 'the command to start');
+  kw.kill('SIGTERM');
+  const [code] = (await once(kw, 'exit')) as [number | null];
+  assert.equal(code, 17);
+  assert.deepEqual(mounts(i), []);
+  assert.equal(records(i), 0);
+});
+
+test('after keyway run is SIGKILLed while its command runs, the next keyway start sweeps the orphan', { skip: ROOT_SKIP }, async (t) => {
+  const i = inst(t);
+  assert.equal(i.run(['secret', 'create', 's', '-'], { input: 'orphan-bytes' }).status, 0);
+  const ready = join(i.dir, 'ready');
+  const kw = spawn(process.execPath, [CLI, 'run', '--secret', 's', '--', process.execPath, CHILD, 'trap', 'SIGTERM', '0', ready], { env: i.env, stdio: 'ignore' });
+  let childPid = 0;
+  t.after(() => {
+    try {
+      if (childPid > 0) process.kill(childPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  await waitFor(() => existsSync(ready) && readFileSync(ready, 'utf8').length > 0, 'the command to start');
+  childPid = Number(readFileSync(ready, 'utf8'));
+  kw.kill('SIGKILL');
+  await once(kw, 'exit');
+  const [orphan] = mounts(i);
+  assert.ok(orphan, 'the set outlives a SIGKILLed keyway');
+  assert.equal(records(i), 1);
+  process.kill(childPid, 'SIGKILL');
+  const next = i.run(['run', '--secret', 's', '--', 'true']);
+  assert.equal(next.status, 0, next.stderr.toString());
+  assert.deepEqual(mounts(i), [], 'the orphan was swept');
+  assert.equal(records(i), 0);
+});
+
+test('a canary delivered through keyway run never reaches persistent disk or the logs', { skip: ROOT_SKIP }, (t) => {
+  const i = inst(t);
+  const canary = Buffer.from(`CANARY-${randomBytes(16).toString('hex')}`);
+  assert.equal(i.run(['secret', 'create', 'canary', '-'], { input: canary }).status, 0);
+  const out = join(i.dir, 'sha');
+  const r = i.run(['--log-level', 'trace', 'run', '--secret', 'canary', '--', process.execPath, CHILD, 'sha256', 'canary', out]);
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.equal(readFileSync(out, 'utf8'), createHash('sha256').update(canary).digest('hex'), 'the command got the canary');
+  assert.ok(r.stderr.length > 0, 'trace logs were produced');
+  for (const form of [canary, Buffer.from(canary.toString('base64')), Buffer.from(canary.toString('hex'))]) {
+    assert.ok(!r.stdout.includes(form) && !r.stderr.includes(form), 'not in keyway output or logs');
+    const hits = scanFor([i.stateDir, '/var/tmp', '/tmp'].filter((d) => existsSync(d)), form).filter((p) => !p.startsWith(join(i.runtimeDir, 'mounts') + '/'));
+    assert.deepEqual(hits, [], 'not on persistent disk');
+  }
+});
+
+test('path attacks in --secret are refused with a usage error and nothing is written', { skip: ROOT_SKIP }, (t) => {
+  const i = inst(t);
+  assert.equal(i.run(['secret', 'create', 's', '-'], { input: 'x' }).status, 0);
+  for (const spec of ['s,target=../../escape', 's,target=a/b', 's,target=..', 's,target=..data']) {
+    const r = i.run(['run', '--secret', spec, '--', 'true']);
+    assert.equal(r.status, 2, spec);
+    assert.match(r.stderr.toString(), /^keyway: invalid_argument: --secret target .+\n$/);
+  }
+  assert.equal(existsSync(join(i.dir, 'escape')), false);
+  assert.equal(existsSync(join(i.runtimeDir, 'escape')), false);
+});

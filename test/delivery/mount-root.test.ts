@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, rmdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureMountRoot, mountRootPath, unmountRoot, verifyMountRoot } from '../../src/delivery/mount-root.js';
+import { hasOption, mountAt, readMountInfo } from '../../src/delivery/mountinfo.js';
+import { run } from '../../src/delivery/exec.js';
+import { ROOT_SKIP, sandbox } from './helpers.js';
+
+void test('ensureMountRoot mounts a noswap tmpfs under the runtime dir and classifies it secure', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  const info = await ensureMountRoot({ runtimeDir: sb.runtimeDir });
+  assert.equal(info.path, mountRootPath(sb.runtimeDir));
+  assert.equal(info.protection, 'secure');
+  assert.equal(info.isMountPoint, true);
+  const m = mountAt(info.path);
+  assert.ok(m, 'the root is a mount point');
+  assert.equal(m.fsType, 'tmpfs');
+  for (const o of ['noswap', 'nosuid', 'nodev', 'noexec', 'mode=700']) assert.ok(hasOption(m, o), `option ${o}`);
+});
+
+void test('ensureMountRoot reuses an existing mount instead of stacking a second one', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  await Promise.all([ensureMountRoot({ runtimeDir: sb.runtimeDir }), ensureMountRoot({ runtimeDir: sb.runtimeDir })]);
+  await ensureMountRoot({ runtimeDir: sb.runtimeDir });
+  const stacked = readMountInfo().filter((e) => e.mountPoint === mountRootPath(sb.runtimeDir));
+  assert.equal(stacked.length, 1);
+});
+
+void test('a mount root that is a symlink is refused and nothing is written to its target', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  const elsewhere = join(sb.base, 'elsewhere');
+  mkdirSync(elsewhere);
+  mkdirSync(sb.runtimeDir, { mode: 0o700 });
+  symlinkSync(elsewhere, mountRootPath(sb.runtimeDir));
+  await assert.rejects(ensureMountRoot({ runtimeDir: sb.runtimeDir }), (e: Error & { code?: string }) => e.code === 'failed_precondition' && /symlink/.test(e.message));
+  assert.equal(mountAt(elsewhere), undefined);
+  assert.deepEqual(readdirSync(elsewhere), []);
+});
+
+void test('a mount root replaced by a symlink after start-up fails verification', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  const info = await ensureMountRoot({ runtimeDir: sb.runtimeDir });
+  await unmountRoot(sb.runtimeDir);
+  rmdirSync(info.path);
+  symlinkSync(sb.base, info.path);
+  assert.throws(() => verifyMountRoot(info), (e: Error & { code?: string }) => e.code === 'failed_precondition' && /symlink/.test(e.message));
+});
+
+void test('a mount root on a persistent filesystem mount is refused', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  const disk = join(sb.base, 'disk');
+  mkdirSync(disk);
+  mkdirSync(mountRootPath(sb.runtimeDir), { recursive: true, mode: 0o700 });
+  const r = await run('mount', ['--bind', disk, mountRootPath(sb.runtimeDir)]);
+  assert.ok(r.ok, r.stderr);
+  await assert.rejects(ensureMountRoot({ runtimeDir: sb.runtimeDir }), (e: Error & { code?: string }) => e.code === 'failed_precondition' && /expected tmpfs or ramfs/.test(e.message));
+});
+
+void test('without mounting, a root on disk is refused unless allowed, and then classified insecure', async (t) => {
+  const sb = sandbox(t);
+  await assert.rejects(ensureMountRoot({ runtimeDir: sb.runtimeDir, mount: false }), (e: Error & { code?: string }) => e.code === 'failed_precondition' && /persistent/.test(e.message));
+  const info = await ensureMountRoot({ runtimeDir: sb.runtimeDir, mount: false, allowInsecure: true });
+  assert.equal(info.isMountPoint, false);
+  assert.equal(info.protection, 'insecure');
+});

@@ -1,0 +1,159 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureMountRoot } from '../../src/delivery/mount-root.js';
+import { MountSetManager } from '../../src/delivery/mount-sets.js';
+import { writeExclusive } from '../../src/delivery/atomic-writer.js';
+import { run } from '../../src/delivery/exec.js';
+import { mountOf } from '../../src/delivery/mountinfo.js';
+import { SecretValue } from '../../src/core/secret-value.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { openDb } from '../../src/store/db.js';
+import { MountSetsRepo } from '../../src/store/mount-sets.js';
+import { ROOT_SKIP, sandbox, type Sandbox } from './helpers.js';
+
+async function setup(t: TestContext): Promise<{ sb: Sandbox; mgr: MountSetManager; repo: MountSetsRepo }> {
+  const sb = sandbox(t);
+  const root = await ensureMountRoot({ runtimeDir: sb.runtimeDir });
+  const db = openDb(sb.stateDir);
+  t.after(() => db.close());
+  const repo = new MountSetsRepo(db);
+  return { sb, repo, mgr: new MountSetManager({ root, repo, logger: silentLogger() }) };
+}
+
+const sv = (s: string): SecretValue => SecretValue.fromString(s);
+const isCode = (code: string, re?: RegExp) => (e: Error & { code?: string }) => e.code === code && (re === undefined || re.test(e.message));
+
+void test('create writes each file 0400 with the requested owner in a 0700 dir on the noswap mount', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, repo } = await setup(t);
+  const set = await mgr.create('test:1', [{ name: 'db_password', bytes: sv('hunter2'), uid: 1234, gid: 2345 }, { name: 'api.key', bytes: sv('k'), mode: 0o440 }]);
+  assert.equal(readFileSync(join(set.dir, 'db_password'), 'utf8'), 'hunter2');
+  const st = statSync(join(set.dir, 'db_password'));
+  assert.equal(st.mode & 0o7777, 0o400);
+  assert.equal(st.uid, 1234);
+  assert.equal(st.gid, 2345);
+  assert.equal(statSync(join(set.dir, 'api.key')).mode & 0o777, 0o440);
+  assert.equal(statSync(set.dir).mode & 0o777, 0o700);
+  assert.equal(readlinkSync(join(set.dir, 'db_password')), '..data/db_password');
+  assert.ok(mountOf(set.dir)?.superOptions.includes('noswap'));
+  const rec = repo.get(set.id);
+  assert.equal(rec?.path, set.dir);
+  assert.equal(rec?.ownerPid, process.pid);
+  assert.deepEqual(rec?.spec.files.map((f) => f.name), ['db_password', 'api.key']);
+  assert.ok(!JSON.stringify(rec).includes('hunter2'), 'no secret bytes in the record');
+});
+
+void test('release overwrites file contents with zeros before unlinking, and removes dir and record', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, repo } = await setup(t);
+  const set = await mgr.create('test:2', [{ name: 'token', bytes: sv('AAAAAAAA') }]);
+  const fd = openSync(join(set.dir, 'token'), 'r');
+  set.release();
+  set.release();
+  const buf = Buffer.alloc(8);
+  readSync(fd, buf, 0, 8, 0);
+  closeSync(fd);
+  assert.deepEqual(buf, Buffer.alloc(8), 'an fd held across release reads zeros');
+  assert.equal(existsSync(set.dir), false);
+  assert.equal(repo.get(set.id), undefined);
+});
+
+void test('update swaps the content through ..data and removes the previous version', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, repo } = await setup(t);
+  const set = await mgr.create('test:3', [{ name: 'a', bytes: sv('one') }, { name: 'b', bytes: sv('b1') }]);
+  const before = readlinkSync(join(set.dir, '..data'));
+  await set.update([{ name: 'a', bytes: sv('two') }, { name: 'c', bytes: sv('c1') }]);
+  assert.equal(readFileSync(join(set.dir, 'a'), 'utf8'), 'two');
+  assert.equal(readFileSync(join(set.dir, 'c'), 'utf8'), 'c1');
+  assert.equal(existsSync(join(set.dir, 'b')), false);
+  const entries = readdirSync(set.dir).sort();
+  const payloads = entries.filter((e) => e.startsWith('..') && e !== '..data');
+  assert.equal(payloads.length, 1);
+  assert.notEqual(payloads[0], before);
+  assert.deepEqual(entries.filter((e) => !e.startsWith('..')), ['a', 'c']);
+  assert.deepEqual(repo.get(set.id)?.spec.files.map((f) => f.name), ['a', 'c']);
+  assert.equal(set.read('a').expose().toString(), 'two');
+});
+
+void test('file names with "/", "..", NUL or a leading ".." are refused and nothing is created', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, repo, sb } = await setup(t);
+  for (const name of ['../escape', 'a/b', '..', '.', 'nul\0byte', '..data', '', 'x'.repeat(256)]) {
+    await assert.rejects(mgr.create('test:4', [{ name, bytes: sv('s') }]), isCode('invalid_argument'), JSON.stringify(name));
+  }
+  assert.deepEqual(readdirSync(join(sb.runtimeDir, 'mounts')), []);
+  assert.deepEqual(repo.list(), []);
+  assert.equal(existsSync(join(sb.runtimeDir, 'escape')), false);
+});
+
+void test('a planted symlink at a file name makes update fail and leaves the previous version and the target intact', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, sb } = await setup(t);
+  const set = await mgr.create('test:5', [{ name: 'cert', bytes: sv('v1') }]);
+  const victim = join(sb.base, 'victim');
+  writeFileSync(victim, 'untouched');
+  unlinkSync(join(set.dir, 'cert'));
+  symlinkSync(victim, join(set.dir, 'cert'));
+  await assert.rejects(set.update([{ name: 'cert', bytes: sv('v2') }]), isCode('failed_precondition', /planted/));
+  assert.equal(readFileSync(victim, 'utf8'), 'untouched');
+  assert.equal(readFileSync(join(set.dir, '..data', 'cert'), 'utf8'), 'v1');
+});
+
+void test('writeExclusive refuses to follow or replace a planted symlink or file', { skip: ROOT_SKIP }, async (t) => {
+  const { sb } = await setup(t);
+  const dir = join(sb.base, 'w');
+  mkdirSync(dir);
+  const victim = join(sb.base, 'victim2');
+  writeFileSync(victim, 'untouched');
+  symlinkSync(victim, join(dir, 'link'));
+  writeFileSync(join(dir, 'file'), 'old');
+  assert.throws(() => writeExclusive(join(dir, 'link'), Buffer.from('evil'), 0o400, 0, 0), isCode('failed_precondition', /planted/));
+  assert.throws(() => writeExclusive(join(dir, 'file'), Buffer.from('evil'), 0o400, 0, 0), isCode('failed_precondition'));
+  assert.equal(readFileSync(victim, 'utf8'), 'untouched');
+  assert.equal(readFileSync(join(dir, 'file'), 'utf8'), 'old');
+});
+
+void test('a failed create leaves no directory and no record behind', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, repo, sb } = await setup(t);
+  await assert.rejects(mgr.create('test:6', [{ name: 'a', bytes: sv('1') }, { name: 'a', bytes: sv('2') }]), isCode('invalid_argument', /twice/));
+  await assert.rejects(mgr.create('test:6', [{ name: 'a', bytes: sv('1'), mode: 0o1777 }]), isCode('invalid_argument'));
+  assert.deepEqual(readdirSync(join(sb.runtimeDir, 'mounts')), []);
+  assert.deepEqual(repo.list(), []);
+});
+
+void test('a single file path can be bind-mounted onto a file, as Docker does for single-secret volumes', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, sb } = await setup(t);
+  const set = await mgr.create('test:7', [{ name: 'only', bytes: sv('single') }]);
+  const target = join(sb.base, 'target-file');
+  writeFileSync(target, '');
+  const r = await run('mount', ['--bind', set.filePath('only'), target]);
+  assert.ok(r.ok, r.stderr);
+  try {
+    assert.equal(readFileSync(target, 'utf8'), 'single');
+    assert.ok(lstatSync(target).isFile());
+  } finally {
+    await run('umount', [target]);
+  }
+  assert.throws(() => set.filePath('other'), isCode('not_found'));
+});
+
+void test('sweepOrphans removes sets whose owner died and keeps those of live owners', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, repo } = await setup(t);
+  const dead = spawnSync('true').pid as number;
+  const orphan = await mgr.create('test:dead', [{ name: 's', bytes: sv('x') }], { ownerPid: dead });
+  const alive = await mgr.create('test:alive', [{ name: 's', bytes: sv('y') }]);
+  // A fresh manager, as after a restart: it knows only the records.
+  const after = new MountSetManager({ root: mgr.root, repo, logger: silentLogger() });
+  assert.deepEqual(after.sweepOrphans(), [orphan.id]);
+  assert.equal(existsSync(orphan.dir), false);
+  assert.equal(repo.get(orphan.id), undefined);
+  assert.equal(readFileSync(join(alive.dir, 's'), 'utf8'), 'y');
+  alive.release();
+});
+
+void test('creating a set after the mount root was replaced is refused', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, sb } = await setup(t);
+  const r = await run('umount', ['-l', mgr.root.path]);
+  assert.ok(r.ok);
+  await assert.rejects(mgr.create('test:8', [{ name: 's', bytes: sv('x') }]), isCode('failed_precondition'));
+  assert.deepEqual(readdirSync(join(sb.runtimeDir, 'mounts')), []);
+});
