@@ -63,7 +63,7 @@ export async function runConformance(entry: PluginEntry, deps: HostDeps, opts: C
           r.value.zero();
           return 'lookup of an unknown name succeeded';
         } catch (e) {
-          return expectCode(e, ['unavailable']);
+          return expectCode(e, ['not_found']);
         }
       });
       return results;

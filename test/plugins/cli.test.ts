@@ -33,8 +33,8 @@ test('a Podman-doc-protocol plugin serves ref+NAME://... after plugin import --c
   assert.equal(get.stdout.toString(), 'pa55-from-podman-plugin');
 
   const missing = inst.run(['get', 'ref+demo://nope']);
-  assert.equal(missing.status, 1);
-  assert.match(missing.stderr.toString(), /^keyway: unavailable: plugin demo exited with status 1.*no such secret: nope/m);
+  assert.equal(missing.status, 3);
+  assert.match(missing.stderr.toString(), /^keyway: not_found: plugin demo exited with status 1.*no such secret: nope/m);
 
   const inspect = inst.run(['plugin', 'inspect', 'demo']);
   const info = JSON.parse(inspect.stdout.toString()) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 // The Podman design doc's stateless provider protocol: `{"SecretName","ProviderOpts"}` and a newline
 // on stdin, the raw secret on stdout until EOF, exit status 0 for success. Always one process per
 // lookup.
-import type { KeywayError } from '../../core/errors.js';
+import { KeywayError } from '../../core/errors.js';
 import type { PluginEntry } from '../entry.js';
 import { launch, type HostDeps } from './launcher.js';
 import { describeExit } from './process.js';
@@ -30,7 +30,11 @@ export async function podmanLookup(entry: PluginEntry, deps: HostDeps, name: str
     if (info.protocolError || info.spawnError || info.code !== 0) {
       const tail = p.stderr.tail();
       out.fill(0);
-      throw describeExit(entry.name, { ...info, midFrame: false }, tail);
+      const err = describeExit(entry.name, { ...info, midFrame: false }, tail);
+      // Podman reports any failed lookup as "no such secret"; a plain non-zero exit means the same
+      // here (and is not retried). Signals and protocol errors keep their codes.
+      if (!info.protocolError && !info.spawnError && info.signal === null) throw new KeywayError('not_found', err.message);
+      throw err;
     }
     return out;
   } finally {
