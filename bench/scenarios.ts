@@ -2,5 +2,6 @@
 import type { Scenario } from './lib.js';
 import { resolveApi, resolveInProcess } from './broker.js';
 import { memory } from './memory.js';
+import { pluginOneshot, pluginServe } from './plugins.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, memory];
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, memory, pluginServe, pluginOneshot];
