@@ -104,7 +104,8 @@ export function ociArgs(spec: Extract<SandboxSpec, { kind: 'oci' }>, env: Readon
   a.push('--network', spec.allowNetwork ? 'bridge' : 'none');
   if (spec.runtime) a.push('--runtime', spec.runtime);
   a.push('--tmpfs', '/tmp:rw,noexec,nosuid,size=16m');
-  if (limits.nofile !== undefined) a.push('--ulimit', `nofile=${limits.nofile}:${limits.nofile}`);
+  // No --ulimit: any explicit one makes podman replace containers.conf default_ulimits with host
+  // maxima that a capability-less runc cannot set. The cgroup pids limit bounds processes instead.
   if (limits.nproc !== undefined) a.push('--pids-limit', String(limits.nproc));
   // Values go through the child's environment, not argv: `--env NAME` copies NAME from it.
   for (const k of Object.keys(env)) a.push('--env', k);
