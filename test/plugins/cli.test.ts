@@ -55,6 +55,20 @@ test('a Podman-doc-protocol plugin serves ref+NAME://... after plugin import --c
   } finally {
     store.close();
   }
+
+  // The same plugin registered by hand is detected as Podman dialect; `plugin test` speaks it too.
+  const reg = inst.run(['plugin', 'register', 'demo2', plugin]);
+  assert.equal(reg.status, 0, reg.stderr.toString());
+  assert.match(reg.stderr.toString(), /Podman dialect/);
+  assert.equal(inst.run(['get', 'ref+demo2://db-password']).stdout.toString(), 'pa55-from-podman-plugin');
+  const conf2 = inst.run(['plugin', 'test', plugin, '--dialect', 'podman', '--lookup', 'db-password']);
+  assert.equal(conf2.status, 0, conf2.stdout.toString());
+  assert.match(conf2.stdout.toString(), /^PASS: 2 passed, 0 failed, 0 skipped$/m);
+
+  // And pinned in the config file instead of the database.
+  inst.writeConfig(`[plugins.fromconf]\npath = "${plugin}"\nsha256 = "${sha}"\ndialect = "podman"\n`);
+  assert.equal(inst.run(['get', 'ref+fromconf://db-password']).stdout.toString(), 'pa55-from-podman-plugin');
+  assert.match(inst.run(['plugin', 'ls']).stdout.toString(), /^fromconf\s+oneshot\s+podman\s+config\s+sha256:/m);
 });
 
 test('register, ls, inspect, verify and rm manage the catalog; a replaced executable is refused at every spawn', { skip: canSandbox() }, (t) => {

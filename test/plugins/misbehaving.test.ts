@@ -118,3 +118,22 @@ test('cancelling a request kills a oneshot plugin promptly', async (t) => {
   assert.deepEqual(processesWith('sleep 31'), []);
   assert.deepEqual(zombies(), []);
 });
+
+test('a serve plugin echoing secrets to stderr around its answers never gets them into logs', async (t) => {
+  const dir = tempDir(t);
+  const cap = captureLogger();
+  const body = `#!/bin/sh
+while IFS= read -r h; do
+  id=$(printf '%s' "$h" | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p')
+  echo "before ${SECRET}" >&2
+  printf '{"v":1,"id":"%s","ok":true,"size":${SECRET.length}}\\n${SECRET}' "$id"
+  echo "after ${SECRET}" >&2
+done
+`;
+  const host = new PluginHost(entryFor('leaky-serve', script(dir, 'leaky', body), { lifecycle: 'serve' }), deps(cap.logger));
+  for (let i = 0; i < 5; i++) (await host.lookup('x', {}, never)).value.zero();
+  await host.close();
+  const logs = cap.text();
+  assert.ok(logs.includes('before [redacted]') && logs.includes('after [redacted]'), logs.slice(0, 300));
+  assert.ok(!logs.includes(SECRET));
+});
