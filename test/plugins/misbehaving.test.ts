@@ -137,3 +137,12 @@ done
   assert.ok(logs.includes('before [redacted]') && logs.includes('after [redacted]'), logs.slice(0, 300));
   assert.ok(!logs.includes(SECRET));
 });
+
+test('an OCI plugin whose engine is missing fails cleanly with unavailable', async () => {
+  const { logger } = captureLogger();
+  const entry = { ...entryFor('x', '/bin/true'), path: undefined, sha256: undefined, ociImage: `x@sha256:${'c'.repeat(64)}` } as const;
+  const { path: _p, sha256: _s, ...oci } = entry;
+  const host = new PluginHost(oci, deps(logger, { ociEngine: '/nonexistent/podman' }));
+  await assert.rejects(host.lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'unavailable' && /could not be started: ENOENT/.test(e.message));
+  assert.deepEqual(zombies(), []);
+});

@@ -67,10 +67,20 @@ export class PluginProcess {
     child.stdout?.on('data', (chunk: Buffer) => this.#onStdout(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.stderr.write(chunk));
     this.exited = new Promise<ExitInfo>((resolve) => {
+      let settled = false;
       child.once('error', (e) => {
         this.#spawnError = new KeywayError('unavailable', `plugin ${spec.name} could not be started: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
+        // A process that never started emits no 'close' on every Node version: settle here.
+        if (child.pid === undefined && !settled) {
+          settled = true;
+          this.#alive = false;
+          this.stderr.close();
+          resolve({ code: null, signal: null, midFrame: false, spawnError: this.#spawnError });
+        }
       });
       child.once('close', (code, signal) => {
+        if (settled) return;
+        settled = true;
         this.#alive = false;
         if (this.#killTimer) clearTimeout(this.#killTimer);
         this.#sweep();
