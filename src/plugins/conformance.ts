@@ -149,6 +149,14 @@ export async function runConformance(entry: PluginEntry, deps: HostDeps, opts: C
       const launches = host.serveClient?.launches ?? 0;
       return launches === 1 ? undefined : `the plugin was started ${launches} times`;
     }, noDescribe ?? (entry.lifecycle === 'serve' ? undefined : 'oneshot plugin'));
+    if (entry.lifecycle === 'serve' && noDescribe === undefined) {
+      await run('serve: exits on its own when stdin closes', async () => {
+        const info = await host.serveClient?.close();
+        if (!info) return 'no process was running';
+        if (info.signal !== null) return `the plugin had to be killed (${info.signal}) after stdin closed`;
+        return info.code === 0 ? undefined : `exited with status ${info.code ?? '?'}`;
+      });
+    }
   } finally {
     await host.close();
   }

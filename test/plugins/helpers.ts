@@ -125,3 +125,26 @@ export function canSandbox(): string | undefined {
     return 'bubblewrap is not installed (apt install bubblewrap)';
   }
 }
+
+/**
+ * Zombie children that stay zombies: a child that has just exited is a zombie until Node's SIGCHLD
+ * handler reaps it, so this polls for up to a second before reporting.
+ */
+export async function lastingZombies(): Promise<number[]> {
+  let z = zombies();
+  for (let i = 0; i < 50 && z.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    z = zombies();
+  }
+  return z;
+}
+
+/** Processes with `marker` in their command line that are still there after up to a second. */
+export async function lastingProcesses(marker: string): Promise<number[]> {
+  let p = processesWith(marker);
+  for (let i = 0; i < 50 && p.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    p = processesWith(marker);
+  }
+  return p;
+}

@@ -4,7 +4,7 @@ import { KeywayError } from '../../src/core/errors.js';
 import { SecretValue } from '../../src/core/secret-value.js';
 import { PluginHost } from '../../src/plugins/host/host.js';
 import type { LaunchInfo } from '../../src/plugins/host/launcher.js';
-import { FILES_PLUGIN, captureLogger, deps, entryFor, memoryEntry, tempDir, zombies } from './helpers.js';
+import { FILES_PLUGIN, captureLogger, deps, entryFor, memoryEntry, tempDir, lastingZombies } from './helpers.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,7 +27,7 @@ test('the shell example answers describe, lookup, list and version inside the sa
   await assert.rejects(host.store('x', SecretValue.fromString('v'), {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'unsupported');
   assert.equal(launches.length, 6);
   assert.ok(launches.every((l) => l.sandbox === 'bwrap' && /^[0-9a-f]{64}$/.test(l.sha256 ?? '')));
-  assert.deepEqual(zombies(), []);
+  assert.deepEqual(await lastingZombies(), []);
 });
 
 test('the TS serve example handles 1,000 concurrent lookups over one process', async (t) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { KeywayError, type ErrorCode } from '../../src/core/errors.js';
 import { SecretValue } from '../../src/core/secret-value.js';
 import { PluginHost } from '../../src/plugins/host/host.js';
-import { captureLogger, deps, entryFor, script, tempDir, zombies, processesWith } from './helpers.js';
+import { captureLogger, deps, entryFor, script, tempDir, lastingZombies, lastingProcesses } from './helpers.js';
 
 const never = new AbortController().signal;
 const SECRET = 'TOPSECRET-7f3a9c-value';
@@ -41,7 +41,7 @@ for (const c of CASES) {
       return true;
     });
     assert.ok(Date.now() - started < 1500 + 2000, 'answered within the deadline plus the kill grace');
-    assert.deepEqual(zombies(), []);
+    assert.deepEqual(await lastingZombies(), []);
     assert.equal((await good.lookup('x', {}, never)).value.expose().toString(), 'ok');
   });
 }
@@ -104,8 +104,8 @@ test('a serve plugin that crashes fails its in-flight requests and is restarted 
   await assert.rejects(host.lookup('hang', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'timeout');
   assert.ok(Date.now() - started < 3000);
   assert.equal((await host.lookup('three', {}, never)).value.expose().toString(), 'three');
-  assert.deepEqual(zombies(), []);
-  assert.deepEqual(processesWith('sleep 30'), []);
+  assert.deepEqual(await lastingZombies(), []);
+  assert.deepEqual(await lastingProcesses('sleep 30'), []);
 });
 
 test('cancelling a request kills a oneshot plugin promptly', async (t) => {
@@ -115,8 +115,8 @@ test('cancelling a request kills a oneshot plugin promptly', async (t) => {
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 200);
   await assert.rejects(host.lookup('x', {}, ac.signal), (e: unknown) => e instanceof KeywayError && e.code === 'cancelled');
-  assert.deepEqual(processesWith('sleep 31'), []);
-  assert.deepEqual(zombies(), []);
+  assert.deepEqual(await lastingProcesses('sleep 31'), []);
+  assert.deepEqual(await lastingZombies(), []);
 });
 
 test('a serve plugin echoing secrets to stderr around its answers never gets them into logs', async (t) => {
@@ -144,5 +144,19 @@ test('an OCI plugin whose engine is missing fails cleanly with unavailable', asy
   const { path: _p, sha256: _s, ...oci } = entry;
   const host = new PluginHost(oci, deps(logger, { ociEngine: '/nonexistent/podman' }));
   await assert.rejects(host.lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'unavailable' && /could not be started: ENOENT/.test(e.message));
-  assert.deepEqual(zombies(), []);
+  assert.deepEqual(await lastingZombies(), []);
+});
+
+test('a crash-looping serve plugin is restarted with growing backoff, not in a tight loop', async (t) => {
+  const dir = tempDir(t);
+  const { logger } = captureLogger();
+  const host = new PluginHost(entryFor('loop', script(dir, 'loop', '#!/bin/sh\nexit 9\n'), { lifecycle: 'serve' }), deps(logger));
+  t.after(() => host.close());
+  const started = Date.now();
+  for (let i = 0; i < 4; i++) {
+    await assert.rejects(host.lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'unavailable' && /exited with status 9/.test(e.message));
+  }
+  assert.equal(host.serveClient?.launches, 4);
+  assert.ok(Date.now() - started >= 100 + 200 + 400, 'waited 100, 200 and 400 ms between restarts');
+  assert.deepEqual(await lastingZombies(), []);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { KeywayError } from '../../src/core/errors.js';
 import { PluginHost } from '../../src/plugins/host/host.js';
 import { hashFile } from '../../src/plugins/host/executable.js';
-import { canSandbox, captureLogger, deps, entryFor, processesWith, script, tempDir, zombies } from './helpers.js';
+import { canSandbox, captureLogger, deps, entryFor, processesWith, script, tempDir, lastingZombies } from './helpers.js';
 
 const never = new AbortController().signal;
 const GOOD = `#!/bin/sh
@@ -65,7 +65,7 @@ test('a hostile plugin cannot read the key file or database, reach the network, 
   assert.deepEqual(report, ['db:denied', 'key:denied', 'net:denied', 'usr:denied', 'root:denied', 'outside:denied', 'tmp:ok']);
   assert.deepEqual(await waitGone('sleep 4242'), [], 'setsid child was killed with the sandbox');
   assert.deepEqual(await waitGone('sleep 4243'), [], 'background child was killed');
-  assert.deepEqual(zombies(), []);
+  assert.deepEqual(await lastingZombies(), []);
 
   // Control: the same probes succeed where they should once allowed, so the test can see a hole.
   const open = new PluginHost(entryFor('hostile', plugin, { env, roBinds: [dir], allowNetwork: true }), deps(logger, { hide: [] }));

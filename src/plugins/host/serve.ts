@@ -6,7 +6,7 @@ import { KeywayError } from '../../core/errors.js';
 import type { Frame, FrameHeader } from '../framing.js';
 import type { PluginEntry } from '../entry.js';
 import { launch, type HostDeps } from './launcher.js';
-import { describeExit, type PluginProcess } from './process.js';
+import { describeExit, type ExitInfo, type PluginProcess } from './process.js';
 import { abortError } from './signals.js';
 
 const BACKOFF_MIN_MS = 100;
@@ -140,14 +140,18 @@ export class ServeClient {
     proc.fail(new KeywayError('internal', `plugin ${this.#entry.name} broke the protocol: response for unknown request id`));
   }
 
-  /** Ends stdin so the plugin exits on its own; kills it after the grace period. */
-  async close(): Promise<void> {
+  /**
+   * Ends stdin so the plugin exits on its own; kills it after the grace period. Returns how the
+   * process ended (a signal means it had to be killed), or undefined when none was running.
+   */
+  async close(): Promise<ExitInfo | undefined> {
     this.#closed = true;
     const proc = this.#proc;
-    if (!proc) return;
+    if (!proc) return undefined;
     proc.endInput();
     const t = setTimeout(() => proc.kill(), this.#deps.killGraceMs ?? 500);
-    await proc.exited;
+    const info = await proc.exited;
     clearTimeout(t);
+    return info;
   }
 }
