@@ -255,13 +255,16 @@ export class Broker implements Resolver {
     return g;
   }
 
-  /** Cache key: the reference without fragment (the whole document is cached), plus who asks when
-   * the provider authenticates as the workload, so one pod never gets another pod's cached read. */
+  /** Cache key: the reference without fragment (the whole document is cached), plus the workload's
+   * provider parameters, plus who asks when the provider authenticates as the workload, so one pod
+   * never gets another pod's cached read. */
   #cacheKey(ref: Reference, identity: WorkloadIdentity | undefined): string {
     const { pointer: _p, ...whole } = ref;
-    const base = formatReference(whole);
-    if (!identity?.tokens || identity.tokens.size === 0) return base;
-    return `${base}\0${identity.pod?.namespace ?? ''}/${identity.pod?.serviceAccount ?? ''}/${identity.pod?.uid ?? ''}`;
+    let key = formatReference(whole);
+    // Provider parameters from the workload (CSI providerParams) can change what is fetched.
+    if (identity?.params && Object.keys(identity.params).length > 0) key += '\0' + JSON.stringify(Object.entries(identity.params).sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (!identity?.tokens || identity.tokens.size === 0) return key;
+    return `${key}\0${identity.pod?.namespace ?? ''}/${identity.pod?.serviceAccount ?? ''}/${identity.pod?.uid ?? ''}`;
   }
 
   #providerOptions(ref: Reference): Record<string, string> {

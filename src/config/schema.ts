@@ -48,10 +48,18 @@ export const configSchema = z.strictObject({
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).default({}),
   api: z.strictObject({ enabled: z.boolean().default(true), socket: absPath.optional() }).default({ enabled: true }),
   docker: z.strictObject({ enabled: z.boolean().optional(), socket: absPath.default('/run/docker/plugins/keyway.sock') }).default({ socket: '/run/docker/plugins/keyway.sock' }),
-  csi: z.strictObject({ enabled: z.boolean().optional(), socket: absPath.default('/var/run/secrets-store-csi-providers/keyway.sock') }).default({ socket: '/var/run/secrets-store-csi-providers/keyway.sock' }),
+  csi: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      socket: absPath.default('/var/run/secrets-store-csi-providers/keyway.sock'),
+      // Namespace (or "*") → targets its pods may mount: exact NAME/REF or a prefix ending in "*".
+      access: z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
+    })
+    .default({ socket: '/var/run/secrets-store-csi-providers/keyway.sock' }),
   limits: z.strictObject({ max_secret_bytes: z.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024) }).default({ max_secret_bytes: 1024 * 1024 }),
   local: z.strictObject({ key_file: absPath.optional() }).default({}),
   delivery: z.strictObject({ default_mode: mode.default(0o400), refresh_interval_s: z.number().int().min(0).default(0) }).default({ default_mode: 0o400, refresh_interval_s: 0 }),
+  store: z.strictObject({ busy_timeout_ms: z.number().int().min(0).max(600_000).default(10_000) }).default({ busy_timeout_ms: 10_000 }),
   audit: z.strictObject({ retention_days: z.number().int().min(0).default(90) }).default({ retention_days: 90 }),
   broker: z.strictObject(policyShape).default({}),
   metrics: z

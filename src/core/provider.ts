@@ -1,5 +1,6 @@
 // The Provider interface: one backend (built-in or plugin) behind a name. Providers see a path and
 // validated options; fragments, caching, auditing and delivery are the broker's and delivery's job.
+import type { KeywayError } from './errors.js';
 import type { SecretValue } from './secret-value.js';
 
 /** Who is asking, as far as the frontend knows. Handed to providers that authenticate as the workload. */
@@ -45,6 +46,12 @@ export interface Provider {
   readonly optionKeys: readonly string[];
 
   lookup(req: ProviderRequest): Promise<SecretValue>;
+  /**
+   * Many lookups in as few backend calls as the backend allows (AWS BatchGetSecretValue). Results
+   * come back in request order, each the value or the error for that request; the call itself
+   * rejects only when the whole batch failed the same way (cancelled, unreachable).
+   */
+  lookupMany?(reqs: readonly ProviderRequest[], signal: AbortSignal): Promise<(SecretValue | KeywayError)[]>;
   /**
    * Cheap change detection: an opaque token that changes when the value changes (a backend version
    * id, an ETag). Providers without a cheap way leave it out and the broker compares content.

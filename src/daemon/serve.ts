@@ -50,7 +50,8 @@ export function buildFrontends(ctx: Context): Frontend[] {
     out.push(api);
   }
   if (ctx.config.csi.enabled ?? ctx.isRoot) {
-    out.push(new CsiFrontend({ socket: ctx.config.csi.socket, resolver: ctx.broker, logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION }));
+    const { socket, access } = ctx.config.csi;
+    out.push(new CsiFrontend({ socket, resolver: ctx.broker, logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, ...(access ? { access } : {}) }));
   }
   if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
   return out;

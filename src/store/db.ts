@@ -43,21 +43,26 @@ function checkDbFile(path: string): void {
   }
 }
 
-export function openDb(stateDir: string): Db {
+export function openDb(stateDir: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Db {
   ensurePrivateDir(stateDir);
   const path = join(stateDir, DB_FILE);
   checkDbFile(path);
   let db: Db;
   try {
-    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db = new Database(path, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('secure_delete = ON');
   } catch (e) {
-    throw new KeywayError('failed_precondition', `cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+    throw toKeywayError(e, `cannot open database ${path}`);
   }
-  migrate(db);
+  try {
+    migrate(db);
+  } catch (e) {
+    db.close();
+    throw toKeywayError(e, `cannot migrate database ${path}`);
+  }
   for (const suffix of ['-wal', '-shm']) {
     try {
       chmodSync(path + suffix, 0o600);

@@ -1,5 +1,6 @@
 // Named secrets: metadata only (a reference, or the id of a local ciphertext blob).
 import { KeywayError } from '../core/errors.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
 export interface SecretRecord {
@@ -60,13 +61,16 @@ function toParams(s: SecretRecord): Row {
 
 export class SecretsRepo {
   readonly #db: Db;
+  // Prepared once: `get` is on every resolve's path.
+  readonly #byName: Statement;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#byName = db.prepare('SELECT * FROM secrets WHERE name = ?');
   }
 
   get(name: string): SecretRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM secrets WHERE name = ?').get(name) as Row | undefined;
+    const row = this.#byName.get(name) as Row | undefined;
     return row && fromRow(row);
   }
 

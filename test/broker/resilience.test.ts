@@ -236,3 +236,12 @@ test('metrics count requests, cache results and upstream calls without secret na
   assert.match(text, /keyway_upstream_calls_total\{provider="slow",outcome="ok"\} 1/);
   assert.ok(!text.includes('app/db'));
 });
+
+test('workload provider parameters are part of the cache key', async (t) => {
+  const { provider, broker } = setup(t);
+  const as = (role: string) => ({ identity: { frontend: 'csi', params: { role } }, signal: ctx.signal });
+  (await broker.resolve(REF, as('a'))).value.zero();
+  (await broker.resolve(REF, as('a'))).value.zero();
+  (await broker.resolve(REF, as('b'))).value.zero();
+  assert.equal(provider.calls, 2);
+});

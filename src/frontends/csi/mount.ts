@@ -7,6 +7,7 @@ import type { SecretValue } from '../../core/secret-value.js';
 import type { Resolver } from '../../broker/types.js';
 import { encodeMountResponse, type MountRequest, type MountResponse } from './proto.js';
 import { disposeIdentity, parseMountRequest } from './request.js';
+import { checkAccess, type AccessPolicy } from './access.js';
 
 /** The driver's default MaxCallRecvMsgSize. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -18,6 +19,8 @@ export interface MountDeps {
   /** The per-installation HMAC key for versions. */
   readonly versionKey: () => Buffer;
   readonly maxResponseBytes?: number;
+  /** Which namespaces may mount which targets; undefined lets every namespace mount anything. */
+  readonly access?: AccessPolicy;
 }
 
 export interface MountOutcome {
@@ -40,6 +43,7 @@ export async function handleMount(req: MountRequest, deps: MountDeps, signal: Ab
   const stop = new AbortController();
   const inner = AbortSignal.any([signal, stop.signal]);
   try {
+    checkAccess(deps.access, identity.pod?.namespace, objects);
     let next = 0;
     let failure: KeywayError | undefined;
     const worker = async (): Promise<void> => {
@@ -63,8 +67,9 @@ export async function handleMount(req: MountRequest, deps: MountDeps, signal: Ab
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, objects.length) }, worker));
-    if (failure) throw failure;
+    // The mount's own deadline or cancellation explains any backend failure it caused.
     throwIfAborted(signal, 'mount');
+    if (failure) throw failure;
 
     const key = deps.versionKey();
     const response: MountResponse = { object_version: [], files: [], error: null };

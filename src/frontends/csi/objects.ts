@@ -75,8 +75,31 @@ function parseEntry(raw: unknown, index: number): CsiObject {
   return { objectName, target, ...(mode !== undefined ? { mode } : {}) };
 }
 
+// The driver re-sends the same SecretProviderClass on every mount and rotation poll, and YAML
+// parsing costs far more than the rest of a cached mount; parsed lists (no secrets in them) are
+// kept by exact text.
+const CACHE_MAX = 128;
+const parsedCache = new Map<string, readonly CsiObject[]>();
+
 /** Parses and validates the whole list before anything is fetched. */
-export function parseObjects(text: string | undefined): CsiObject[] {
+export function parseObjects(text: string | undefined): readonly CsiObject[] {
+  if (text !== undefined) {
+    const hit = parsedCache.get(text);
+    if (hit) {
+      parsedCache.delete(text);
+      parsedCache.set(text, hit);
+      return hit;
+    }
+  }
+  const objects = Object.freeze(parseObjectsUncached(text).map((o) => Object.freeze(o)));
+  if (text !== undefined) {
+    parsedCache.set(text, objects);
+    if (parsedCache.size > CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value ?? '');
+  }
+  return objects;
+}
+
+function parseObjectsUncached(text: string | undefined): CsiObject[] {
   if (text === undefined || text.trim() === '') throw bad('parameter "objects" is missing or empty (a YAML list of {objectName, ref | secret, mode})');
   let list = parseYaml(text, 'parameter "objects"');
   if (list !== null && typeof list === 'object' && !Array.isArray(list) && Object.keys(list).length === 1 && 'array' in list) {

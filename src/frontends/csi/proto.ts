@@ -68,8 +68,8 @@ let cached: ServiceDefinition | undefined;
 
 /**
  * The service definition with snake_case field names, as on the wire. Loaded once per process.
- * Mount's serializer also accepts an already-encoded Buffer, so the server can measure the exact
- * encoded size before sending without encoding twice.
+ * Mount's serializer also accepts an already-encoded Buffer (and wipes it once copied), so the
+ * server can measure the exact encoded size before sending without encoding twice.
  */
 export function csiService(): ServiceDefinition {
   if (cached) return cached;
@@ -83,7 +83,13 @@ export function csiService(): ServiceDefinition {
     ...svc,
     Mount: {
       ...mount,
-      responseSerialize: (value: unknown): Buffer => (Buffer.isBuffer(value) ? value : encode(value)),
+      responseSerialize: (value: unknown): Buffer => {
+        if (!Buffer.isBuffer(value)) return encode(value);
+        // grpc-js copies the result into its frame synchronously after this returns; wiping in a
+        // microtask clears our copy of the secret bytes without racing that copy.
+        queueMicrotask(() => value.fill(0));
+        return value;
+      },
     },
   };
   return cached;

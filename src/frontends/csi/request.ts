@@ -48,7 +48,7 @@ function parseStringMap(text: string, what: string): Record<string, string> {
 /** `permission` is the default mode as a decimal string ("420" = 0644). */
 export function parsePermission(text: string): number {
   if (text === '') return DEFAULT_FILE_MODE;
-  if (!/^[0-9]{1,4}$/.test(text)) throw bad(`permission ${JSON.stringify(text.slice(0, 16))} must be a decimal file mode such as "420" (0644)`);
+  if (!/^[0-9]{1,4}$/.test(text)) throw bad('permission must be a decimal file mode such as "420" (0644)');
   const mode = Number(text);
   if (mode <= 0 || mode > 0o777) throw bad(`permission ${text} must be a file mode from 1 to 511 (0001 to 0777)`);
   return mode;

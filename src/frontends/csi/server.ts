@@ -9,6 +9,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Resolver } from '../../broker/types.js';
 import type { Frontend } from '../frontend.js';
 import { closeUnix, listenUnix } from '../unix-socket.js';
+import type { AccessPolicy } from './access.js';
 import { handleMount, type MountOutcome } from './mount.js';
 import { API_VERSION, csiService, type MountRequest, type VersionRequest, type VersionResponse } from './proto.js';
 import { toServiceError } from './status.js';
@@ -29,6 +30,8 @@ export interface CsiFrontendDeps {
   readonly version: string;
   readonly mountTimeoutMs?: number;
   readonly maxResponseBytes?: number;
+  /** `[csi.access]`: namespace (or "*") → allowed targets; without it every namespace may mount anything. */
+  readonly access?: AccessPolicy;
 }
 
 export class CsiFrontend implements Frontend {
@@ -63,7 +66,7 @@ export class CsiFrontend implements Frontend {
     const signal = AbortSignal.any([ac.signal, AbortSignal.timeout(this.#d.mountTimeoutMs ?? DEFAULT_MOUNT_TIMEOUT_MS)]);
     let out: MountOutcome;
     try {
-      out = await handleMount(call.request, { resolver: this.#d.resolver, versionKey: this.#versionKey, maxResponseBytes: this.#d.maxResponseBytes }, signal);
+      out = await handleMount(call.request, { resolver: this.#d.resolver, versionKey: this.#versionKey, maxResponseBytes: this.#d.maxResponseBytes, access: this.#d.access }, signal);
     } catch (e) {
       const err = toKeywayError(e, 'mount');
       // Only the code and keyway's own message: never the request, whose attributes hold tokens.
@@ -75,10 +78,8 @@ export class CsiFrontend implements Frontend {
     }
     const ms = Math.round((performance.now() - started) * 10) / 10;
     this.#d.logger.info({ namespace: out.pod.namespace, pod: out.pod.name, podUid: out.pod.uid, objects: out.objects, ms }, 'csi mount');
-    const encoded = out.encoded;
-    cb(null, encoded);
-    // grpc-js copies the message into its frame synchronously while sending; wipe our copy after.
-    queueMicrotask(() => encoded.fill(0));
+    // The serializer wipes the encoded bytes once grpc-js has framed them (see proto.ts).
+    cb(null, out.encoded);
   }
 
   async start(): Promise<void> {
@@ -98,6 +99,7 @@ export class CsiFrontend implements Frontend {
     this.#injector = injector;
     this.#net = net;
     this.#d.logger.info({ socket: this.socket }, 'CSI provider listening');
+    if (!this.#d.access) this.#d.logger.warn('CSI provider has no [csi.access] policy: pods in every namespace can mount every secret keyway can reach');
   }
 
   close(): Promise<void> {
@@ -111,21 +113,19 @@ export class CsiFrontend implements Frontend {
       this.#grpc.forceShutdown();
       return;
     }
+    // Stop accepting; then a graceful shutdown sends GOAWAY and waits for in-flight mounts to
+    // answer and their sessions to close. Only past the grace period are calls cut.
     const closed = closeUnix(net, this.socket);
-    injector.drain(DRAIN_MS);
+    let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        for (const c of this.#conns) c.destroy();
+      timer = setTimeout(() => {
+        this.#grpc.forceShutdown();
         resolve();
-      }, DRAIN_MS + 500);
-      timer.unref();
-      this.#grpc.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
+      }, DRAIN_MS);
+      this.#grpc.tryShutdown(() => resolve());
     });
+    clearTimeout(timer);
     injector.destroy();
-    this.#grpc.forceShutdown();
     for (const c of this.#conns) c.destroy();
     await closed;
     this.#key?.fill(0);

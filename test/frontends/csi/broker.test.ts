@@ -108,7 +108,7 @@ test('Mount through the real broker serves named secrets (local and by reference
   assert.equal(versions(second)[2], versions(first)[2]);
   assert.equal(second.files[0]?.contents.toString(), 'pw-v2');
 
-  // And one behind a reference.
+  // And one behind a reference, changed in the backend.
   b.kv.values.set('shop/config', '{"db":{"host":"db2.shop"}}');
   const third = await h.client.mount(req);
   assert.deepEqual([versions(third)[0], versions(third)[1]], [versions(second)[0], versions(second)[1]]);

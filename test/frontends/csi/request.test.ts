@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { KeywayError } from '../../../src/core/errors.js';
 import { parseMode, parseObjects } from '../../../src/frontends/csi/objects.js';
 import { disposeIdentity, parseMountRequest, parsePermission, parseProviderParams, parseTokens } from '../../../src/frontends/csi/request.js';
 
@@ -88,4 +90,37 @@ test('parseMountRequest builds the identity from csi.storage.k8s.io attributes',
 
 test('parseMountRequest refuses non-string attribute values without quoting them', () => {
   assert.throws(() => parseMountRequest({ ...base, attributes: '{"objects": {"nested": "SECRETISH"}}' }), (e: Error) => /value of "objects" must be a string/.test(e.message) && !e.message.includes('SECRETISH'));
+});
+
+test('any request either parses or fails invalid_argument, and no error quotes a token', () => {
+  const canary = 'TOKCANARY';
+  const piece = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('{', '}', '"', ':', ',', '[', ']', '\\', '- {objectName: a, secret: s}', 'objects', 'token'));
+  const text = fc.array(piece, { maxLength: 8 }).map((p) => p.join(''));
+  // Token positions: the tokens attribute, well-formed or broken, always holding the canary.
+  const tokens = fc.oneof(
+    fc.constant(JSON.stringify({ vault: { token: canary } })),
+    fc.tuple(text, fc.nat(40)).map(([junk, cut]) => JSON.stringify({ vault: { token: canary, x: junk } }).slice(0, cut + 20)),
+    fc.constant(`{"vault": "${canary}"}`),
+    fc.constant(`{"vault": {"token": "${canary}", "expirationTimestamp": 5}}`),
+  );
+  const objects = fc.oneof(fc.constant('- {objectName: a, secret: s}'), text);
+  const attrs = fc
+    .tuple(fc.dictionary(fc.constantFrom('providerParams', 'csi.storage.k8s.io/pod.namespace', 'x/y'), text), objects, fc.option(tokens), fc.boolean())
+    .map(([d, o, t, broken]) => {
+      const json = JSON.stringify({ ...d, objects: o, ...(t === null ? {} : { 'csi.storage.k8s.io/serviceAccount.tokens': t }) });
+      return broken ? json.slice(0, -3) : json;
+    });
+  fc.assert(
+    fc.property(attrs, fc.oneof(fc.constant(''), fc.constant('{}'), text), fc.oneof(fc.constant('420'), text), (attributes, secrets, permission) => {
+      try {
+        const parsed = parseMountRequest({ attributes, secrets, permission, target_path: '/t', current_object_version: [] });
+        disposeIdentity(parsed.identity);
+      } catch (e) {
+        assert.ok(e instanceof KeywayError, `not a KeywayError: ${String(e)}`);
+        assert.equal(e.code, 'invalid_argument');
+        assert.ok(!e.message.includes(canary), e.message);
+      }
+    }),
+    { numRuns: 1500 },
+  );
 });

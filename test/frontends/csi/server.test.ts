@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { attributes, grpcError, MemoryResolver, startHarness, type Harness } from './harness.js';
+import { KeywayError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { objectVersion } from '../../../src/frontends/csi/mount.js';
 import { CsiFrontend } from '../../../src/frontends/csi/server.js';
@@ -279,4 +280,48 @@ test('a live socket, a non-socket file and a symlinked parent directory are refu
   const viaLink = new CsiFrontend({ socket: join(dir, 'link', 'keyway.sock'), resolver: new MemoryResolver(), logger: silentLogger(), stateDir: dir, version: 'x' });
   await assert.rejects(viaLink.start(), { code: 'failed_precondition' });
   assert.deepEqual(readdirSync(join(dir, 'real')), []);
+});
+
+/** Resolves after `ms`, or rejects when the mount's signal fires; records whether it was aborted. */
+class SlowResolver extends MemoryResolver {
+  aborted = 0;
+  #started: () => void = () => {};
+  /** Settles when the first resolve begins, i.e. the mount is in flight on the server. */
+  readonly started = new Promise<void>((resolve) => (this.#started = resolve));
+  constructor(readonly ms: number) {
+    super();
+  }
+  override async resolve(target: string, ctx: Parameters<MemoryResolver['resolve']>[1]): ReturnType<MemoryResolver['resolve']> {
+    this.#started();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, this.ms);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        this.aborted++;
+        reject(new KeywayError('cancelled', 'backend call cancelled'));
+      });
+    });
+    return super.resolve(target, ctx);
+  }
+}
+
+test('a mount that outlives its deadline fails DEADLINE_EXCEEDED and cancels the backend calls', async (t) => {
+  const r = new SlowResolver(10_000);
+  r.set('a', 'x');
+  const h = await startHarness(t, r, { mountTimeoutMs: 100 });
+  const msg = await refused(h, attributes('- {objectName: a, secret: a}'), status.DEADLINE_EXCEEDED, 'timeout');
+  assert.match(msg, /timed out/);
+  assert.equal(r.aborted, 1);
+});
+
+test('close lets an in-flight mount finish before the socket goes away', async (t) => {
+  const r = new SlowResolver(300);
+  r.set('a', 'in-flight');
+  const h = await startHarness(t, r);
+  const pending = h.client.mount({ attributes: attributes('- {objectName: a, secret: a}') });
+  await r.started;
+  await h.frontend.close();
+  const res = await pending;
+  assert.equal(res.files[0]?.contents.toString(), 'in-flight');
+  assert.throws(() => lstatSync(h.socket), { code: 'ENOENT' });
 });

@@ -1,0 +1,13 @@
+// Options shared by the AWS provider types (`[providers.NAME]` tables).
+import { z } from 'zod';
+
+export const awsCommonConfig = {
+  /** AWS region; default from AWS_REGION / AWS_DEFAULT_REGION / the profile in ~/.aws/config. */
+  region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'expected an AWS region such as eu-west-1').optional(),
+  /** Named profile of ~/.aws/credentials and ~/.aws/config; when set, AWS_ACCESS_KEY_ID is ignored. */
+  profile: z.string().min(1).max(128).optional(),
+  /** Endpoint URL (VPC endpoints, FIPS, emulators); default the public regional endpoint. */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** Per-request timeout in milliseconds. */
+  timeout_ms: z.number().int().min(100).max(300_000).default(10_000),
+};

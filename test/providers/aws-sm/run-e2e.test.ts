@@ -1,0 +1,40 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeInstance, scanFor } from '../../helpers/cli.js';
+import { unmountRoot } from '../../../src/delivery/mount-root.js';
+import { AwsEmulator } from '../../emulators/aws/emulator.js';
+
+const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
+const CHILD = join(import.meta.dirname, '..', '..', 'delivery', 'fixtures', 'child.mjs');
+
+test('keyway run delivers an AWS Secrets Manager secret (a JSON field) from the emulator into the child', { skip: ROOT_SKIP }, async (t: TestContext) => {
+  const emu = await new AwsEmulator('eu-west-1').start();
+  emu.addKey('AKIDE2E', 'e2e-secret-key');
+  const canary = 'aws-e2e-canary-4711';
+  emu.putSecret('prod/app', JSON.stringify({ db: { password: canary } }));
+  const i = makeInstance('keyway-aws-run-');
+  t.after(async () => {
+    await emu.stop();
+    await unmountRoot(i.runtimeDir).catch(() => undefined);
+    i.cleanup();
+  });
+  i.writeConfig(`[providers.aws]\ntype = "aws-sm"\nregion = "eu-west-1"\nendpoint = "${emu.url}"\n`);
+  Object.assign(i.env, { AWS_ACCESS_KEY_ID: 'AKIDE2E', AWS_SECRET_ACCESS_KEY: 'e2e-secret-key', AWS_EC2_METADATA_DISABLED: 'true' });
+  const out = join(i.dir, 'inspect.json');
+  const r = await i.runAsync(['run', '--secret', 'ref+aws://prod/app#/db/password,target=db_password', '--', process.execPath, CHILD, 'inspect', 'db_password', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const seen = JSON.parse(readFileSync(out, 'utf8')) as { content: string; mode: number };
+  assert.equal(seen.content, canary);
+  assert.equal(seen.mode, 0o400);
+  assert.ok(!r.stderr.includes(canary));
+  assert.deepEqual(scanFor([i.stateDir], Buffer.from(canary)), [], 'the value never reaches the state dir');
+  assert.ok(emu.calls.includes('secretsmanager.GetSecretValue'));
+
+  // A backend error reaches the user as one line naming the reference, with a non-zero exit.
+  const missing = await i.runAsync(['run', '--secret', 'ref+aws://prod/none,target=x', '--', process.execPath, CHILD, 'exit', '0']);
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /not_found/);
+  assert.match(missing.stderr, /prod\/none/);
+});

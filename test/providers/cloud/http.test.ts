@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { codeForStatus, httpRequest, secretBytes } from '../../../src/providers/cloud/http.js';
+import { isCode } from '../../emulators/broker.js';
+
+test('secretBytes decodes UTF-8 and base64 exactly, whatever the padding or line breaks', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      const b64 = Buffer.from(bytes).toString('base64');
+      assert.deepEqual(secretBytes(b64, 'base64'), Buffer.from(bytes));
+      assert.deepEqual(secretBytes(b64.replace(/=+$/, ''), 'base64'), Buffer.from(bytes));
+      assert.deepEqual(secretBytes(b64.replace(/(.{8})/g, '$1\n'), 'base64'), Buffer.from(bytes));
+    }),
+  );
+  assert.deepEqual(secretBytes('pässwörd', 'utf8'), Buffer.from('pässwörd'));
+});
+
+test('HTTP statuses without a backend error type map to keyway codes', () => {
+  assert.deepEqual([401, 403, 404, 429, 500, 503, 504, 400].map(codeForStatus), ['unauthenticated', 'permission_denied', 'not_found', 'throttled', 'unavailable', 'unavailable', 'timeout', 'invalid_argument']);
+});
+
+test('redirects are not followed, so credentials never travel to another host', async (t) => {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    hits++;
+    res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  await assert.rejects(httpRequest({ method: 'GET', url, headers: { authorization: 'Bearer x' }, signal: new AbortController().signal, timeoutMs: 2000, what: 'test' }), isCode('unavailable'));
+  assert.equal(hits, 1);
+});
+
+test('an already aborted signal fails before any connection', async () => {
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(httpRequest({ method: 'GET', url: 'http://127.0.0.1:1/', signal: ac.signal, timeoutMs: 1000, what: 'test' }), isCode('cancelled'));
+  await assert.rejects(httpRequest({ method: 'GET', url: 'http://127.0.0.1:1/', signal: AbortSignal.abort(new DOMException('t', 'TimeoutError')), timeoutMs: 1000, what: 'test' }), isCode('timeout'));
+});
+
+test('oversized responses are refused as too_large, declared or streamed', async (t) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/declared') {
+      res.writeHead(200, { 'content-length': String(10_000) });
+      res.end(Buffer.alloc(10_000));
+      return;
+    }
+    res.writeHead(200);
+    const chunk = Buffer.alloc(1000, 1);
+    for (let i = 0; i < 20; i++) res.write(chunk);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const signal = new AbortController().signal;
+  await assert.rejects(httpRequest({ method: 'GET', url: `${base}/declared`, signal, timeoutMs: 2000, what: 'test', maxBytes: 4096 }), isCode('too_large'));
+  await assert.rejects(httpRequest({ method: 'GET', url: `${base}/streamed`, signal, timeoutMs: 2000, what: 'test', maxBytes: 4096 }), isCode('too_large'));
+  const ok = await httpRequest({ method: 'GET', url: `${base}/streamed`, signal, timeoutMs: 2000, what: 'test' });
+  assert.equal(ok.body.length, 20_000);
+});
