@@ -79,7 +79,7 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
   const sources: ProviderSource[] = [
     configuredProviders(settings.config, BUILTIN_PROVIDERS, deps, settings.configPath),
     // Registered plugins come after configured providers and built-ins: a plugin cannot shadow them.
-    pluginSource({ logger, config: settings.config, stateDir: settings.stateDir, isRoot: settings.isRoot, audit }, db),
+    pluginSource({ logger, config: settings.config, stateDir: settings.stateDir, isRoot: settings.isRoot, audit, env: settings.env }, db),
   ];
   const registry = new ProviderRegistry(sources);
   const policies = providerPolicies(settings.config, DEFAULT_POLICY);

@@ -19,6 +19,20 @@ export interface PluginWiring {
   readonly isRoot: boolean;
   readonly audit?: AuditLog;
   readonly frontend?: string;
+  /** keyway's environment snapshot: only the container engine's own settings are taken from it. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Variables the container engine needs to find its config and storage (never given to plugins). */
+const ENGINE_ENV_KEYS = ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF', 'XDG_RUNTIME_DIR', 'HOME', 'DOCKER_HOST'];
+
+export function engineEnv(env: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ENGINE_ENV_KEYS) {
+    const v = env?.[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
 }
 
 export function pluginHostDeps(w: PluginWiring): HostDeps {
@@ -29,6 +43,7 @@ export function pluginHostDeps(w: PluginWiring): HostDeps {
     ...(w.config.plugin_dir !== undefined ? { pluginDir: w.config.plugin_dir } : {}),
     hide: [w.stateDir, join(w.stateDir, DB_FILE), keyFile],
     isRoot: w.isRoot,
+    ociEngineEnv: engineEnv(w.env),
     onLaunch: (info) =>
       w.audit?.record({
         action: 'plugin.launch',

@@ -8,6 +8,7 @@ import { PluginHost } from '../../src/plugins/host/host.js';
 import { ociArgs } from '../../src/plugins/host/sandbox.js';
 import type { PluginEntry } from '../../src/plugins/entry.js';
 import { captureLogger, deps, tempDir } from './helpers.js';
+import { makeInstance } from '../helpers/cli.js';
 
 const never = new AbortController().signal;
 
@@ -72,4 +73,16 @@ test('an OCI-image plugin runs through podman with no network, a read-only root 
   // A digest that is not present locally is never pulled.
   const missing = new PluginHost({ ...entry, ociImage: `localhost/keyway-test-plugin@sha256:${'0'.repeat(64)}` }, deps(logger, { ociEngineEnv: { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage } }));
   await assert.rejects(missing.lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'unavailable');
+
+  // Through the CLI: register by digest (describe runs in the container), then ref+NAME:// works.
+  const inst = makeInstance();
+  t.after(() => inst.cleanup());
+  const engine = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
+  const reg = inst.run(['plugin', 'register', 'ocip', '--oci-image', entry.ociImage ?? '', '--runtime', 'runc', '--env', 'GREETING=cli'], { env: engine });
+  assert.equal(reg.status, 0, reg.stderr.toString());
+  assert.match(reg.stdout.toString(), /^ocip localhost\/keyway-test-plugin@sha256:[0-9a-f]{64} keyway oneshot$/m);
+  const got = inst.run(['get', 'ref+ocip://x'], { env: engine });
+  assert.equal(got.status, 0, got.stderr.toString());
+  assert.match(got.stdout.toString(), /greeting=cli$/);
+  assert.equal(inst.run(['plugin', 'verify', 'ocip'], { env: engine }).status, 0);
 });

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { KeywayError } from '../../core/errors.js';
 import type { Context } from '../../daemon/context.js';
-import { pluginCatalog, pluginHostDeps } from '../../daemon/plugins.js';
+import { engineEnv, pluginCatalog, pluginHostDeps } from '../../daemon/plugins.js';
 import { BUILTIN_PROVIDERS } from '../../providers/builtin.js';
 import { NAMED_SECRET_PROVIDER } from '../../broker/broker.js';
 import { PluginsRepo, type PluginRecord } from '../../store/plugins.js';
@@ -84,7 +84,7 @@ function checkNameFree(ctx: Context, name: string): void {
 }
 
 function hostDeps(ctx: Context, frontend = 'cli') {
-  return pluginHostDeps({ logger: ctx.logger, config: ctx.config, stateDir: ctx.stateDir, isRoot: ctx.isRoot, audit: ctx.audit, frontend });
+  return pluginHostDeps({ logger: ctx.logger, config: ctx.config, stateDir: ctx.stateDir, isRoot: ctx.isRoot, audit: ctx.audit, frontend, env: ctx.env });
 }
 
 function recordJson(r: PluginRecord | undefined, entry: PluginEntry, source: string): Record<string, unknown> {
@@ -203,7 +203,7 @@ export function registerPlugin(program: Command): void {
         const e = it.entry;
         if (e.ociImage !== undefined) {
           const engine = 'podman';
-          const r = spawnSync(engine, ['image', 'exists', e.ociImage], { stdio: 'ignore', env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...(ctx.env.CONTAINERS_CONF ? { CONTAINERS_CONF: ctx.env.CONTAINERS_CONF } : {}) } });
+          const r = spawnSync(engine, ['image', 'exists', e.ociImage], { stdio: 'ignore', env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...engineEnv(ctx.env) } });
           if (r.status !== 0) throw new KeywayError('not_found', `image ${e.ociImage} is not present locally (keyway never pulls)`);
           process.stdout.write(`ok ${name} ${e.ociImage}\n`);
           return;
