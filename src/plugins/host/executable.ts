@@ -66,7 +66,12 @@ export function hashFd(fd: number): string {
 
 /** Hashes a file by path (for `register` without --sha256, which pins what is there now). */
 export function hashFile(path: string): string {
-  const fd = openSync(path, fsc.O_RDONLY);
+  let fd: number;
+  try {
+    fd = openSync(path, fsc.O_RDONLY);
+  } catch (e) {
+    throw toKeywayError(e, `plugin executable ${path}`);
+  }
   try {
     return hashFd(fd);
   } finally {
