@@ -71,7 +71,12 @@ export async function runConformance(entry: PluginEntry, deps: HostDeps, opts: C
 
     let d: Describe | undefined;
     await run('describe answers protocol 1 and lists lookup', async () => {
-      d = await host.describe(s);
+      try {
+        d = await host.describe(s);
+      } catch (e) {
+        return `${why(e)} (if it speaks the Podman design doc's protocol, run with --dialect podman)`;
+      }
+      return undefined;
     });
     const noDescribe = d === undefined ? 'describe failed' : undefined;
     const has = (op: string): boolean => (d?.ops as readonly string[] | undefined)?.includes(op) ?? false;
