@@ -2,8 +2,8 @@
 import type { Scenario } from './lib.js';
 import { resolveApi, resolveInProcess } from './broker.js';
 import { memory } from './memory.js';
-import { mountSetWrite } from './delivery.js';
+import { mountSetRotate, mountSetWrite } from './delivery.js';
 import { csiMount } from './csi.js';
 import { pluginOneshot, pluginServe } from './plugins.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, memory, csiMount, pluginServe, pluginOneshot];
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, mountSetRotate, memory, csiMount, pluginServe, pluginOneshot];

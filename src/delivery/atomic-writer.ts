@@ -210,6 +210,8 @@ export async function publish(
     if (!entry.startsWith('..') && !names.has(entry)) unlinkSync(join(dir, entry));
   }
   if (old !== undefined && old !== payloadName) removePayload(join(dir, old), false);
+  // The payload was labelled before it became visible; this covers the set dir and new links.
+  if (label) await label(dir);
 }
 
 /** Removes a payload dir; `wipe` overwrites file contents first (nobody can be reading them). */

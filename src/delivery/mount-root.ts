@@ -24,6 +24,9 @@ export interface MountRootInfo {
   readonly reason: string;
   /** True when the root is its own mount point (mounted by keyway or an admin). */
   readonly isMountPoint: boolean;
+  /** Device and inode of the root dir: a remount or a replacement changes them. */
+  readonly dev: number;
+  readonly ino: number;
 }
 
 export interface MountRootOptions {
@@ -109,7 +112,10 @@ function describe(path: string): MountRootInfo {
   const holder = own ?? mountOf(realpathSync(path), entries);
   if (holder === undefined) throw new KeywayError('internal', `no mount holds ${path}`);
   const c = classifyMount(holder);
+  const st = lstatSync(path);
   return {
+    dev: st.dev,
+    ino: st.ino,
     path,
     fsType: holder.fsType,
     options: [...holder.mountOptions, ...holder.superOptions],
@@ -120,10 +126,12 @@ function describe(path: string): MountRootInfo {
 }
 
 /**
- * Checks an existing root without changing anything: not a symlink, a directory, and on the
- * filesystem it was on when it was set up. Called before every mount set is created.
+ * Checks an existing root without changing anything: not a symlink, a directory, and the very
+ * directory on the very filesystem it was at start-up (same device and inode: an unmount, a
+ * remount or a replacement changes them). Called before every mount set is created or updated, so
+ * it avoids re-reading mountinfo, which costs the kernel far more than an lstat.
  */
-export function verifyMountRoot(expected: MountRootInfo): MountRootInfo {
+export function verifyMountRoot(expected: MountRootInfo): void {
   let st;
   try {
     st = lstatSync(expected.path);
@@ -132,11 +140,9 @@ export function verifyMountRoot(expected: MountRootInfo): MountRootInfo {
   }
   if (st.isSymbolicLink()) throw new KeywayError('failed_precondition', `mount root ${expected.path} has been replaced by a symlink; refusing to write there`);
   if (!st.isDirectory()) throw new KeywayError('failed_precondition', `mount root ${expected.path} is no longer a directory`);
-  const now = describe(expected.path);
-  if (now.fsType !== expected.fsType || now.isMountPoint !== expected.isMountPoint || now.protection !== expected.protection) {
-    throw new KeywayError('failed_precondition', `mount root ${expected.path} is now on ${now.fsType} (${now.protection}); expected ${expected.fsType} (${expected.protection})`);
+  if (st.dev !== expected.dev || st.ino !== expected.ino) {
+    throw new KeywayError('failed_precondition', `mount root ${expected.path} is no longer the ${expected.fsType} it was at start-up (unmounted or replaced)`);
   }
-  return now;
 }
 
 async function tryMount(path: string, fsType: 'tmpfs' | 'ramfs', options: string, signal?: AbortSignal): Promise<boolean> {

@@ -113,8 +113,10 @@ export class MountSet {
     const specs = this.#manager.normalize(files);
     this.#manager.checkRoot();
     await publish(this.dir, toWrite(files, specs), this.#owner, this.#manager.labeller(this.#level));
+    const changed = JSON.stringify(specs) !== JSON.stringify(this.#files);
     this.#files = specs;
-    this.#manager.repo.updateSpec(this.id, this.#manager.specOf(specs));
+    // A plain rotation keeps names, modes and owners: no need to touch the store.
+    if (changed) this.#manager.repo.updateSpec(this.id, this.#manager.specOf(specs));
   }
 
   /** Overwrites every file with zeros, removes the directory and the record. Idempotent. */

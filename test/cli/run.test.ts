@@ -1,12 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { CLI, makeInstance, scanFor, type Instance } from '../helpers/cli.js';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { run as exec } from '../../src/delivery/exec.js';
 import { openDb } from '../../src/store/db.js';
 import { MountSetsRepo } from '../../src/store/mount-sets.js';
 
@@ -127,4 +129,64 @@ test('path attacks in --secret are refused with a usage error and nothing is wri
   }
   assert.equal(existsSync(join(i.dir, 'escape')), false);
   assert.equal(existsSync(join(i.runtimeDir, 'escape')), false);
+});
+
+test('keyway run --watch=signal:HUP delivers a replaced secret and signals the command', { skip: ROOT_SKIP }, async (t) => {
+  const i = inst(t);
+  assert.equal(i.run(['secret', 'create', 'pw', '-'], { input: 'one' }).status, 0);
+  const log = join(i.dir, 'log');
+  const kw = spawn(process.execPath, [CLI, 'run', '--watch=signal:HUP', '--refresh-interval', '1', '--secret', 'pw', '--', process.execPath, CHILD, 'log', 'pw', log], { env: i.env, stdio: 'ignore' });
+  t.after(() => kw.kill('SIGKILL'));
+  await waitFor(() => existsSync(log), 'the command to start');
+  assert.equal(i.run(['secret', 'create', 'pw', '--replace', '-'], { input: 'two' }).status, 0);
+  await waitFor(() => readFileSync(log, 'utf8').includes('two'), 'the rotated value');
+  kw.kill('SIGTERM');
+  const [code] = (await once(kw, 'exit')) as [number | null];
+  assert.equal(code, 0);
+  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n').at(-1), 'two');
+  assert.deepEqual(mounts(i), []);
+  assert.equal(records(i), 0);
+});
+
+const NOBODY = 65534;
+const SETPRIV_SKIP = ROOT_SKIP || (spawnSync('setpriv', ['--version']).status === 0 ? false : 'SKIPPED: setpriv (util-linux) is missing');
+
+test('as a user who cannot mount, keyway run refuses a runtime dir on disk and reports a plain tmpfs honestly as weak', { skip: SETPRIV_SKIP }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyway-nonroot-'));
+  const xdg = join(dir, 'xdg');
+  t.after(async () => {
+    await exec('umount', [xdg]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  chownSync(dir, NOBODY, NOBODY);
+  writeFileSync(join(dir, 'keyway.toml'), '');
+  mkdirSync(xdg);
+  const m = await exec('mount', ['-t', 'tmpfs', '-o', `mode=0700,uid=${NOBODY},gid=${NOBODY}`, 'test-xdg', xdg]);
+  assert.ok(m.ok, m.stderr);
+  const asNobody = (runtimeDir: string, args: string[], input = '') =>
+    spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, ...args], {
+      input,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, KEYWAY_STATE_DIR: join(dir, 'state'), KEYWAY_RUNTIME_DIR: runtimeDir, KEYWAY_CONFIG: join(dir, 'keyway.toml') },
+    });
+  assert.equal(asNobody(join(dir, 'run'), ['secret', 'create', 's', '-'], 'nobody-secret').status, 0);
+
+  const onDisk = asNobody(join(dir, 'run'), ['run', '--secret', 's', '--', 'true']);
+  assert.equal(onDisk.status, 1);
+  assert.match(onDisk.stderr.toString(), /^keyway: failed_precondition: mount root .* persistent filesystem/m);
+
+  const out = join(dir, 'inspect.json');
+  const weak = asNobody(join(xdg, 'keyway'), ['run', '--secret', 's', '--', process.execPath, CHILD, 'inspect', 's', out]);
+  assert.equal(weak.status, 0, weak.stderr.toString());
+  assert.match(weak.stderr.toString(), /weak/);
+  const seen = JSON.parse(readFileSync(out, 'utf8')) as { content: string; uid: number; mode: number; mount: { fsType: string; options: string[] } };
+  assert.equal(seen.content, 'nobody-secret');
+  assert.equal(seen.uid, NOBODY);
+  assert.equal(seen.mode, 0o400);
+  assert.equal(seen.mount.fsType, 'tmpfs');
+  assert.deepEqual(readdirSync(join(xdg, 'keyway', 'mounts')), []);
+
+  const doctor = asNobody(join(xdg, 'keyway'), ['doctor']);
+  assert.equal(doctor.status, 0);
+  assert.match(doctor.stdout.toString(), /^weak +mount root: .*not a mount point.*tmpfs without noswap/m);
+  assert.match(doctor.stdout.toString(), /^verdict: weak$/m);
 });

@@ -64,3 +64,30 @@ void test('without mounting, a root on disk is refused unless allowed, and then 
   assert.equal(info.isMountPoint, false);
   assert.equal(info.protection, 'insecure');
 });
+
+void test('without the right to mount, a root inside a plain tmpfs is classified weak and inside a noswap tmpfs secure', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  for (const [opts, expected] of [['mode=0700', 'weak'], ['noswap,mode=0700', 'secure']] as const) {
+    const xdg = join(sb.base, `xdg-${expected}`);
+    mkdirSync(xdg);
+    const r = await run('mount', ['-t', 'tmpfs', '-o', opts, 'test-xdg', xdg]);
+    assert.ok(r.ok, r.stderr);
+    try {
+      const info = await ensureMountRoot({ runtimeDir: join(xdg, 'keyway'), mount: false });
+      assert.equal(info.isMountPoint, false);
+      assert.equal(info.protection, expected);
+    } finally {
+      await run('umount', [xdg]);
+    }
+  }
+});
+
+void test('an existing ramfs mount root is accepted as secure', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  mkdirSync(mountRootPath(sb.runtimeDir), { recursive: true, mode: 0o700 });
+  const r = await run('mount', ['-t', 'ramfs', '-o', 'mode=0700', 'test-ramfs', mountRootPath(sb.runtimeDir)]);
+  assert.ok(r.ok, r.stderr);
+  const info = await ensureMountRoot({ runtimeDir: sb.runtimeDir });
+  assert.equal(info.fsType, 'ramfs');
+  assert.equal(info.protection, 'secure');
+});

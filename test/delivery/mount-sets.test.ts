@@ -157,3 +157,33 @@ void test('creating a set after the mount root was replaced is refused', { skip:
   await assert.rejects(mgr.create('test:8', [{ name: 's', bytes: sv('x') }]), isCode('failed_precondition'));
   assert.deepEqual(readdirSync(join(sb.runtimeDir, 'mounts')), []);
 });
+
+void test('directory mode and owner can be opened up for a non-root container uid, and MCS levels are validated', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr } = await setup(t);
+  const set = await mgr.create('test:9', [{ name: 's', bytes: sv('x'), uid: 1000, gid: 1000 }], { dirMode: 0o750, dirUid: 1000, dirGid: 1000 });
+  for (const d of [set.dir, join(set.dir, readlinkSync(join(set.dir, '..data')))]) {
+    const st = statSync(d);
+    assert.equal(st.mode & 0o777, 0o750, d);
+    assert.equal(st.uid, 1000);
+  }
+  set.release();
+  await assert.rejects(mgr.create('test:9', [{ name: 's', bytes: sv('x') }], { selinuxLevel: 's0:c1;rm -rf' }), isCode('invalid_argument', /SELinux level/));
+});
+
+void test('an update that runs out of space fails cleanly: the previous version stays and no half-written payload remains', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  const root = await ensureMountRoot({ runtimeDir: sb.runtimeDir, size: '64k' });
+  const db = openDb(sb.stateDir);
+  const mgr = new MountSetManager({ root, repo: new MountSetsRepo(db), logger: silentLogger() });
+  const set = await mgr.create('test:10', [{ name: 'v', bytes: sv('small') }]);
+  t.after(() => {
+    set.release();
+    db.close();
+  });
+  const before = readdirSync(set.dir).sort();
+  await assert.rejects(set.update([{ name: 'v', bytes: SecretValue.adopt(Buffer.alloc(256 * 1024, 0x62)) }]), isCode('too_large'));
+  assert.deepEqual(readdirSync(set.dir).sort(), before);
+  assert.equal(readFileSync(join(set.dir, 'v'), 'utf8'), 'small');
+  await set.update([{ name: 'v', bytes: sv('next') }]);
+  assert.equal(readFileSync(join(set.dir, 'v'), 'utf8'), 'next');
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { ensureMountRoot } from '../../src/delivery/mount-root.js';
@@ -37,8 +37,12 @@ void test('1,000 rotations under 4 concurrent readers: no reader sees a partial 
   for (let i = 0; i < READERS; i++) {
     readers.push(spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'reader.mjs'), join(set.dir, 'value'), stop, join(sb.base, `r${i}.json`), String(SIZE)], { stdio: 'inherit' }));
   }
-  // Let every reader get going before the first swap.
-  await new Promise((r) => setTimeout(r, 300));
+  // Every reader must be reading before the first swap.
+  const deadline = Date.now() + 30_000;
+  while (![...Array(READERS).keys()].every((i) => existsSync(join(sb.base, `r${i}.json.ready`)))) {
+    assert.ok(Date.now() < deadline, 'readers did not start');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 
   for (let i = 1; i <= ROTATIONS; i++) {
     await set.update([{ name: 'value', bytes: versionBytes(i) }]);
@@ -51,12 +55,15 @@ void test('1,000 rotations under 4 concurrent readers: no reader sees a partial 
   await Promise.all(readers.map(async (r) => (r.exitCode === null ? once(r, 'exit') : undefined)));
 
   let totalReads = 0;
+  let retries = 0;
   for (let i = 0; i < READERS; i++) {
-    const res = JSON.parse(readFileSync(join(sb.base, `r${i}.json`), 'utf8')) as { reads: number; bad: number; distinct: number; firstBad: unknown };
+    const res = JSON.parse(readFileSync(join(sb.base, `r${i}.json`), 'utf8')) as { reads: number; enoent: number; bad: number; distinct: number; firstBad: unknown };
+    retries += res.enoent;
     assert.equal(res.bad, 0, `reader ${i} saw a partial or mixed value: ${JSON.stringify(res.firstBad)}`);
     assert.ok(res.distinct > 1, `reader ${i} observed rotations`);
     totalReads += res.reads;
   }
+  t.diagnostic(`${totalReads} whole reads, ${retries} ENOENT retries while an old version was being removed`);
   assert.ok(totalReads > ROTATIONS, `readers read ${totalReads} times`);
   assert.equal(readFileSync(join(set.dir, 'value'))[0], (ROTATIONS % 255) + 1);
 });
