@@ -4,6 +4,7 @@ import { resolveApi, resolveInProcess } from './broker.js';
 import { memory } from './memory.js';
 import { mountSetRotate, mountSetWrite } from './delivery.js';
 import { csiMount } from './csi.js';
+import { dockerRun } from './docker.js';
 import { pluginOneshot, pluginServe } from './plugins.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, mountSetRotate, memory, csiMount, pluginServe, pluginOneshot];
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, mountSetRotate, memory, csiMount, dockerRun, pluginServe, pluginOneshot];

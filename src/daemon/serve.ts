@@ -11,6 +11,7 @@ import { secretJson } from '../cli/commands/secret-json.js';
 import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
 import { openContext, type Context, type GlobalOptions } from './context.js';
+import { dockerEnabled, dockerFrontend } from './docker.js';
 
 export interface Daemon {
   readonly ctx: Context;
@@ -54,6 +55,7 @@ export function buildFrontends(ctx: Context): Frontend[] {
     out.push(new CsiFrontend({ socket, resolver: ctx.broker, logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, ...(access ? { access } : {}) }));
   }
   if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
+  if (dockerEnabled(ctx)) out.push(dockerFrontend(ctx));
   return out;
 }
 

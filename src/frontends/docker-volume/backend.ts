@@ -1,0 +1,60 @@
+// The narrow interfaces the volume driver needs from the layers below it: a way to resolve a
+// NAME or REF to bytes, a way to deliver bytes as a mount set, and the catalog of named secrets
+// (which are implicit volumes). The daemon wires the broker and delivery mount sets in; tests
+// can wire small in-memory versions to exercise the protocol alone.
+import type { SecretValue } from '../../core/secret-value.js';
+import type { Resolved } from '../../broker/types.js';
+
+export interface DeliveredFile {
+  readonly name: string;
+  /** Borrowed: the caller zeroes it. */
+  readonly bytes: SecretValue;
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export interface SetOptions {
+  readonly dirMode?: number;
+  readonly dirUid?: number;
+  readonly dirGid?: number;
+}
+
+export interface DeliveredSet {
+  readonly id: string;
+  /** The set's directory (what a multi-secret volume mounts). */
+  readonly dir: string;
+  /** Path of one file in the set (what a single-secret volume mounts). */
+  filePath(name: string): string;
+  /** Atomically replaces the content (rotation). */
+  update(files: readonly DeliveredFile[]): Promise<void>;
+  /** Wipes and removes the set. Idempotent. */
+  release(): void;
+}
+
+export interface BackendContext {
+  /** Who asks, for audit: "docker:<volume>/<mount id>", "swarm:<task id>" ... */
+  readonly frontend: string;
+  readonly consumer?: string;
+  readonly signal: AbortSignal;
+  readonly refresh?: boolean;
+}
+
+export interface VolumeBackend {
+  resolve(target: string, ctx: BackendContext): Promise<Resolved>;
+  /** Cheap change token for rotation. */
+  version(target: string, ctx: BackendContext): Promise<string>;
+  createSet(consumer: string, files: readonly DeliveredFile[], opts: SetOptions): Promise<DeliveredSet>;
+  /** The change token a resolved value was written from (provider version, else content HMAC). */
+  versionOf(r: Resolved): string | undefined;
+  /** Re-attaches a set an earlier keyway process created (restart), or undefined when it is gone. */
+  adoptSet(id: string): DeliveredSet | undefined;
+  /** Wipes sets left by dead processes; called after adoption. */
+  sweepOrphans?(): void;
+}
+
+export interface SecretCatalog {
+  /** Creation time (RFC 3339) of a named secret, or undefined when there is none. */
+  createdAt(name: string): string | undefined;
+  names(): string[];
+}

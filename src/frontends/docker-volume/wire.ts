@@ -1,0 +1,27 @@
+// The one place where keyway errors become Docker plugin wire errors (volume driver and Swarm
+// secret provider alike). Docker and Podman read `Err` only from a non-200 answer (Podman ignores
+// it on 200), so every failure is HTTP 500 with {"Err": "keyway: <code>: <message>"}.
+import { toKeywayError } from '../../core/errors.js';
+
+export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1+json';
+
+export interface WireReply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  /** The body carries secret bytes: the server wipes its encoded copy after sending. */
+  readonly sensitive?: boolean;
+}
+
+export function wireError(e: unknown, context?: string): WireReply {
+  const err = toKeywayError(e, context);
+  return { status: 500, body: { Err: `keyway: ${err.code}: ${err.message}` } };
+}
+
+export function wireOk(body: Record<string, unknown> = {}): WireReply {
+  return { status: 200, body };
+}
+
+/** An endpoint this plugin does not implement: 404, which Docker reads as "not supported". */
+export function wireNotImplemented(what: string, path: string): WireReply {
+  return { status: 404, body: { Err: `keyway: unsupported: ${what} does not implement ${path}` } };
+}

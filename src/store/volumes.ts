@@ -1,0 +1,123 @@
+// Docker/Podman volumes (tables volumes and volume_mounts). An explicit volume is its name plus the
+// `-o` options it was created with (strings, re-validated on read); named secrets are implicit
+// volumes and have no row here. volume_mounts records each live mount (volume, mount id) and the
+// delivery mount set behind it, so a restarted keyway can release what an earlier process mounted.
+import { KeywayError } from '../core/errors.js';
+import { nowIso, type Db } from './db.js';
+
+export interface VolumeRecord {
+  readonly name: string;
+  readonly opts: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+}
+
+export interface VolumeMountRecord {
+  readonly volume: string;
+  readonly mountId: string;
+  readonly mountSetId: string;
+  readonly refcount: number;
+  readonly createdAt: string;
+}
+
+interface VolumeRow {
+  name: string;
+  opts: string;
+  created_at: string;
+}
+
+interface MountRow {
+  volume: string;
+  mount_id: string;
+  mount_set_id: string;
+  refcount: number;
+  created_at: string;
+}
+
+function volumeFromRow(r: VolumeRow): VolumeRecord {
+  let opts: Record<string, string> = {};
+  try {
+    const parsed = JSON.parse(r.opts) as unknown;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') opts[k] = v;
+    }
+  } catch {
+    opts = {};
+  }
+  return { name: r.name, opts, createdAt: r.created_at };
+}
+
+function mountFromRow(r: MountRow): VolumeMountRecord {
+  return { volume: r.volume, mountId: r.mount_id, mountSetId: r.mount_set_id, refcount: r.refcount, createdAt: r.created_at };
+}
+
+export class VolumesRepo {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  create(name: string, opts: Readonly<Record<string, string>>): VolumeRecord {
+    const at = nowIso();
+    try {
+      this.#db.prepare('INSERT INTO volumes (name, opts, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(opts), at);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new KeywayError('already_exists', `volume ${JSON.stringify(name)} already exists`, { cause: e });
+      throw e;
+    }
+    return { name, opts: { ...opts }, createdAt: at };
+  }
+
+  get(name: string): VolumeRecord | undefined {
+    const r = this.#db.prepare('SELECT * FROM volumes WHERE name = ?').get(name) as VolumeRow | undefined;
+    return r ? volumeFromRow(r) : undefined;
+  }
+
+  list(): VolumeRecord[] {
+    return (this.#db.prepare('SELECT * FROM volumes ORDER BY name').all() as VolumeRow[]).map(volumeFromRow);
+  }
+
+  delete(name: string): boolean {
+    return this.#db.prepare('DELETE FROM volumes WHERE name = ?').run(name).changes > 0;
+  }
+
+  getMount(volume: string, mountId: string): VolumeMountRecord | undefined {
+    const r = this.#db.prepare('SELECT * FROM volume_mounts WHERE volume = ? AND mount_id = ?').get(volume, mountId) as MountRow | undefined;
+    return r ? mountFromRow(r) : undefined;
+  }
+
+  listMounts(volume?: string): VolumeMountRecord[] {
+    const rows =
+      volume === undefined
+        ? (this.#db.prepare('SELECT * FROM volume_mounts ORDER BY created_at, volume, mount_id').all() as MountRow[])
+        : (this.#db.prepare('SELECT * FROM volume_mounts WHERE volume = ? ORDER BY created_at, mount_id').all(volume) as MountRow[]);
+    return rows.map(mountFromRow);
+  }
+
+  insertMount(volume: string, mountId: string, mountSetId: string): VolumeMountRecord {
+    const at = nowIso();
+    this.#db.prepare('INSERT INTO volume_mounts (volume, mount_id, mount_set_id, refcount, created_at) VALUES (?, ?, ?, 1, ?)').run(volume, mountId, mountSetId, at);
+    return { volume, mountId, mountSetId, refcount: 1, createdAt: at };
+  }
+
+  setRefcount(volume: string, mountId: string, refcount: number): void {
+    this.#db.prepare('UPDATE volume_mounts SET refcount = ? WHERE volume = ? AND mount_id = ?').run(refcount, volume, mountId);
+  }
+
+  deleteMount(volume: string, mountId: string): boolean {
+    return this.#db.prepare('DELETE FROM volume_mounts WHERE volume = ? AND mount_id = ?').run(volume, mountId).changes > 0;
+  }
+}
+
+/**
+ * Marks a recorded delivery mount set as owned by this process, so the orphan sweep leaves it to
+ * us: a restarted keyway adopts the sets of containers that are still running.
+ */
+export function claimMountSet(db: Db, id: string, pid: number, ownerStart: number | undefined): boolean {
+  const sql =
+    ownerStart === undefined
+      ? "UPDATE mount_sets SET owner_pid = ?, spec = json_remove(spec, '$.ownerStart'), updated_at = ? WHERE id = ?"
+      : "UPDATE mount_sets SET owner_pid = ?, spec = json_set(spec, '$.ownerStart', ?), updated_at = ? WHERE id = ?";
+  const args = ownerStart === undefined ? [pid, nowIso(), id] : [pid, ownerStart, nowIso(), id];
+  return db.prepare(sql).run(...args).changes > 0;
+}
