@@ -85,7 +85,7 @@ while IFS= read -r h; do
   path=$(printf '%s' "$h" | sed -n 's/.*"path":"\\([^"]*\\)".*/\\1/p')
   case "$path" in
     crash) exit 3 ;;
-    hang) sleep 30 ;;
+    hang) sleep 29.7311 ;;
     *) printf '{"v":1,"id":"%s","ok":true,"size":%d}\\n%s' "$id" \${#path} "$path" ;;
   esac
 done
@@ -105,17 +105,17 @@ test('a serve plugin that crashes fails its in-flight requests and is restarted 
   assert.ok(Date.now() - started < 2500 + 2000, 'the hung request failed at its deadline');
   assert.equal((await host.lookup('three', {}, never)).value.expose().toString(), 'three');
   assert.deepEqual(await lastingZombies(), []);
-  assert.deepEqual(await lastingProcesses('sleep 30'), []);
+  assert.deepEqual(await lastingProcesses('sleep 29.7311'), []);
 });
 
 test('cancelling a request kills a oneshot plugin promptly', async (t) => {
   const dir = tempDir(t);
   const { logger } = captureLogger();
-  const host = new PluginHost(entryFor('slow', script(dir, 'slow', '#!/bin/sh\nread -r h\nexec sleep 31\n'), { timeoutMs: 10_000 }), deps(logger));
+  const host = new PluginHost(entryFor('slow', script(dir, 'slow', '#!/bin/sh\nread -r h\nexec sleep 31.0517\n'), { timeoutMs: 10_000 }), deps(logger));
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 200);
   await assert.rejects(host.lookup('x', {}, ac.signal), (e: unknown) => e instanceof KeywayError && e.code === 'cancelled');
-  assert.deepEqual(await lastingProcesses('sleep 31'), []);
+  assert.deepEqual(await lastingProcesses('sleep 31.0517'), []);
   assert.deepEqual(await lastingZombies(), []);
 });
 
