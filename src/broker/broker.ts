@@ -55,6 +55,8 @@ interface Guard {
 type CacheResult = 'hit' | 'miss' | 'negative' | 'stale' | 'shared' | 'refresh';
 
 const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+/** A signal that never fires, for upstream calls shared by many callers. */
+const DETACHED = new AbortController().signal;
 
 export class Broker implements Resolver {
   readonly #d: BrokerDeps;
@@ -187,8 +189,17 @@ export class Broker implements Resolver {
       }
     }
     try {
-      const { value, shared } = await this.#flight.do(key, () => this.#upstream(t.ref, ctx, policy));
-      if (!shared) this.#cache.put(key, value, ttlMs, policy.maxStaleMs);
+      // The shared upstream call runs on its own signal (its per-attempt timeouts still apply), so
+      // one caller giving up does not fail the others waiting on it; it fills the cache itself.
+      const { value, shared } = await this.#flight.do(
+        key,
+        async () => {
+          const v = await this.#upstream(t.ref, { ...ctx, signal: DETACHED }, policy);
+          this.#cache.put(key, v, ttlMs, policy.maxStaleMs);
+          return v;
+        },
+        ctx.signal,
+      );
       const result: CacheResult = shared ? 'shared' : ctx.refresh ? 'refresh' : 'miss';
       this.#d.metrics?.cache.inc({ provider: t.ref.provider, result });
       return { value, cache: result };

@@ -1,6 +1,33 @@
 // Concurrent requests for the same key share one upstream call. Every waiter gets its own copy of
 // the value (the shared original is zeroed once all copies are made).
+import { throwIfAborted } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
+
+/** Waits for `p`, or rejects as soon as `signal` fires (without cancelling `p`). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  throwIfAborted(signal, 'waiting for the secret');
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal, 'waiting for the secret');
+      } catch (e) {
+        reject(e as Error);
+      }
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+}
 
 export class SingleFlight {
   readonly #inflight = new Map<string, Promise<SecretValue>>();
@@ -9,21 +36,26 @@ export class SingleFlight {
     return this.#inflight.size;
   }
 
-  /** Runs `fn` unless a call for `key` is already running; resolves to a private copy either way. */
-  async do(key: string, fn: () => Promise<SecretValue>): Promise<{ value: SecretValue; shared: boolean }> {
-    const running = this.#inflight.get(key);
-    if (running) return { value: (await running).clone(), shared: true };
-    const p = fn();
-    this.#inflight.set(key, p);
-    try {
-      const v = await p;
-      // Waiters copy the shared original in their own continuations, all queued before the
-      // resolution; zeroing it on the next macrotask runs after every one of them.
-      const mine = v.clone();
-      setImmediate(() => v.zero());
-      return { value: mine, shared: false };
-    } finally {
-      this.#inflight.delete(key);
+  /**
+   * Runs `fn` unless a call for `key` is already running; resolves to a private copy either way.
+   * `fn` must not depend on any one caller's signal: a caller that gives up (`signal`) stops
+   * waiting, while the shared call goes on for the others.
+   */
+  async do(key: string, fn: () => Promise<SecretValue>, signal?: AbortSignal): Promise<{ value: SecretValue; shared: boolean }> {
+    let running = this.#inflight.get(key);
+    const shared = running !== undefined;
+    if (!running) {
+      const p = fn();
+      running = p;
+      this.#inflight.set(key, p);
+      // Callers copy the shared original in continuations queued before it resolved; zeroing it
+      // on the next macrotask runs after every one of them.
+      p.then(
+        (v) => setImmediate(() => v.zero()),
+        () => undefined,
+      ).finally(() => this.#inflight.delete(key));
     }
+    const v = await untilAborted(running, signal);
+    return { value: v.clone(), shared };
   }
 }

@@ -245,3 +245,17 @@ test('workload provider parameters are part of the cache key', async (t) => {
   (await broker.resolve(REF, as('b'))).value.zero();
   assert.equal(provider.calls, 2);
 });
+
+test('a caller that gives up does not fail the others sharing its upstream call', async (t) => {
+  const { provider, broker } = setup(t);
+  provider.delayMs = 100;
+  const quitter = new AbortController();
+  const first = broker.resolve(REF, { identity: { frontend: 'test' }, signal: quitter.signal });
+  const second = read(broker);
+  quitter.abort();
+  await assert.rejects(first, (e: unknown) => e instanceof KeywayError && e.code === 'cancelled');
+  assert.equal(await second, 'v1');
+  assert.equal(provider.calls, 1);
+  assert.equal(await read(broker), 'v1');
+  assert.equal(provider.calls, 1, 'the shared call filled the cache');
+});
