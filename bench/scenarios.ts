@@ -6,5 +6,6 @@ import { mountSetRotate, mountSetWrite } from './delivery.js';
 import { csiMount } from './csi.js';
 import { dockerRun } from './docker.js';
 import { podmanRun } from './podman.js';
+import { pluginOneshot, pluginServe } from './plugins.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, mountSetRotate, memory, csiMount, podmanRun, dockerRun];
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, mountSetRotate, memory, csiMount, pluginServe, pluginOneshot, podmanRun, dockerRun];

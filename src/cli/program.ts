@@ -11,6 +11,7 @@ import { registerRun } from './commands/run.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerPodman } from './commands/podman.js';
 import { registerPodmanPlugin } from './commands/podman-plugin.js';
+import { registerPlugin } from './commands/plugin.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 import { toKeywayError } from '../core/errors.js';
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerPodman(program);
   registerPodmanPlugin(program);
+  registerPlugin(program);
   registerVersion(program);
   return program;
 }

@@ -38,6 +38,8 @@ export const pluginSchema = z.strictObject({
   sandbox: z.boolean().default(true),
   env: z.record(z.string(), z.string()).default({}),
   timeout_ms: z.number().int().positive().max(600_000).default(10_000),
+  ro_binds: z.array(absPath).default([]),
+  option_keys: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/)).default([]),
 });
 
 export const configSchema = z.strictObject({

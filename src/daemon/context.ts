@@ -13,6 +13,7 @@ import { Broker } from '../broker/broker.js';
 import { NamedSecrets } from '../broker/named-secrets.js';
 import { BUILTIN_PROVIDERS } from '../providers/builtin.js';
 import { configuredProviders, providerPolicies } from './providers.js';
+import { pluginSource } from './plugins.js';
 import { BrokerMetrics } from '../broker/metrics.js';
 import { DEFAULT_POLICY } from '../broker/policy.js';
 
@@ -75,7 +76,11 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
   const audit = new AuditLog(db);
   const base = { ...settings, logger, db, secrets, audit };
   const deps = { logger, db, stateDir: settings.stateDir, env: settings.env };
-  const sources: ProviderSource[] = [configuredProviders(settings.config, BUILTIN_PROVIDERS, deps, settings.configPath)];
+  const sources: ProviderSource[] = [
+    configuredProviders(settings.config, BUILTIN_PROVIDERS, deps, settings.configPath),
+    // Registered plugins come after configured providers and built-ins: a plugin cannot shadow them.
+    pluginSource({ logger, config: settings.config, stateDir: settings.stateDir, isRoot: settings.isRoot, audit, env: settings.env }, db),
+  ];
   const registry = new ProviderRegistry(sources);
   const policies = providerPolicies(settings.config, DEFAULT_POLICY);
   const metrics = new BrokerMetrics(settings.config.metrics.secret_names);

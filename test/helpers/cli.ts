@@ -32,7 +32,11 @@ export function makeInstance(prefix = 'keyway-test-'): Instance {
   const stateDir = join(dir, 'state');
   const runtimeDir = join(dir, 'run');
   const configPath = join(dir, 'keyway.toml');
-  writeFileSync(configPath, '');
+  // Root defaults enable the Docker and CSI frontends on fixed host sockets; tests opt in to them
+  // with their own sockets, so parallel test instances never collide.
+  const isolate = (toml: string): string =>
+    toml + (toml.includes('[docker]') ? '' : '\n[docker]\nenabled = false\n') + (toml.includes('[csi]') ? '' : '\n[csi]\nenabled = false\n');
+  writeFileSync(configPath, isolate(''));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: dir,
@@ -61,7 +65,7 @@ export function makeInstance(prefix = 'keyway-test-'): Instance {
       });
     },
     writeConfig(toml) {
-      writeFileSync(configPath, toml);
+      writeFileSync(configPath, isolate(toml));
     },
     cleanup() {
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,65 @@
+// Wires the plugin catalog into the composition root: host dependencies from config (limits,
+// plugin_dir, paths to hide from plugins) and an audit record for every launch.
+import type { Logger } from '../core/logger.js';
+import type { Config } from '../config/schema.js';
+import type { AuditLog } from '../store/audit.js';
+import { DB_FILE } from '../store/db.js';
+import { PluginsRepo } from '../store/plugins.js';
+import type { Db } from '../store/db.js';
+import { defaultKeyPath } from '../providers/local/index.js';
+import { PluginCatalog } from '../plugins/catalog.js';
+import type { HostDeps } from '../plugins/host/launcher.js';
+import { pluginProviders, type PluginProviderSource } from '../plugins/provider.js';
+import { join } from 'node:path';
+
+export interface PluginWiring {
+  readonly logger: Logger;
+  readonly config: Config;
+  readonly stateDir: string;
+  readonly isRoot: boolean;
+  readonly audit?: AuditLog;
+  readonly frontend?: string;
+  /** keyway's environment snapshot: only the container engine's own settings are taken from it. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Variables the container engine needs to find its config and storage (never given to plugins). */
+const ENGINE_ENV_KEYS = ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF', 'XDG_RUNTIME_DIR', 'HOME', 'DOCKER_HOST'];
+
+export function engineEnv(env: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ENGINE_ENV_KEYS) {
+    const v = env?.[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+export function pluginHostDeps(w: PluginWiring): HostDeps {
+  const keyFile = w.config.local.key_file ?? defaultKeyPath(w.stateDir);
+  return {
+    logger: w.logger,
+    maxPayloadBytes: w.config.limits.max_secret_bytes,
+    ...(w.config.plugin_dir !== undefined ? { pluginDir: w.config.plugin_dir } : {}),
+    hide: [w.stateDir, join(w.stateDir, DB_FILE), keyFile],
+    isRoot: w.isRoot,
+    ociEngineEnv: engineEnv(w.env),
+    onLaunch: (info) =>
+      w.audit?.record({
+        action: 'plugin.launch',
+        frontend: w.frontend ?? 'plugin-host',
+        subject: info.plugin,
+        provider: info.plugin,
+        outcome: 'ok',
+        detail: info.sha256 !== undefined ? `sha256=${info.sha256} sandbox=${info.sandbox} pid=${info.pid ?? '?'}` : `image=${info.image ?? '?'} sandbox=${info.sandbox}`,
+      }),
+  };
+}
+
+export function pluginCatalog(config: Config, db: Db): PluginCatalog {
+  return new PluginCatalog(config.plugins, new PluginsRepo(db));
+}
+
+export function pluginSource(w: PluginWiring, db: Db): PluginProviderSource {
+  return pluginProviders(pluginCatalog(w.config, db), pluginHostDeps(w));
+}

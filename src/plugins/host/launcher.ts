@@ -1,0 +1,100 @@
+// Starts plugin processes for one catalog entry: verify the pinned hash on the open descriptor,
+// scrub the environment, wrap in the sandbox, spawn, audit the launch with the verified hash.
+import { KeywayError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Frame } from '../framing.js';
+import type { Lifecycle, PluginEntry } from '../entry.js';
+import { openVerified } from './executable.js';
+import { PluginProcess } from './process.js';
+import { buildCommand, bwrapAvailable, type ResourceLimits, type SandboxSpec } from './sandbox.js';
+
+export interface LaunchInfo {
+  readonly plugin: string;
+  readonly sha256?: string;
+  readonly image?: string;
+  readonly sandbox: SandboxSpec['kind'];
+  readonly pid?: number;
+}
+
+export interface HostDeps {
+  readonly logger: Logger;
+  readonly maxPayloadBytes: number;
+  readonly pluginDir?: string;
+  /** Paths the plugin must never see: keyway's state dir, key file, database. */
+  readonly hide: readonly string[];
+  readonly isRoot: boolean;
+  /** Called after every successful spawn (the catalog audits it). */
+  readonly onLaunch?: (info: LaunchInfo) => void;
+  readonly killGraceMs?: number;
+  readonly limits?: ResourceLimits;
+  /** Container engine for OCI-image plugins (default `podman`). */
+  readonly ociEngine?: string;
+  /** Extra environment for the container engine itself (CONTAINERS_CONF ...), never for plugins directly. */
+  readonly ociEngineEnv?: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_LIMITS: ResourceLimits = { nofile: 256, nproc: 64, fsizeBytes: 16 * 1024 * 1024 };
+const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function pluginEnv(entry: PluginEntry, lifecycle: Lifecycle): Record<string, string> {
+  const env: Record<string, string> = { PATH: '/usr/bin:/bin', LANG: 'C' };
+  for (const [k, v] of Object.entries(entry.env)) {
+    if (!ENV_KEY_RE.test(k)) throw new KeywayError('invalid_argument', `plugin ${entry.name}: env key ${JSON.stringify(k)} is not a valid variable name`);
+    env[k] = v;
+  }
+  env.KEYWAY_PLUGIN_PROTOCOL = '1';
+  env.KEYWAY_PLUGIN_LIFECYCLE = lifecycle;
+  env.KEYWAY_PLUGIN_NAME = entry.name;
+  return env;
+}
+
+export function sandboxFor(entry: PluginEntry, deps: HostDeps): SandboxSpec {
+  if (entry.ociImage !== undefined) {
+    return { kind: 'oci', engine: deps.ociEngine ?? 'podman', image: entry.ociImage, allowNetwork: entry.allowNetwork, ...(entry.runtime ? { runtime: entry.runtime } : {}) };
+  }
+  if (!entry.sandbox) return { kind: 'none' };
+  if (!bwrapAvailable()) {
+    throw new KeywayError('failed_precondition', `plugin ${entry.name}: bubblewrap (/usr/bin/bwrap) is not installed; install it (Debian: apt install bubblewrap) or set sandbox = false for this plugin`);
+  }
+  return { kind: 'bwrap', allowNetwork: entry.allowNetwork, hide: deps.hide, roBinds: entry.roBinds };
+}
+
+export interface SpawnOptions {
+  readonly lifecycle: Lifecycle;
+  readonly stdoutMode: 'frames' | 'raw';
+  readonly onFrame?: (frame: Frame) => void;
+}
+
+export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): PluginProcess {
+  const sandbox = sandboxFor(entry, deps);
+  const env = pluginEnv(entry, opts.lifecycle);
+  const base = deps.limits ?? DEFAULT_LIMITS;
+  const limits: ResourceLimits = opts.lifecycle === 'oneshot' ? { ...base, cpuSeconds: Math.ceil(entry.timeoutMs / 1000) + 1 } : base;
+  const command = buildCommand(sandbox, limits, deps.isRoot, env);
+  const common = {
+    name: entry.name,
+    command,
+    logger: deps.logger,
+    maxPayloadBytes: deps.maxPayloadBytes,
+    killGraceMs: deps.killGraceMs ?? 500,
+    stdoutMode: opts.stdoutMode,
+    ...(opts.onFrame ? { onFrame: opts.onFrame } : {}),
+  };
+  if (sandbox.kind === 'oci') {
+    // The engine gets its own minimal environment; the plugin's variables are forwarded by name.
+    const engineEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', ...(deps.ociEngineEnv ?? {}), ...env };
+    const p = new PluginProcess({ ...common, env: engineEnv });
+    deps.onLaunch?.({ plugin: entry.name, image: sandbox.image, sandbox: 'oci', ...(p.pid !== undefined ? { pid: p.pid } : {}) });
+    return p;
+  }
+  if (entry.path === undefined || entry.sha256 === undefined) throw new KeywayError('failed_precondition', `plugin ${entry.name} has no pinned path and sha256`);
+  const exe = openVerified(entry.path, entry.sha256, deps.pluginDir);
+  try {
+    const p = new PluginProcess({ ...common, env, execFd: exe.fd });
+    deps.onLaunch?.({ plugin: entry.name, sha256: exe.sha256, sandbox: sandbox.kind, ...(p.pid !== undefined ? { pid: p.pid } : {}) });
+    return p;
+  } finally {
+    // The child holds its own copy of the descriptor from here on.
+    exe.close();
+  }
+}

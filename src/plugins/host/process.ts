@@ -1,0 +1,220 @@
+// One running plugin process: spawned without a shell in its own process group, stdout parsed as
+// frames (or collected raw for the Podman dialect), stderr captured and redacted, killed as a group
+// with SIGTERM then SIGKILL. The leader is always reaped by Node; at exit the group is swept with
+// SIGKILL so nothing it left in the background survives.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { KeywayError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { FrameReader, encodeHeader, type Frame, type FrameHeader } from '../framing.js';
+import type { Command } from './sandbox.js';
+import { EXEC_FD } from './sandbox.js';
+import { StderrSink } from './stderr.js';
+
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Set when stdout broke the protocol (the process was killed for it). */
+  readonly protocolError?: KeywayError;
+  /** Bytes of an unfinished frame were buffered at exit. */
+  readonly midFrame: boolean;
+  /** Set when the process could not be started at all. */
+  readonly spawnError?: KeywayError;
+}
+
+export interface ProcessSpec {
+  readonly name: string;
+  readonly command: Command;
+  readonly execFd?: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+  readonly maxPayloadBytes: number;
+  readonly killGraceMs: number;
+  /** 'frames' parses protocol v1; 'raw' collects stdout (Podman dialect). */
+  readonly stdoutMode: 'frames' | 'raw';
+  readonly onFrame?: (frame: Frame) => void;
+}
+
+export class PluginProcess {
+  readonly stderr: StderrSink;
+  readonly exited: Promise<ExitInfo>;
+  readonly #child: ChildProcess;
+  readonly #spec: ProcessSpec;
+  readonly #reader: FrameReader;
+  #protocolError: KeywayError | undefined;
+  #spawnError: KeywayError | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
+  #alive = true;
+  #raw: Buffer[] = [];
+  #rawLen = 0;
+
+  constructor(spec: ProcessSpec) {
+    this.#spec = spec;
+    this.stderr = new StderrSink(spec.logger, spec.name);
+    this.#reader = new FrameReader({ maxPayloadBytes: spec.maxPayloadBytes });
+    const stdio: ('pipe' | number)[] = ['pipe', 'pipe', 'pipe'];
+    if (spec.execFd !== undefined) stdio[EXEC_FD] = spec.execFd;
+    this.#child = spawn(spec.command.file, spec.command.args, {
+      stdio,
+      env: { ...spec.env },
+      detached: true, // own process group, so a kill reaches everything it started
+      cwd: '/',
+      shell: false,
+    });
+    const child = this.#child;
+    child.stdin?.on('error', () => {
+      // EPIPE when the plugin exits without reading: reported through the exit status instead.
+    });
+    child.stdout?.on('data', (chunk: Buffer) => this.#onStdout(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => this.stderr.write(chunk));
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      let settled = false;
+      child.once('error', (e) => {
+        this.#spawnError = new KeywayError('unavailable', `plugin ${spec.name} could not be started: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
+        // A process that never started emits no 'close' on every Node version: settle here.
+        if (child.pid === undefined && !settled) {
+          settled = true;
+          this.#alive = false;
+          this.stderr.close();
+          resolve({ code: null, signal: null, midFrame: false, spawnError: this.#spawnError });
+        }
+      });
+      child.once('close', (code, signal) => {
+        if (settled) return;
+        settled = true;
+        this.#alive = false;
+        if (this.#killTimer) clearTimeout(this.#killTimer);
+        this.#sweep();
+        if (this.#rawLen > 0) {
+          // Redact the whole raw answer (it may have arrived split across chunks).
+          const all = Buffer.concat(this.#raw, this.#rawLen);
+          this.stderr.protect(all);
+          all.fill(0);
+        }
+        this.stderr.close();
+        resolve({
+          code,
+          signal,
+          midFrame: spec.stdoutMode === 'frames' && this.#reader.midFrame,
+          ...(this.#protocolError ? { protocolError: this.#protocolError } : {}),
+          ...(this.#spawnError ? { spawnError: this.#spawnError } : {}),
+        });
+        this.#reader.reset();
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  /** Alive and not being killed: safe to send more requests to. */
+  get accepting(): boolean {
+    return this.#alive && this.#killTimer === undefined && this.#protocolError === undefined;
+  }
+
+  /** Raw stdout collected so far (Podman dialect). Ownership passes to the caller. */
+  takeRaw(): Buffer {
+    const out = Buffer.allocUnsafeSlow(this.#rawLen);
+    let off = 0;
+    for (const b of this.#raw) {
+      b.copy(out, off);
+      off += b.length;
+      b.fill(0);
+    }
+    this.#raw = [];
+    this.#rawLen = 0;
+    return out;
+  }
+
+  /** Writes one frame. The payload Buffer must stay intact until the write is flushed. */
+  writeFrame(header: FrameHeader, payload?: Buffer): void {
+    const stdin = this.#child.stdin;
+    if (!stdin || stdin.destroyed || !stdin.writable) throw new KeywayError('unavailable', `plugin ${this.#spec.name} is not accepting requests`);
+    stdin.cork();
+    stdin.write(encodeHeader(header));
+    if (payload && payload.length > 0) stdin.write(payload);
+    stdin.uncork();
+  }
+
+  writeRaw(bytes: Buffer): void {
+    this.#child.stdin?.write(bytes);
+  }
+
+  endInput(): void {
+    this.#child.stdin?.end();
+  }
+
+  /** SIGTERM to the group, SIGKILL after the grace period. */
+  kill(): void {
+    if (!this.#alive) return;
+    this.#signalGroup('SIGTERM');
+    this.#killTimer ??= setTimeout(() => this.#signalGroup('SIGKILL'), this.#spec.killGraceMs);
+  }
+
+  #signalGroup(sig: NodeJS.Signals): void {
+    const pid = this.#child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // group already gone
+    }
+  }
+
+  #sweep(): void {
+    // The leader has been reaped; anything still in its group was left behind on purpose.
+    this.#signalGroup('SIGKILL');
+  }
+
+  #onStdout(chunk: Buffer): void {
+    if (this.#spec.stdoutMode === 'raw') {
+      if (this.#rawLen + chunk.length > this.#spec.maxPayloadBytes) {
+        chunk.fill(0);
+        this.#protocolError ??= new KeywayError('too_large', `plugin ${this.#spec.name} wrote more than ${this.#spec.maxPayloadBytes} bytes`);
+        this.kill();
+        return;
+      }
+      this.#raw.push(Buffer.from(chunk));
+      this.#rawLen += chunk.length;
+      chunk.fill(0);
+      return;
+    }
+    if (this.#protocolError) {
+      chunk.fill(0);
+      return;
+    }
+    let frames: Frame[];
+    try {
+      frames = this.#reader.push(chunk, true);
+    } catch (e) {
+      const err = e instanceof KeywayError ? e : new KeywayError('internal', 'frame reader failed');
+      this.#protocolError = new KeywayError(err.code === 'too_large' ? 'too_large' : 'internal', `plugin ${this.#spec.name} broke the protocol: ${err.message}`);
+      this.kill();
+      return;
+    }
+    for (const f of frames) {
+      if (f.payload.length > 0) this.stderr.protect(f.payload);
+      this.#spec.onFrame?.(f);
+    }
+  }
+
+  /** Marks stdout as broken by a higher-level check (unknown id, extra frame) and kills. */
+  fail(err: KeywayError): void {
+    this.#protocolError ??= err;
+    this.kill();
+  }
+}
+
+/** Describes how a process ended, for error messages (with the redacted stderr tail). */
+export function describeExit(name: string, info: ExitInfo, stderrTail: string): KeywayError {
+  if (info.spawnError) return info.spawnError;
+  if (info.protocolError) return info.protocolError;
+  const how = info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code ?? '?'}`;
+  const where = info.midFrame ? ' in the middle of a frame' : ' before answering';
+  const tail = stderrTail ? `; stderr: ${stderrTail.replace(/\s+/g, ' ').slice(-300)}` : '';
+  return new KeywayError('unavailable', `plugin ${name} ${how}${where}${tail}`);
+}

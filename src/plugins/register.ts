@@ -1,0 +1,114 @@
+// `keyway plugin register` and `import`: pin the executable's hash as it is now (or check the one
+// given), launch it once to read `describe` (option keys, ops), and detect the Podman dialect when
+// describe does not come back as a protocol v1 frame.
+import { KeywayError } from '../core/errors.js';
+import type { NewPlugin } from '../store/plugins.js';
+import { validatePluginName } from './catalog.js';
+import { DEFAULT_TIMEOUT_MS, type Dialect, type Lifecycle, type PluginEntry } from './entry.js';
+import { checkPluginDir, constantTimeHexEqual, hashFile, SHA256_RE } from './host/executable.js';
+import { PluginHost } from './host/host.js';
+import type { HostDeps } from './host/launcher.js';
+import type { Describe } from './protocol.js';
+
+export interface RegisterInput {
+  readonly name: string;
+  readonly path?: string;
+  readonly sha256?: string;
+  readonly ociImage?: string;
+  readonly runtime?: string;
+  readonly lifecycle?: Lifecycle;
+  /** Undefined: detect (keyway if describe works, else podman). */
+  readonly dialect?: Dialect;
+  readonly allowNetwork?: boolean;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly sandbox?: boolean;
+  readonly roBinds?: readonly string[];
+  readonly timeoutMs?: number;
+  readonly optionKeys?: readonly string[];
+  /** Where it came from, for `inspect` (e.g. "containers.conf /etc/containers/containers.conf"). */
+  readonly source?: string;
+}
+
+export interface Registration {
+  readonly record: NewPlugin;
+  readonly describe?: Describe;
+  /** Why the Podman dialect was chosen, when it was detected. */
+  readonly detected?: string;
+}
+
+/** Errors that mean "this is not a protocol v1 plugin", as opposed to "this plugin may not run". */
+function protocolFailure(e: unknown): boolean {
+  return e instanceof KeywayError && ['internal', 'unavailable', 'too_large', 'timeout', 'unsupported', 'invalid_argument'].includes(e.code);
+}
+
+export function buildEntry(input: RegisterInput, sha256: string | undefined, dialect: Dialect, optionKeys: readonly string[]): PluginEntry {
+  return {
+    name: input.name,
+    ...(input.path !== undefined ? { path: input.path } : {}),
+    ...(sha256 !== undefined ? { sha256 } : {}),
+    ...(input.ociImage !== undefined ? { ociImage: input.ociImage } : {}),
+    ...(input.runtime !== undefined ? { runtime: input.runtime } : {}),
+    lifecycle: dialect === 'podman' ? 'oneshot' : (input.lifecycle ?? 'oneshot'),
+    dialect,
+    allowNetwork: input.allowNetwork ?? false,
+    env: input.env ?? {},
+    timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    sandbox: input.sandbox ?? true,
+    roBinds: input.roBinds ?? [],
+    optionKeys,
+  };
+}
+
+/** Pins the hash (checking a given one), reads describe, returns the record to store. */
+export async function prepareRegistration(input: RegisterInput, deps: HostDeps, signal: AbortSignal): Promise<Registration> {
+  validatePluginName(input.name);
+  if ((input.path === undefined) === (input.ociImage === undefined)) throw new KeywayError('invalid_argument', 'give either a PATH or --oci-image IMAGE@sha256:DIGEST');
+  let sha: string | undefined;
+  if (input.path !== undefined) {
+    const real = checkPluginDir(input.path, deps.pluginDir);
+    const actual = hashFile(real);
+    if (input.sha256 !== undefined) {
+      if (!SHA256_RE.test(input.sha256)) throw new KeywayError('invalid_argument', '--sha256 must be 64 lowercase hex digits');
+      if (!constantTimeHexEqual(actual, input.sha256)) throw new KeywayError('checksum_mismatch', `${input.path}: checksums did not match (given ${input.sha256.slice(0, 12)}..., file has ${actual.slice(0, 12)}...)`);
+    }
+    sha = actual;
+  }
+  let dialect: Dialect = input.dialect ?? 'keyway';
+  let describe: Describe | undefined;
+  let detected: string | undefined;
+  if (dialect === 'keyway') {
+    const host = new PluginHost(buildEntry(input, sha, 'keyway', []), deps);
+    try {
+      describe = await host.describe(signal);
+    } catch (e) {
+      if (input.dialect !== undefined || !protocolFailure(e)) throw e;
+      dialect = 'podman';
+      detected = `describe failed (${(e as KeywayError).code}), so the plugin is taken to speak the Podman dialect`;
+    } finally {
+      await host.close();
+    }
+  }
+  const optionKeys = [...new Set([...(describe?.optionKeys ?? []), ...(input.optionKeys ?? [])])];
+  const entry = buildEntry(input, sha, dialect, optionKeys);
+  const record: NewPlugin = {
+    name: entry.name,
+    path: entry.path ?? null,
+    sha256: entry.sha256 ?? null,
+    ociImage: entry.ociImage ?? null,
+    runtime: entry.runtime ?? null,
+    lifecycle: entry.lifecycle,
+    dialect: entry.dialect,
+    allowNetwork: entry.allowNetwork,
+    env: entry.env,
+    options: {
+      sandbox: entry.sandbox,
+      ro_binds: entry.roBinds,
+      option_keys: entry.optionKeys,
+      timeout_ms: entry.timeoutMs,
+      ops: describe?.ops ?? ['lookup'],
+      ...(describe?.pluginVersion ? { plugin_version: describe.pluginVersion } : {}),
+      ...(input.source ? { source: input.source } : {}),
+    },
+  };
+  return { record, ...(describe ? { describe } : {}), ...(detected ? { detected } : {}) };
+}

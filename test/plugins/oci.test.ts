@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KeywayError } from '../../src/core/errors.js';
+import { PluginHost } from '../../src/plugins/host/host.js';
+import { ociArgs } from '../../src/plugins/host/sandbox.js';
+import type { PluginEntry } from '../../src/plugins/entry.js';
+import { captureLogger, deps, tempDir } from './helpers.js';
+import { makeInstance } from '../helpers/cli.js';
+
+const never = new AbortController().signal;
+
+function why(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root for rootful podman';
+  if (!existsSync('/usr/bin/podman')) return 'podman is not installed (apt install podman)';
+  if (!existsSync('/bin/busybox')) return 'busybox-static is not installed (apt install busybox-static)';
+  return undefined;
+}
+
+// Reports on the container it runs in: network interfaces, whether / is writable, capabilities.
+const PLUGIN = `#!/bin/sh
+IFS= read -r h
+case "$h" in *'"op":"describe"'*) printf '{"v":1,"id":"1","ok":true,"protocol":1,"ops":["describe","lookup"],"option_keys":[]}\\n'; exit 0;; esac
+nets=$(ls /sys/class/net | tr '\\n' ,)
+if touch /evil 2>/dev/null; then ro=writable; else ro=readonly; fi
+caps=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+out="nets=$nets root=$ro caps=$caps greeting=$GREETING"
+printf '{"v":1,"id":"1","ok":true,"size":%d}\\n%s' \${#out} "$out"
+`;
+
+test('OCI image arguments pin the digest, never pull, drop caps, and pass env by name only', () => {
+  const a = ociArgs({ kind: 'oci', engine: 'podman', image: `x@sha256:${'b'.repeat(64)}`, allowNetwork: false, runtime: 'runc' }, { TOKEN_FILE: '/run/x' }, { nproc: 64 });
+  for (const flag of ['--pull', 'never', '--read-only', '--cap-drop', 'all', '--network', 'none', '--runtime', 'runc', '--pids-limit', '64']) assert.ok(a.includes(flag), flag);
+  assert.ok(a.includes('TOKEN_FILE') && !a.some((x) => x.includes('/run/x')), 'env values never in argv');
+  assert.throws(() => ociArgs({ kind: 'oci', engine: 'podman', image: 'x:latest', allowNetwork: false }, {}, {}), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument');
+});
+
+test('an OCI-image plugin runs through podman with no network, a read-only root and no capabilities', { skip: why() }, async (t) => {
+  const dir = tempDir(t, 'keyway-oci-');
+  const conf = join(dir, 'containers.conf');
+  const storage = join(dir, 'storage.conf');
+  writeFileSync(storage, `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/graph"\nrunroot = "${dir}/run"\n`);
+  writeFileSync(conf, `[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "${dir}/events.log"\n[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\nnetns = "none"\n`);
+  const root = join(dir, 'rootfs');
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  mkdirSync(join(root, 'tmp'));
+  copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
+  chmodSync(join(root, 'bin', 'busybox'), 0o755);
+  for (const c of ['sh', 'cat', 'sed', 'ls', 'tr', 'touch']) symlinkSync('busybox', join(root, 'bin', c));
+  writeFileSync(join(root, 'bin', 'plugin'), PLUGIN, { mode: 0o755 });
+  const env = { PATH: '/usr/bin:/bin', CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
+  const tar = join(dir, 'img.tar');
+  assert.equal(spawnSync('tar', ['-C', root, '-cf', tar, '.']).status, 0);
+  const imp = spawnSync('podman', ['import', '--change', 'ENTRYPOINT ["/bin/plugin"]', tar, 'localhost/keyway-test-plugin:1'], { env });
+  assert.equal(imp.status, 0, imp.stderr.toString());
+  const digest = spawnSync('podman', ['image', 'inspect', '--format', '{{.Digest}}', 'localhost/keyway-test-plugin:1'], { env }).stdout.toString().trim();
+  assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+  t.after(() => void spawnSync('podman', ['rmi', '-af'], { env }));
+
+  const { logger } = captureLogger();
+  const entry: PluginEntry = { name: 'oci', ociImage: `localhost/keyway-test-plugin@${digest}`, runtime: 'runc', lifecycle: 'oneshot', dialect: 'keyway', allowNetwork: false, env: { GREETING: 'hi' }, timeoutMs: 30_000, sandbox: true, roBinds: [], optionKeys: [] };
+  const launches: unknown[] = [];
+  const host = new PluginHost(entry, deps(logger, { ociEngineEnv: { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage } }, launches as never));
+  const out = (await host.lookup('x', {}, never)).value.expose().toString();
+  assert.match(out, /nets=(lo,)?\s/, 'no interface but loopback');
+  assert.match(out, /root=readonly/);
+  assert.match(out, /caps=0000000000000000/);
+  assert.match(out, /greeting=hi$/, 'entry env passed by name');
+  assert.equal(launches.length, 1);
+
+  // A digest that is not present locally is never pulled.
+  const missing = new PluginHost({ ...entry, ociImage: `localhost/keyway-test-plugin@sha256:${'0'.repeat(64)}` }, deps(logger, { ociEngineEnv: { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage } }));
+  await assert.rejects(missing.lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'unavailable');
+
+  // Through the CLI: register by digest (describe runs in the container), then ref+NAME:// works.
+  const inst = makeInstance();
+  t.after(() => inst.cleanup());
+  const engine = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
+  const reg = inst.run(['plugin', 'register', 'ocip', '--oci-image', entry.ociImage ?? '', '--runtime', 'runc', '--env', 'GREETING=cli'], { env: engine });
+  assert.equal(reg.status, 0, reg.stderr.toString());
+  assert.match(reg.stdout.toString(), /^ocip localhost\/keyway-test-plugin@sha256:[0-9a-f]{64} keyway oneshot$/m);
+  const got = inst.run(['get', 'ref+ocip://x'], { env: engine });
+  assert.equal(got.status, 0, got.stderr.toString());
+  assert.match(got.stdout.toString(), /greeting=cli$/);
+  assert.equal(inst.run(['plugin', 'verify', 'ocip'], { env: engine }).status, 0);
+});
