@@ -15,9 +15,13 @@ import { mountOf } from '../../src/delivery/mountinfo.js';
 import { classifyMount } from '../../src/delivery/protection.js';
 import { AwsEmulator } from '../emulators/aws/emulator.js';
 import { VaultEmulator } from '../emulators/vault/server.js';
+import { dockerSkipReason, startDockerd } from '../helpers/dockerd.js';
+import { imageSkipReason, importDockerImage } from '../helpers/images.js';
 
 const skip = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway serve and keyway run mount a tmpfs and need root (run the suite as root)';
 if (skip) console.error(`e2e vault-aws: ${skip}`);
+const dockerSkip = skip || dockerSkipReason() || imageSkipReason();
+if (dockerSkip) console.error(`e2e vault-aws docker run: ${dockerSkip}`);
 
 const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
 const VAULT_PW = `vault-e2e-${randomBytes(6).toString('hex')}`;
@@ -125,4 +129,21 @@ test('the Docker volume plugin of keyway serve mounts Vault and AWS secrets with
   assert.match(String(miss.body.Err), /^keyway: not_found: .*prod\/none/);
   assertNoTrace('volume plugin');
   assert.ok(aws.calls.includes('secretsmanager.GetSecretValue'));
+});
+
+test('docker run reads the Vault and AWS secrets from keyway volumes, and dockerd keeps no copy in its data-root', { skip: dockerSkip }, async (t) => {
+  const d = await startDockerd();
+  t.after(() => d.stop());
+  const img = importDockerImage(d.env);
+  const ok = (r: { status: number | null; stderr: string }, what: string): void => assert.equal(r.status, 0, `${what}: ${r.stderr}\n--- keyway log ---\n${kw.logs().slice(-3000)}`);
+  ok(d.docker(['volume', 'create', '-d', kw.name, '-o', 'ref=ref+vault://secret/app#/password', '-o', 'mode=0440', 'dv-vault']), 'volume create vault');
+  ok(d.docker(['volume', 'create', '-d', kw.name, '-o', 'ref=ref+aws://prod/bin', 'dv-aws']), 'volume create aws');
+  const r = d.docker(['run', '--rm', '--network', 'none', '-v', 'dv-vault:/run/secrets/pw:ro', img, 'sh', '-c', 'stat -c %a /run/secrets/pw; cat /run/secrets/pw']);
+  ok(r, 'docker run vault');
+  assert.equal(r.stdout.toString(), `440\n${VAULT_PW}`);
+  const b = d.docker(['run', '--rm', '--network', 'none', '-v', 'dv-aws:/run/secrets/bin:ro', img, 'cat', '/run/secrets/bin']);
+  ok(b, 'docker run aws');
+  assert.deepEqual(b.stdout, AWS_BIN);
+  for (const v of [Buffer.from(VAULT_PW), AWS_BIN]) assert.deepEqual(scanFor([d.dir], v), [], 'nothing in dockerd\'s data-root or exec-root');
+  assertNoTrace('docker run');
 });
