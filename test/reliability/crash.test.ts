@@ -5,11 +5,13 @@
 // Unmounts nothing is left.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SecretValue } from '../../src/core/secret-value.js';
 import { openContext } from '../../src/daemon/context.js';
+import { CLI } from '../helpers/cli.js';
 import { call, type PluginReply } from '../frontends/docker-volume/fixtures.js';
 import { keywayPlugin, type KeywayPlugin } from '../frontends/docker-volume/keyway-serve.js';
 import { VaultEmulator } from '../emulators/vault/server.js';
@@ -17,11 +19,13 @@ import { VaultEmulator } from '../emulators/vault/server.js';
 const skip = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway serve mounts a tmpfs and needs root (run the suite as root)';
 if (skip) console.error(`crash: ${skip}`);
 
+const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
 const SECRETS = 64;
 const WIDTH = 8;
+const SIZE = 16 * 1024;
 const name = (n: number): string => `s${n}`;
 /** Values big enough that a set takes a while to write; the generation is in every byte run. */
-const value = (n: number, gen: string): Buffer => Buffer.from(`${gen}:${n}:`.padEnd(16 * 1024, gen === 'old' ? 'o' : 'n'));
+const value = (n: number, gen: string): Buffer => Buffer.from(`${gen}:${n}:`.padEnd(SIZE, gen === 'old' ? 'o' : 'n'));
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -127,10 +131,18 @@ async function assertRecoveredAndClean(kw: KeywayPlugin, answered: ReadonlySet<n
   assert.equal((await call(kw.socket, '/VolumeDriver.Unmount', { Name: 'v0', ID: 'e'.repeat(64) })).status, 200);
 }
 
-test('SIGKILL of serve with 150 Mounts in flight: answered mounts are adopted whole, the rest swept, nothing lost', { skip }, async (t) => {
+test('SIGKILL of serve with 150 Mounts in flight and of a keyway run: answered mounts are adopted whole, dead owners\' sets swept, nothing lost', { skip }, async (t) => {
   const kw = await withPlugin(t);
   const N = 150;
   await createVolumes(kw, N);
+  // A `keyway run` SIGKILLed while its child runs leaves a recorded set with a dead owner as well.
+  const ready = join(kw.instance.dir, 'child.pid');
+  const run = spawn(process.execPath, [CLI, 'run', '--secret', `${name(1)},target=x`, '--', process.execPath, CHILD, 'trap', 'SIGTERM', '0', ready], { env: kw.instance.env, stdio: 'ignore' });
+  for (let k = 0; k < 300 && !existsSync(ready); k++) await sleep(50);
+  assert.ok(existsSync(ready), 'keyway run started its child');
+  run.kill('SIGKILL');
+  process.kill(Number(readFileSync(ready, 'utf8')), 'SIGKILL');
+  await new Promise((r) => (run.exitCode !== null || run.signalCode !== null ? r(undefined) : run.once('exit', r)));
   const answered = new Set<number>();
   let first: () => void = () => undefined;
   const firstAnswer = new Promise<void>((r) => (first = r));
@@ -139,7 +151,8 @@ test('SIGKILL of serve with 150 Mounts in flight: answered mounts are adopted wh
       (r: PluginReply) => {
         if (r.status === 200) {
           answered.add(k);
-          first();
+          // Kill once the pipeline is full: sets are being recorded and written concurrently.
+          if (answered.size >= N / 5) first();
         }
       },
       () => undefined,
@@ -149,8 +162,15 @@ test('SIGKILL of serve with 150 Mounts in flight: answered mounts are adopted wh
   await kill(kw);
   await Promise.all(inflight);
   assert.ok(answered.size > 0 && answered.size < N, `the kill hit mid-flight (${answered.size}/${N} answered)`);
+  // Sets recorded for mounts that never got their volume record are what the restart must sweep.
+  const dead = records(kw);
+  const claimed = new Set(dead.mounts.map((m) => m.mount_set_id));
+  const orphans = dead.sets.filter((id) => !claimed.has(id));
+  t.diagnostic(`${answered.size}/${N} mounts answered before the kill; ${dead.sets.length} sets and ${dead.mounts.length} volume mounts recorded; ${orphans.length} orphaned sets to sweep, ${setDirs(kw).length} set dirs`);
   await restart(kw);
-  assert.match(kw.logs(), /swept orphaned mount sets|docker plugin listening/);
+  assert.ok(orphans.length > 0, 'the dead keyway run left a set to sweep');
+  assert.match(kw.logs(), /swept orphaned mount sets/);
+  for (const id of orphans) assert.equal(existsSync(join(kw.instance.runtimeDir, 'mounts', id)), false, `orphan ${id} swept`);
   await assertRecoveredAndClean(kw, answered, ['old']);
 });
 

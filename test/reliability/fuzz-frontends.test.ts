@@ -40,6 +40,8 @@ const ids = fc.oneof(fc.constantFrom('a'.repeat(64), 'b'.repeat(64), '', '../x')
 
 /** A request body: a structured one, arbitrary JSON, or bytes that may not be JSON at all. */
 const volumeBody = fc.oneof(
+  // Well-formed bodies for the volumes created up front, so the success paths are fuzzed too.
+  { weight: 3, arbitrary: fc.record({ Name: fc.constantFrom('db', 'dir'), ID: fc.constantFrom('a'.repeat(64), 'b'.repeat(64), 'c1') }) },
   { weight: 6, arbitrary: fc.record({ Name: names, Opts: opts, ID: ids }, { requiredKeys: [] }) },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 80 }) },
