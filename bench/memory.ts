@@ -3,7 +3,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Row, Scenario } from './lib.js';
-import { instance, post, closeAgents, rssKiB } from './helpers.js';
+import { existsSync, writeFileSync } from 'node:fs';
+import { instance, isRoot, post, closeAgents, rssKiB } from './helpers.js';
+import { unmountRoot } from '../src/delivery/mount-root.js';
 import { openDb } from '../src/store/db.js';
 import { nowIso } from '../src/store/db.js';
 import { newId } from '../src/store/ids.js';
@@ -25,17 +27,36 @@ export const memory: Scenario = {
       const idleKiB = rssKiB(idle.pid ?? 0);
       idle.kill('SIGTERM');
       await new Promise((r) => idle.on('exit', r));
-      // 10,000 named secrets (references; listing and serving them is what costs memory).
+      // 10,000 named secrets, each a reference to one local value.
+      k.cli(['secret', 'create', 'base', '-'], Buffer.alloc(64, 0x62));
       const db = openDb(join(k.dir, 'state'));
       const insert = db.prepare('INSERT INTO secrets (id, name, ref, labels, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
       db.transaction(() => {
-        for (let i = 0; i < 10_000; i++) insert.run(newId(), `s${i}`, `ref+secret://s${(i + 1) % 10_000}`, '{"team":"bench"}', nowIso(), nowIso());
+        for (let i = 0; i < 10_000; i++) insert.run(newId(), `s${i}`, 'ref+secret://base', '{"team":"bench"}', nowIso(), nowIso());
       })();
       db.close();
       const full = await k.serve();
-      for (let i = 0; i < 50; i++) await post(k.adminSocket, '/v1/resolve', JSON.stringify({ target: 'ref+local://missing' })).catch(() => undefined);
+      for (let i = 0; i < 50; i++) await post(k.adminSocket, '/v1/resolve', JSON.stringify({ target: `s${i}` }));
       await settle();
       const fullKiB = rssKiB(full.pid ?? 0);
+      full.kill('SIGTERM');
+      await new Promise((r) => full.on('exit', r));
+      // And 500 live mount sets through the volume plugin API, as Docker would mount them.
+      let setsKiB = NaN;
+      if (isRoot()) {
+        const dockerSock = join(k.dir, 'docker.sock');
+        writeFileSync(join(k.dir, 'keyway.toml'), `[docker]\nenabled = true\nsocket = "${dockerSock}"\n[csi]\nenabled = false\n`);
+        const withSets = await k.serve();
+        for (let i = 0; i < 50 && !existsSync(dockerSock); i++) await new Promise((r) => setTimeout(r, 100));
+        const ids = Array.from({ length: 500 }, (_, i) => ({ Name: `s${i}`, ID: `m${i}` }));
+        for (const body of ids) await post(dockerSock, '/VolumeDriver.Mount', JSON.stringify(body));
+        await settle();
+        setsKiB = rssKiB(withSets.pid ?? 0);
+        for (const body of ids) await post(dockerSock, '/VolumeDriver.Unmount', JSON.stringify(body));
+        withSets.kill('SIGTERM');
+        await new Promise((r) => withSets.on('exit', r));
+        await unmountRoot(join(k.dir, 'run')).catch(() => undefined);
+      }
       const mk = (scenario: string, kib: number): Row => ({
         scenario,
         keyway: 'keyway serve RSS',
@@ -47,7 +68,7 @@ export const memory: Scenario = {
         reps: 1,
         note: `${(kib / 1024).toFixed(1)} MiB vs ${(bareKiB / 1024).toFixed(1)} MiB`,
       });
-      return [mk('memory idle', idleKiB), mk('memory, 10,000 named secrets', fullKiB)];
+      return [mk('memory idle', idleKiB), mk('memory, 10,000 named secrets', fullKiB), mk('memory, + 500 live mount sets', setsKiB)];
     } finally {
       closeAgents();
       bare.kill('SIGKILL');

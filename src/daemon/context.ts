@@ -14,7 +14,7 @@ import { NamedSecrets } from '../broker/named-secrets.js';
 import { BUILTIN_PROVIDERS } from '../providers/builtin.js';
 import { configuredProviders, providerPolicies } from './providers.js';
 import { pluginSource } from './plugins.js';
-import { BrokerMetrics } from '../broker/metrics.js';
+import type { BrokerMetrics } from '../broker/metrics.js';
 import { DEFAULT_POLICY } from '../broker/policy.js';
 
 export interface GlobalOptions {
@@ -42,7 +42,8 @@ export interface Context extends Settings {
   readonly registry: ProviderRegistry;
   readonly broker: Broker;
   readonly named: NamedSecrets;
-  readonly metrics: BrokerMetrics;
+  /** Only the daemon keeps metrics (prom-client costs start-up time every CLI call would pay). */
+  readonly metrics?: BrokerMetrics;
   close(): Promise<void>;
 }
 
@@ -68,7 +69,11 @@ export function loadSettings(flags: GlobalOptions, defaultLevel: LogLevel = 'war
   };
 }
 
-export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn'): Context {
+export interface ContextOptions {
+  readonly metrics?: (secretNames: boolean) => BrokerMetrics;
+}
+
+export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn', opts: ContextOptions = {}): Context {
   const settings = loadSettings(flags, defaultLevel);
   const logger = createLogger(settings.logLevel);
   const db = openDb(settings.stateDir, settings.config.store.busy_timeout_ms);
@@ -83,7 +88,7 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
   ];
   const registry = new ProviderRegistry(sources);
   const policies = providerPolicies(settings.config, DEFAULT_POLICY);
-  const metrics = new BrokerMetrics(settings.config.metrics.secret_names);
+  const metrics = opts.metrics?.(settings.config.metrics.secret_names);
   const broker = new Broker({
     registry,
     secrets,
@@ -92,7 +97,7 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
     maxSecretBytes: settings.config.limits.max_secret_bytes,
     defaultPolicy: policies.defaults,
     policies: policies.perProvider,
-    metrics,
+    ...(metrics ? { metrics } : {}),
   });
   const named = new NamedSecrets(broker, secrets, audit, settings.config.limits.max_secret_bytes);
   let closed = false;
@@ -101,7 +106,7 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
     registry,
     broker,
     named,
-    metrics,
+    ...(metrics ? { metrics } : {}),
     async close() {
       if (closed) return;
       closed = true;

@@ -6,6 +6,7 @@ import type { Frontend } from '../frontends/frontend.js';
 import { AdminApi, RawBody, readJson, requestSignal } from '../frontends/api/server.js';
 import { KeywayError } from '../core/errors.js';
 import { MetricsServer } from '../frontends/metrics/server.js';
+import { BrokerMetrics } from '../broker/metrics.js';
 import { CsiFrontend } from '../frontends/csi/server.js';
 import { LOOKUP_SOCKET_NAME, PodmanLookupServer } from '../frontends/podman/lookup-server.js';
 import { podmanDriverFrom } from '../frontends/podman/wire.js';
@@ -24,7 +25,12 @@ export interface Daemon {
 /** The frontends `serve` runs for this config. Frontends default to enabled when running as root. */
 export function buildFrontends(ctx: Context): Frontend[] {
   const out: Frontend[] = [];
-  const metrics = async (): Promise<{ contentType: string; text: string }> => ({ contentType: ctx.metrics.contentType, text: await ctx.metrics.text() });
+  const registry = ctx.metrics ?? new BrokerMetrics(false);
+  const metrics = async (): Promise<{ contentType: string; text: string }> => {
+    // Live mount sets of this instance, read from the store at scrape time.
+    registry.mountSets.set((ctx.db.prepare('SELECT count(*) AS n FROM mount_sets').get() as { n: number }).n);
+    return { contentType: registry.contentType, text: await registry.text() };
+  };
   if (ctx.config.api.enabled) {
     const api = new AdminApi({
       socket: ctx.config.api.socket ?? join(ctx.runtimeDir, 'keyway.sock'),
@@ -65,7 +71,7 @@ export function buildFrontends(ctx: Context): Frontend[] {
 }
 
 export async function startDaemon(flags: GlobalOptions): Promise<Daemon> {
-  const ctx = openContext(flags, 'info');
+  const ctx = openContext(flags, 'info', { metrics: (secretNames) => new BrokerMetrics(secretNames) });
   ensurePrivateDir(ctx.runtimeDir, 'runtime dir');
   const pruned = ctx.audit.prune(ctx.config.audit.retention_days);
   if (pruned > 0) ctx.logger.info({ pruned }, 'audit rows past retention removed');

@@ -244,12 +244,13 @@ export class MountSetManager {
 
   /**
    * Removes sets whose owner process is gone (crash, SIGKILL): files wiped, directory and record
-   * removed. Sets of live owners are left alone. Returns the ids swept.
+   * removed. Sets of live owners are left alone, and so are sets `only` does not select (another
+   * kind of owner, such as the daemon's volumes, which it adopts on restart). Returns the ids swept.
    */
-  sweepOrphans(): string[] {
+  sweepOrphans(only: (consumer: string) => boolean = () => true): string[] {
     const swept: string[] = [];
     for (const rec of this.repo.list()) {
-      if (this.#live.has(rec.id)) continue;
+      if (this.#live.has(rec.id) || !only(rec.consumer)) continue;
       if (rec.ownerPid !== null && isSameProcessAlive(rec.ownerPid, rec.spec.ownerStart)) continue;
       if (dirname(rec.path) !== this.root.path || rec.path !== join(this.root.path, rec.id)) {
         // Recorded under another runtime dir: not ours to touch; the instance using it sweeps it.

@@ -13,7 +13,18 @@ export interface Delivery {
   readonly swept: readonly string[];
 }
 
-export async function openDelivery(opts: { runtimeDir: string; db: Db; logger: Logger; allowInsecure?: boolean; size?: string; signal?: AbortSignal }): Promise<Delivery> {
+export interface OpenDeliveryOptions {
+  readonly runtimeDir: string;
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly allowInsecure?: boolean;
+  readonly size?: string;
+  readonly signal?: AbortSignal;
+  /** Which orphans this opener may sweep, by consumer (default: all). */
+  readonly sweep?: (consumer: string) => boolean;
+}
+
+export async function openDelivery(opts: OpenDeliveryOptions): Promise<Delivery> {
   const root = await ensureMountRoot({
     runtimeDir: opts.runtimeDir,
     ...(opts.allowInsecure !== undefined ? { allowInsecure: opts.allowInsecure } : {}),
@@ -22,6 +33,6 @@ export async function openDelivery(opts: { runtimeDir: string; db: Db; logger: L
   });
   if (root.protection === 'weak') opts.logger.warn({ root: root.path, reason: root.reason }, 'delivery mount root is weak: secrets may be swapped to disk');
   const manager = new MountSetManager({ root, repo: new MountSetsRepo(opts.db), logger: opts.logger });
-  const swept = manager.sweepOrphans();
+  const swept = manager.sweepOrphans(opts.sweep);
   return { root, manager, swept };
 }

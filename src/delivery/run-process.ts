@@ -14,6 +14,8 @@ import { Refresher, type Watch, type WatchedFile } from './refresher.js';
 import { defaultFileName, type EnvSpec, type SecretSpec, type WatchMode } from './run-spec.js';
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+/** Consumer prefix of `keyway run`'s mount sets (its orphan sweep touches only these). */
+export const RUN_CONSUMER_PREFIX = 'run:';
 const RESTART_GRACE_MS = 10_000;
 
 export interface RunProcessOptions {
@@ -138,7 +140,7 @@ export async function runProcess(opts: RunProcessOptions): Promise<number> {
   const prepared = await prepare(opts, identity, signal);
   let set: MountSet;
   try {
-    set = await opts.manager.create(`run:${process.pid}`, prepared.files);
+    set = await opts.manager.create(`${RUN_CONSUMER_PREFIX}${process.pid}`, prepared.files);
   } finally {
     for (const f of prepared.files) f.bytes.zero();
   }

@@ -60,6 +60,7 @@ test('serve answers health and lists secrets without values, then removes its so
     req.end();
   });
   assert.match(metrics, /# TYPE keyway_requests_total counter/);
+  assert.match(metrics, /keyway_live_mount_sets 0/);
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   child.kill('SIGTERM');
   assert.equal(await exit, 0);

@@ -150,6 +150,17 @@ void test('sweepOrphans removes sets whose owner died and keeps those of live ow
   alive.release();
 });
 
+void test('a sweep limited to one kind of consumer leaves the orphans of other owners for them to adopt', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, repo } = await setup(t);
+  const dead = spawnSync('true').pid as number;
+  const volume = await mgr.create('docker:db/m1', [{ name: 's', bytes: sv('x') }], { ownerPid: dead });
+  const runSet = await mgr.create('run:1', [{ name: 's', bytes: sv('y') }], { ownerPid: dead });
+  const after = new MountSetManager({ root: mgr.root, repo, logger: silentLogger() });
+  assert.deepEqual(after.sweepOrphans((c) => c.startsWith('run:')), [runSet.id]);
+  assert.equal(readFileSync(join(volume.dir, 's'), 'utf8'), 'x');
+  assert.deepEqual(after.sweepOrphans(), [volume.id]);
+});
+
 void test('creating a set after the mount root was replaced is refused', { skip: ROOT_SKIP }, async (t) => {
   const { mgr, sb } = await setup(t);
   const r = await run('umount', ['-l', mgr.root.path]);

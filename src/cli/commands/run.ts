@@ -44,10 +44,12 @@ export function registerRun(program: Command): void {
       const [file, ...args] = command;
       if (file === undefined || file.length === 0) throw new KeywayError('invalid_argument', 'run: missing the command after --');
       const { openDelivery } = await import('../../delivery/open.js');
-      const { runProcess } = await import('../../delivery/run-process.js');
+      const { runProcess, RUN_CONSUMER_PREFIX } = await import('../../delivery/run-process.js');
       const code = await withContext(cmd, async (ctx) => {
         const signal = interruptSignal();
-        const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger, allowInsecure: opts.allowInsecure === true, signal });
+        // `run` sweeps only the sets of earlier `run`s: the daemon's volume sets may belong to
+        // containers still running while the daemon is down, and the daemon adopts them.
+        const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger, allowInsecure: opts.allowInsecure === true, signal, sweep: (c) => c.startsWith(RUN_CONSUMER_PREFIX) });
         const configured = ctx.config.delivery.refresh_interval_s;
         return runProcess({
           resolver: ctx.broker,
