@@ -18,6 +18,8 @@ export interface KeywayPlugin {
   stop(): Promise<void>;
   /** Everything the daemon logged. */
   logs(): string;
+  /** Process id of the running daemon, if any. */
+  pid(): number | undefined;
   cleanup(): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export function keywayPlugin(): KeywayPlugin {
+export function keywayPlugin(opts: { logLevel?: string } = {}): KeywayPlugin {
   const name = `keyway-test-${randomBytes(4).toString('hex')}`;
   const socket = `${PLUGIN_DIR}/${name}.sock`;
   const instance = makeInstance('kw-dv-');
@@ -48,8 +50,9 @@ export function keywayPlugin(): KeywayPlugin {
     socket,
     instance,
     logs: () => log,
+    pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
     async start() {
-      const c = spawn(process.execPath, [CLI, 'serve'], { env: { ...instance.env, KEYWAY_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const c = spawn(process.execPath, [CLI, 'serve'], { env: { ...instance.env, KEYWAY_LOG_LEVEL: opts.logLevel ?? 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
       child = c;
       c.stderr?.on('data', (d: Buffer) => (log += d.toString()));
       const deadline = Date.now() + 30_000;
