@@ -194,7 +194,7 @@ export class Broker implements Resolver {
       const { value, shared } = await this.#flight.do(
         key,
         async () => {
-          const v = await this.#upstream(t.ref, { ...ctx, signal: DETACHED }, policy);
+          const v = await this.#upstream(t.ref, ctx.identity, policy);
           this.#cache.put(key, v, ttlMs, policy.maxStaleMs);
           return v;
         },
@@ -218,18 +218,19 @@ export class Broker implements Resolver {
     }
   }
 
-  /** One guarded upstream call: breaker, concurrency/rate limit, timeout, retries with backoff. */
-  async #upstream(ref: Reference, ctx: ResolveContext, policy: ProviderPolicy): Promise<SecretValue> {
+  /**
+   * One guarded upstream call: breaker, concurrency/rate limit, timeout, retries with backoff.
+   * It belongs to no single caller (it is shared through single-flight), so only its own
+   * per-attempt timeouts bound it.
+   */
+  async #upstream(ref: Reference, identity: WorkloadIdentity, policy: ProviderPolicy): Promise<SecretValue> {
     const provider = this.#d.registry.get(ref.provider);
     const guard = this.#guard(ref.provider, policy);
     const options = this.#providerOptions(ref);
     for (let attempt = 0; ; attempt++) {
       guard.breaker.enter();
       try {
-        const value = await guard.limiter.run(ctx.signal, () => {
-          const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(policy.timeoutMs)]);
-          return provider.lookup({ path: ref.path, options, signal, identity: ctx.identity });
-        });
+        const value = await guard.limiter.run(DETACHED, () => provider.lookup({ path: ref.path, options, signal: AbortSignal.timeout(policy.timeoutMs), identity }));
         guard.breaker.success();
         this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: 'ok' });
         if (value.length > this.#d.maxSecretBytes) {
@@ -244,10 +245,10 @@ export class Broker implements Resolver {
           guard.breaker.failure(transient);
           this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: err.code });
         }
-        if (!transient || attempt >= policy.retries || ctx.signal.aborted || guard.breaker.state === 'open') throw err;
+        if (!transient || attempt >= policy.retries || guard.breaker.state === 'open') throw err;
         // Exponential backoff with full jitter.
         const delay = Math.random() * policy.backoffMs * 2 ** attempt;
-        await this.#clock.sleep(delay, ctx.signal);
+        await this.#clock.sleep(delay);
       }
     }
   }
