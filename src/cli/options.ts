@@ -19,7 +19,3 @@ export function parseLabel(text: string, acc: Record<string, string> = {}): Reco
   if (key.length === 0 || /[\0\n]/.test(text)) throw new KeywayError('invalid_argument', `--label: expected KEY=VALUE, got ${JSON.stringify(text.slice(0, 64))}`);
   return { ...acc, [key]: eq < 0 ? '' : text.slice(eq + 1) };
 }
-
-export function formatMode(mode: number | null | undefined): string | null {
-  return mode == null ? null : '0' + mode.toString(8).padStart(3, '0');
-}

@@ -10,7 +10,7 @@ import { BrokerMetrics } from '../broker/metrics.js';
 import { CsiFrontend } from '../frontends/csi/server.js';
 import { LOOKUP_SOCKET_NAME, PodmanLookupServer } from '../frontends/podman/lookup-server.js';
 import { podmanDriverFrom } from '../frontends/podman/wire.js';
-import { secretJson } from '../cli/commands/secret-json.js';
+import { secretJson } from '../frontends/api/secret-json.js';
 import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
 import { openContext, type Context, type GlobalOptions } from './context.js';

@@ -7,7 +7,7 @@ import type { Context } from '../../daemon/context.js';
 import { interruptSignal, withContext } from '../context.js';
 import { readFdCapped, readFileCapped } from '../io.js';
 import { parseId, parseLabel, parseMode } from '../options.js';
-import { secretJson } from './secret-json.js';
+import { secretJson } from '../../frontends/api/secret-json.js';
 import { EXIT_NOT_FOUND } from '../exit.js';
 
 function matches(r: SecretRecord, filters: readonly string[]): boolean {

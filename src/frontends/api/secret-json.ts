@@ -1,6 +1,5 @@
 // The stable JSON shape of a named secret, shared by the CLI and the admin API (docs/cli.md).
 import type { SecretRecord } from '../../store/secrets.js';
-import { formatMode } from '../options.js';
 
 /** The stable JSON shape of `secret ls --format json` and `secret inspect` (docs/cli.md). */
 export function secretJson(r: SecretRecord): Record<string, unknown> {
@@ -16,4 +15,9 @@ export function secretJson(r: SecretRecord): Record<string, unknown> {
     CreatedAt: r.createdAt,
     UpdatedAt: r.updatedAt,
   };
+}
+
+/** Octal text of a file mode (`0400`), or null. */
+function formatMode(mode: number | null | undefined): string | null {
+  return mode == null ? null : '0' + mode.toString(8).padStart(3, '0');
 }
