@@ -39,6 +39,7 @@ export const pluginSchema = z.strictObject({
   env: z.record(z.string(), z.string()).default({}),
   timeout_ms: z.number().int().positive().max(600_000).default(10_000),
   ro_binds: z.array(absPath).default([]),
+  user: z.string().min(1).optional(),
   option_keys: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/)).default([]),
 });
 

@@ -84,7 +84,7 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
   const sources: ProviderSource[] = [
     configuredProviders(settings.config, BUILTIN_PROVIDERS, deps, settings.configPath),
     // Registered plugins come after configured providers and built-ins: a plugin cannot shadow them.
-    pluginSource({ logger, config: settings.config, stateDir: settings.stateDir, isRoot: settings.isRoot, audit, env: settings.env }, db),
+    pluginSource({ logger, config: settings.config, stateDir: settings.stateDir, runtimeDir: settings.runtimeDir, configPath: settings.configPath, isRoot: settings.isRoot, audit, env: settings.env }, db),
   ];
   const registry = new ProviderRegistry(sources);
   const policies = providerPolicies(settings.config, DEFAULT_POLICY);

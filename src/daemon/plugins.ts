@@ -16,6 +16,9 @@ export interface PluginWiring {
   readonly logger: Logger;
   readonly config: Config;
   readonly stateDir: string;
+  /** Runtime dir (sockets, mount root) and config file: hidden from plugins too. */
+  readonly runtimeDir?: string;
+  readonly configPath?: string;
   readonly isRoot: boolean;
   readonly audit?: AuditLog;
   readonly frontend?: string;
@@ -35,13 +38,33 @@ export function engineEnv(env: Readonly<Record<string, string | undefined>> | un
   return out;
 }
 
+/** Engine sockets a plugin must never reach (root's Docker and Podman APIs). */
+const ENGINE_SOCKETS = ['/run/docker.sock', '/run/podman/podman.sock', '/run/containerd/containerd.sock'];
+
+/** Everything of keyway's a plugin must not see, wherever its binds would show it. */
+export function hiddenFromPlugins(w: Pick<PluginWiring, 'config' | 'stateDir' | 'runtimeDir' | 'configPath'>): string[] {
+  const db = join(w.stateDir, DB_FILE);
+  return [
+    w.stateDir,
+    db,
+    `${db}-wal`,
+    `${db}-shm`,
+    w.config.local.key_file ?? defaultKeyPath(w.stateDir),
+    ...(w.configPath !== undefined ? [w.configPath] : []),
+    ...(w.runtimeDir !== undefined ? [w.runtimeDir] : []),
+    ...(w.config.api.socket !== undefined ? [w.config.api.socket] : []),
+    w.config.docker.socket,
+    w.config.csi.socket,
+    ...ENGINE_SOCKETS,
+  ];
+}
+
 export function pluginHostDeps(w: PluginWiring): HostDeps {
-  const keyFile = w.config.local.key_file ?? defaultKeyPath(w.stateDir);
   return {
     logger: w.logger,
     maxPayloadBytes: w.config.limits.max_secret_bytes,
     ...(w.config.plugin_dir !== undefined ? { pluginDir: w.config.plugin_dir } : {}),
-    hide: [w.stateDir, join(w.stateDir, DB_FILE), keyFile],
+    hide: hiddenFromPlugins(w),
     isRoot: w.isRoot,
     ociEngineEnv: engineEnv(w.env),
     onLaunch: (info) =>

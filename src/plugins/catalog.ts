@@ -6,6 +6,7 @@ import { PROVIDER_NAME_RE } from '../core/reference.js';
 import type { PluginRecord, PluginsRepo } from '../store/plugins.js';
 import { DEFAULT_TIMEOUT_MS, type Dialect, type Lifecycle, type PluginEntry } from './entry.js';
 import { SHA256_RE } from './host/executable.js';
+import { validateUserSpec } from './host/user.js';
 
 /** The shape of a validated `[plugins.NAME]` table (see src/config/schema.ts). */
 export interface PluginConfigLike {
@@ -20,6 +21,7 @@ export interface PluginConfigLike {
   readonly env: Readonly<Record<string, string>>;
   readonly timeout_ms: number;
   readonly ro_binds?: readonly string[] | undefined;
+  readonly user?: string | undefined;
   readonly option_keys?: readonly string[] | undefined;
 }
 
@@ -28,10 +30,12 @@ export function validatePluginName(name: string): string {
   return name;
 }
 
-function checkPinned(name: string, e: Pick<PluginEntry, 'path' | 'sha256' | 'ociImage'>, where: string): void {
+function checkPinned(name: string, e: Pick<PluginEntry, 'path' | 'sha256' | 'ociImage' | 'roBinds' | 'user'>, where: string): void {
+  if (e.user !== undefined) validateUserSpec(e.user, where);
   if (e.ociImage !== undefined) {
     if (!/^[^\s@]+@sha256:[0-9a-f]{64}$/.test(e.ociImage)) throw new KeywayError('invalid_argument', `${where}: oci_image must be pinned as IMAGE@sha256:DIGEST`);
     if (e.path !== undefined) throw new KeywayError('invalid_argument', `${where}: give either path or oci_image, not both`);
+    if (e.roBinds.length > 0) throw new KeywayError('invalid_argument', `${where}: ro_binds are not supported for oci_image plugins; put the files in the image`);
     return;
   }
   if (e.path === undefined) throw new KeywayError('invalid_argument', `${where}: path (or oci_image) is required`);
@@ -54,6 +58,7 @@ export function entryFromConfig(name: string, c: PluginConfigLike): PluginEntry 
     timeoutMs: c.timeout_ms,
     sandbox: c.sandbox,
     roBinds: c.ro_binds ?? [],
+    ...(c.user !== undefined ? { user: c.user } : {}),
     optionKeys: c.option_keys ?? [],
   };
   checkPinned(name, e, `plugins.${name}`);
@@ -79,6 +84,7 @@ export function entryFromRecord(r: PluginRecord): PluginEntry {
     timeoutMs: typeof o.timeout_ms === 'number' ? o.timeout_ms : DEFAULT_TIMEOUT_MS,
     sandbox: o.sandbox !== false,
     roBinds: strings(o.ro_binds),
+    ...(typeof o.user === 'string' ? { user: o.user } : {}),
     optionKeys: strings(o.option_keys),
   };
   checkPinned(r.name, e, `plugin ${r.name}`);

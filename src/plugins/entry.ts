@@ -23,6 +23,8 @@ export interface PluginEntry {
   readonly sandbox: boolean;
   /** Extra read-only binds inside the sandbox (e.g. a language runtime outside /usr). */
   readonly roBinds: readonly string[];
+  /** User the plugin runs as: NAME, UID or UID:GID (default nobody; never root). */
+  readonly user?: string;
   /** Query keys accepted in references (from `describe` at registration). */
   readonly optionKeys: readonly string[];
 }

@@ -5,9 +5,11 @@ import { KeywayError } from '../core/errors.js';
 import type { NewPlugin } from '../store/plugins.js';
 import { validatePluginName } from './catalog.js';
 import { DEFAULT_TIMEOUT_MS, type Dialect, type Lifecycle, type PluginEntry } from './entry.js';
-import { checkPluginDir, constantTimeHexEqual, hashFile, SHA256_RE } from './host/executable.js';
+import { resolveUserBinds } from './host/binds.js';
+import { checkPluginDir, constantTimeHexEqual, hashTrustedFile, SHA256_RE } from './host/executable.js';
 import { PluginHost } from './host/host.js';
-import type { HostDeps } from './host/launcher.js';
+import { hostRunAs, type HostDeps } from './host/launcher.js';
+import { resolveRunAs } from './host/user.js';
 import type { Describe } from './protocol.js';
 
 export interface RegisterInput {
@@ -23,6 +25,8 @@ export interface RegisterInput {
   readonly env?: Readonly<Record<string, string>>;
   readonly sandbox?: boolean;
   readonly roBinds?: readonly string[];
+  /** User the plugin runs as (default nobody). */
+  readonly user?: string;
   readonly timeoutMs?: number;
   readonly optionKeys?: readonly string[];
   /** Where it came from, for `inspect` (e.g. "containers.conf /etc/containers/containers.conf"). */
@@ -55,6 +59,7 @@ export function buildEntry(input: RegisterInput, sha256: string | undefined, dia
     timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     sandbox: input.sandbox ?? true,
     roBinds: input.roBinds ?? [],
+    ...(input.user !== undefined ? { user: input.user } : {}),
     optionKeys,
   };
 }
@@ -66,12 +71,21 @@ export async function prepareRegistration(input: RegisterInput, deps: HostDeps, 
   let sha: string | undefined;
   if (input.path !== undefined) {
     const real = checkPluginDir(input.path, deps.pluginDir);
-    const actual = hashFile(real);
+    const actual = hashTrustedFile(real);
     if (input.sha256 !== undefined) {
       if (!SHA256_RE.test(input.sha256)) throw new KeywayError('invalid_argument', '--sha256 must be 64 lowercase hex digits');
       if (!constantTimeHexEqual(actual, input.sha256)) throw new KeywayError('checksum_mismatch', `${input.path}: checksums did not match (given ${input.sha256.slice(0, 12)}..., file has ${actual.slice(0, 12)}...)`);
     }
     sha = actual;
+  }
+  // Refuse at register what would be refused at every spawn: binds onto keyway's state, root.
+  const draft = buildEntry(input, sha, 'keyway', []);
+  if (input.ociImage !== undefined) {
+    if (draft.roBinds.length > 0) throw new KeywayError('invalid_argument', `plugin ${input.name}: --ro-bind is not supported for OCI-image plugins; put the files in the image`);
+    resolveRunAs(draft.user, `plugin ${input.name}`);
+  } else {
+    resolveUserBinds(draft.roBinds, deps.hide);
+    hostRunAs(draft, deps);
   }
   let dialect: Dialect = input.dialect ?? 'keyway';
   let describe: Describe | undefined;
@@ -103,6 +117,7 @@ export async function prepareRegistration(input: RegisterInput, deps: HostDeps, 
     options: {
       sandbox: entry.sandbox,
       ro_binds: entry.roBinds,
+      ...(entry.user !== undefined ? { user: entry.user } : {}),
       option_keys: entry.optionKeys,
       timeout_ms: entry.timeoutMs,
       ops: describe?.ops ?? ['lookup'],

@@ -31,10 +31,10 @@ printf '{"v":1,"id":"1","ok":true,"size":%d}\\n%s' \${#out} "$out"
 `;
 
 test('OCI image arguments pin the digest, never pull, drop caps, and pass env by name only', () => {
-  const a = ociArgs({ kind: 'oci', engine: 'podman', image: `x@sha256:${'b'.repeat(64)}`, allowNetwork: false, runtime: 'runc' }, { TOKEN_FILE: '/run/x' }, { nproc: 64 });
+  const a = ociArgs({ kind: 'oci', engine: 'podman', image: `x@sha256:${'b'.repeat(64)}`, allowNetwork: false, runtime: 'runc', runAs: { uid: 65534, gid: 65534 } }, { TOKEN_FILE: '/run/x' }, { nproc: 64 });
   for (const flag of ['--pull', 'never', '--read-only', '--cap-drop', 'all', '--network', 'none', '--runtime', 'runc', '--pids-limit', '64']) assert.ok(a.includes(flag), flag);
   assert.ok(a.includes('TOKEN_FILE') && !a.some((x) => x.includes('/run/x')), 'env values never in argv');
-  assert.throws(() => ociArgs({ kind: 'oci', engine: 'podman', image: 'x:latest', allowNetwork: false }, {}, {}), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument');
+  assert.throws(() => ociArgs({ kind: 'oci', engine: 'podman', image: 'x:latest', allowNetwork: false, runAs: { uid: 65534, gid: 65534 } }, {}, {}), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument');
 });
 
 test('an OCI-image plugin runs through podman with no network, a read-only root and no capabilities', { skip: why() }, async (t) => {

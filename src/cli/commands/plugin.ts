@@ -47,6 +47,7 @@ interface CommonOpts {
   env: Record<string, string>;
   sandbox: boolean;
   roBind: string[];
+  user?: string;
   timeout?: number;
   optionKey: string[];
 }
@@ -59,6 +60,7 @@ function withCommonOptions(cmd: Command): Command {
     .option('--env <k=v>', 'environment variable for the plugin (repeatable; not for secrets)', parseEnv, {})
     .option('--no-sandbox', 'run without bubblewrap (not recommended)')
     .option('--ro-bind <path>', 'extra read-only path visible in the sandbox (repeatable)', collect, [])
+    .option('--user <user>', 'unprivileged user the plugin runs as: NAME, UID or UID:GID (default nobody)')
     .option('--timeout <ms>', 'per-request deadline in milliseconds (default 10000)', parseTimeout)
     .option('--option-key <key>', 'query key accepted in ref+NAME://...?key=value (repeatable)', collect, []);
 }
@@ -71,6 +73,7 @@ function commonInput(o: CommonOpts): Omit<RegisterInput, 'name'> {
     env: o.env,
     sandbox: o.sandbox,
     roBinds: absPaths(o.roBind, '--ro-bind'),
+    ...(o.user !== undefined ? { user: o.user } : {}),
     ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
     optionKeys: o.optionKey,
   };
@@ -84,7 +87,7 @@ function checkNameFree(ctx: Context, name: string): void {
 }
 
 function hostDeps(ctx: Context, frontend = 'cli') {
-  return pluginHostDeps({ logger: ctx.logger, config: ctx.config, stateDir: ctx.stateDir, isRoot: ctx.isRoot, audit: ctx.audit, frontend, env: ctx.env });
+  return pluginHostDeps({ logger: ctx.logger, config: ctx.config, stateDir: ctx.stateDir, runtimeDir: ctx.runtimeDir, configPath: ctx.configPath, isRoot: ctx.isRoot, audit: ctx.audit, frontend, env: ctx.env });
 }
 
 function recordJson(r: PluginRecord | undefined, entry: PluginEntry, source: string): Record<string, unknown> {
@@ -101,6 +104,7 @@ function recordJson(r: PluginRecord | undefined, entry: PluginEntry, source: str
     Sandbox: entry.sandbox,
     Env: Object.keys(entry.env),
     RoBinds: entry.roBinds,
+    User: entry.user ?? 'nobody',
     OptionKeys: entry.optionKeys,
     TimeoutMs: entry.timeoutMs,
     ...(r ? { Ops: r.options.ops ?? null, PluginVersion: r.options.plugin_version ?? null, ImportedFrom: r.options.source ?? null, CreatedAt: r.createdAt, UpdatedAt: r.updatedAt } : {}),

@@ -7,6 +7,7 @@ import type { Lifecycle, PluginEntry } from '../entry.js';
 import { openVerified } from './executable.js';
 import { PluginProcess } from './process.js';
 import { buildCommand, bwrapAvailable, type ResourceLimits, type SandboxSpec } from './sandbox.js';
+import { resolveRunAs, type RunAs } from './user.js';
 
 export interface LaunchInfo {
   readonly plugin: string;
@@ -20,9 +21,14 @@ export interface HostDeps {
   readonly logger: Logger;
   readonly maxPayloadBytes: number;
   readonly pluginDir?: string;
-  /** Paths the plugin must never see: keyway's state dir, key file, database. */
+  /**
+   * Paths the plugin must never see: keyway's state dir, database (and its WAL/SHM), key file,
+   * config file, runtime dir and sockets. Masked wherever a bind would show them.
+   */
   readonly hide: readonly string[];
   readonly isRoot: boolean;
+  /** Where verified private copies of plugin executables are made (default /dev/shm). */
+  readonly copyDir?: string;
   /** Called after every successful spawn (the catalog audits it). */
   readonly onLaunch?: (info: LaunchInfo) => void;
   readonly killGraceMs?: number;
@@ -48,15 +54,31 @@ export function pluginEnv(entry: PluginEntry, lifecycle: Lifecycle): Record<stri
   return env;
 }
 
+/**
+ * The uid/gid to switch the plugin to. Only root can switch: a non-root keyway runs plugins as its
+ * own user (masking keeps its files out of sight), and refuses an explicit `user` it cannot honour.
+ */
+export function hostRunAs(entry: PluginEntry, deps: Pick<HostDeps, 'isRoot'>): RunAs | undefined {
+  const runAs = resolveRunAs(entry.user, `plugin ${entry.name}`);
+  if (deps.isRoot) return runAs;
+  const self = process.getuid?.();
+  if (entry.user !== undefined && runAs.uid !== self) {
+    throw new KeywayError('failed_precondition', `plugin ${entry.name}: user ${JSON.stringify(entry.user)} needs keyway to run as root; remove it to run the plugin as keyway's own user`);
+  }
+  return undefined;
+}
+
 export function sandboxFor(entry: PluginEntry, deps: HostDeps): SandboxSpec {
   if (entry.ociImage !== undefined) {
-    return { kind: 'oci', engine: deps.ociEngine ?? 'podman', image: entry.ociImage, allowNetwork: entry.allowNetwork, ...(entry.runtime ? { runtime: entry.runtime } : {}) };
+    if (entry.roBinds.length > 0) throw new KeywayError('invalid_argument', `plugin ${entry.name}: ro_binds are not supported for OCI-image plugins; put the files in the image`);
+    return { kind: 'oci', engine: deps.ociEngine ?? 'podman', image: entry.ociImage, allowNetwork: entry.allowNetwork, runAs: resolveRunAs(entry.user, `plugin ${entry.name}`), ...(entry.runtime ? { runtime: entry.runtime } : {}) };
   }
-  if (!entry.sandbox) return { kind: 'none' };
+  const runAs = hostRunAs(entry, deps);
+  if (!entry.sandbox) return { kind: 'none', ...(runAs ? { runAs } : {}) };
   if (!bwrapAvailable()) {
     throw new KeywayError('failed_precondition', `plugin ${entry.name}: bubblewrap (/usr/bin/bwrap) is not installed; install it (Debian: apt install bubblewrap) or set sandbox = false for this plugin`);
   }
-  return { kind: 'bwrap', allowNetwork: entry.allowNetwork, hide: deps.hide, roBinds: entry.roBinds };
+  return { kind: 'bwrap', allowNetwork: entry.allowNetwork, hide: deps.hide, roBinds: entry.roBinds, ...(runAs ? { runAs } : {}) };
 }
 
 export interface SpawnOptions {
@@ -70,7 +92,16 @@ export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): 
   const env = pluginEnv(entry, opts.lifecycle);
   const base = deps.limits ?? DEFAULT_LIMITS;
   const limits: ResourceLimits = opts.lifecycle === 'oneshot' ? { ...base, cpuSeconds: Math.ceil(entry.timeoutMs / 1000) + 1 } : base;
-  const command = buildCommand(sandbox, limits, deps.isRoot, env);
+  if (sandbox.kind !== 'oci' && (entry.path === undefined || entry.sha256 === undefined)) throw new KeywayError('failed_precondition', `plugin ${entry.name} has no pinned path and sha256`);
+  // Verify (and copy) the executable before building the sandbox, so a refused file opens nothing.
+  const exe = sandbox.kind === 'oci' ? undefined : openVerified(entry.path ?? '', entry.sha256 ?? '', deps.pluginDir, deps.copyDir);
+  let command;
+  try {
+    command = buildCommand(sandbox, limits, deps.isRoot, env);
+  } catch (e) {
+    exe?.close();
+    throw e;
+  }
   const common = {
     name: entry.name,
     command,
@@ -80,21 +111,20 @@ export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): 
     stdoutMode: opts.stdoutMode,
     ...(opts.onFrame ? { onFrame: opts.onFrame } : {}),
   };
-  if (sandbox.kind === 'oci') {
+  if (sandbox.kind === 'oci' || exe === undefined) {
     // The engine gets its own minimal environment; the plugin's variables are forwarded by name.
     const engineEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', ...(deps.ociEngineEnv ?? {}), ...env };
     const p = new PluginProcess({ ...common, env: engineEnv });
-    deps.onLaunch?.({ plugin: entry.name, image: sandbox.image, sandbox: 'oci', ...(p.pid !== undefined ? { pid: p.pid } : {}) });
+    deps.onLaunch?.({ plugin: entry.name, image: entry.ociImage ?? '?', sandbox: 'oci', ...(p.pid !== undefined ? { pid: p.pid } : {}) });
     return p;
   }
-  if (entry.path === undefined || entry.sha256 === undefined) throw new KeywayError('failed_precondition', `plugin ${entry.name} has no pinned path and sha256`);
-  const exe = openVerified(entry.path, entry.sha256, deps.pluginDir);
   try {
     const p = new PluginProcess({ ...common, env, execFd: exe.fd });
     deps.onLaunch?.({ plugin: entry.name, sha256: exe.sha256, sandbox: sandbox.kind, ...(p.pid !== undefined ? { pid: p.pid } : {}) });
     return p;
   } finally {
-    // The child holds its own copy of the descriptor from here on.
+    // The child holds its own copies of the descriptors from here on.
     exe.close();
+    command.release();
   }
 }

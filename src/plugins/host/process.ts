@@ -53,6 +53,11 @@ export class PluginProcess {
     this.#reader = new FrameReader({ maxPayloadBytes: spec.maxPayloadBytes });
     const stdio: ('pipe' | number)[] = ['pipe', 'pipe', 'pipe'];
     if (spec.execFd !== undefined) stdio[EXEC_FD] = spec.execFd;
+    // Bind directories for bubblewrap follow at 4, 5, ...; it closes them before the plugin runs.
+    spec.command.bindFds.forEach((fd, i) => {
+      stdio[EXEC_FD + 1 + i] = fd;
+    });
+    if (spec.command.bindFds.length > 0 && spec.execFd === undefined) throw new KeywayError('internal', 'bind descriptors need the executable descriptor');
     this.#child = spawn(spec.command.file, spec.command.args, {
       stdio,
       env: { ...spec.env },

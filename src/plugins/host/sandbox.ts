@@ -2,12 +2,18 @@
 // podman. The executable is always `/proc/self/fd/3` (see executable.ts) except for images, which
 // are pinned by digest instead.
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { KeywayError } from '../../core/errors.js';
+import { sandboxView, type SandboxView } from './binds.js';
+import type { RunAs } from './user.js';
 
 export const EXEC_FD = 3;
 export const EXEC_PATH = `/proc/self/fd/${EXEC_FD}`;
 export const BWRAP = '/usr/bin/bwrap';
 export const PRLIMIT = '/usr/bin/prlimit';
+export const SETPRIV = '/usr/bin/setpriv';
+/** First descriptor number used for bind directories passed to bubblewrap. */
+const BIND_FD_BASE = EXEC_FD + 1;
 
 export interface ResourceLimits {
   /** Open files. */
@@ -23,14 +29,20 @@ export interface ResourceLimits {
 }
 
 export type SandboxSpec =
-  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'none';
+      /** Switch to this user before exec (keyway runs as root). */
+      readonly runAs?: RunAs;
+    }
   | {
       readonly kind: 'bwrap';
       readonly allowNetwork: boolean;
-      /** keyway's state dir, key file, db: masked when they sit under a bound system dir. */
+      /** keyway's own files and sockets: masked wherever a bind would show them. */
       readonly hide: readonly string[];
       /** Extra read-only binds (a runtime the plugin needs). */
       readonly roBinds: readonly string[];
+      /** Switch to this user inside the sandbox (keyway runs as root). */
+      readonly runAs?: RunAs;
     }
   | {
       readonly kind: 'oci';
@@ -38,6 +50,7 @@ export type SandboxSpec =
       readonly image: string; // IMAGE@sha256:DIGEST
       readonly runtime?: string;
       readonly allowNetwork: boolean;
+      readonly runAs: RunAs;
     };
 
 export interface Command {
@@ -45,22 +58,45 @@ export interface Command {
   readonly args: string[];
   /** Whether the executable descriptor must be passed as fd 3. */
   readonly needsExecFd: boolean;
+  /** Descriptors to pass as fd 4, 5, ... (bind directories for bubblewrap). */
+  readonly bindFds: readonly number[];
+  /** Closes keyway's copies of `bindFds` (once the child has been spawned). */
+  release(): void;
 }
 
-const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc'];
 
 export function bwrapAvailable(): boolean {
   return existsSync(BWRAP);
 }
 
-function under(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(dir + '/');
+/** `setpriv` arguments that drop to `runAs` for good: ids, no groups, no capabilities left. */
+export function setprivArgs(runAs: RunAs): string[] {
+  return [SETPRIV, `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', '--bounding-set=-all', '--inh-caps=-all', '--'];
 }
 
-export function bwrapArgs(spec: Extract<SandboxSpec, { kind: 'bwrap' }>): string[] {
-  const a = ['--unshare-all'];
-  if (spec.allowNetwork) a.push('--share-net');
+/** `--dir` for each missing ancestor of `dest`, mode 0755 so the unprivileged plugin can reach it. */
+function parents(dest: string, made: Set<string>): string[] {
+  const chain: string[] = [];
+  for (let d = dirname(dest); d !== '/'; d = dirname(d)) chain.unshift(d);
+  const a: string[] = [];
+  for (const d of chain) {
+    if (made.has(d)) continue;
+    made.add(d);
+    a.push('--perms', '0755', '--dir', d);
+  }
+  return a;
+}
+
+export const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc'];
+
+export function bwrapArgs(spec: Extract<SandboxSpec, { kind: 'bwrap' }>, view: SandboxView): string[] {
+  // As root, no user namespace: the plugin is switched to a real unprivileged uid by setpriv (a
+  // uid inside a user namespace would still be root to the host's files).
+  const a = spec.runAs ? ['--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try', ...(spec.allowNetwork ? [] : ['--unshare-net'])] : ['--unshare-all', ...(spec.allowNetwork ? ['--share-net'] : [])];
   a.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL');
+  // setpriv needs these three to switch users; it drops every capability before the plugin runs.
+  if (spec.runAs) a.push('--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--cap-add', 'CAP_SETPCAP');
+  const made = new Set<string>();
   for (const d of SYSTEM_DIRS) {
     let st;
     try {
@@ -71,16 +107,21 @@ export function bwrapArgs(spec: Extract<SandboxSpec, { kind: 'bwrap' }>): string
     // Debian's merged /usr makes /bin a symlink: recreate the link rather than binding twice.
     if (st.isSymbolicLink()) a.push('--symlink', readlinkSync(d), d);
     else if (st.isDirectory()) a.push('--ro-bind', d, d);
+    made.add(d);
   }
-  a.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
-  // After /tmp, so a bind below /tmp is not hidden by the fresh tmpfs.
-  for (const b of spec.roBinds) a.push('--ro-bind', b, b);
-  for (const h of spec.hide) {
-    const visible = SYSTEM_DIRS.some((d) => under(h, d)) || spec.roBinds.some((d) => under(h, d));
-    if (!visible || !existsSync(h)) continue;
-    const st = lstatSync(h);
-    if (st.isDirectory()) a.push('--tmpfs', h);
-    else a.push('--ro-bind', '/dev/null', h);
+  a.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/tmp');
+  made.add('/tmp');
+  // After /tmp, so a bind below /tmp is not hidden by the fresh tmpfs. The open directory is bound,
+  // not its name: what was checked is what the plugin sees.
+  let fd = BIND_FD_BASE;
+  for (const b of view.binds) {
+    if (b.fd === undefined) continue;
+    a.push(...parents(b.path, made), '--ro-bind-fd', String(fd++), b.path);
+    made.add(b.path);
+  }
+  for (const m of view.masks) {
+    if (m.dir) a.push('--tmpfs', m.dest);
+    else a.push('--ro-bind', '/dev/null', m.dest);
   }
   // Only /tmp stays writable: the sandbox root is remounted read-only last.
   a.push('--remount-ro', '/', '--chdir', '/tmp', '--setenv', 'TMPDIR', '/tmp');
@@ -103,6 +144,7 @@ export function ociArgs(spec: Extract<SandboxSpec, { kind: 'oci' }>, env: Readon
   const a = ['run', '--rm', '-i', '--pull', 'never', '--read-only', '--cap-drop', 'all', '--security-opt', 'no-new-privileges', '--log-driver', 'none'];
   a.push('--network', spec.allowNetwork ? 'bridge' : 'none');
   if (spec.runtime) a.push('--runtime', spec.runtime);
+  a.push('--user', `${spec.runAs.uid}:${spec.runAs.gid}`);
   a.push('--tmpfs', '/tmp:rw,noexec,nosuid,size=16m');
   // No --ulimit: any explicit one makes podman replace containers.conf default_ulimits with host
   // maxima that a capability-less runc cannot set. The cgroup pids limit bounds processes instead.
@@ -113,14 +155,27 @@ export function ociArgs(spec: Extract<SandboxSpec, { kind: 'oci' }>, env: Readon
   return a;
 }
 
-/** The program and arguments to spawn for a plugin. */
+const nothing = (): void => undefined;
+
+/** The program and arguments to spawn for a plugin. The caller must call `release()` after spawning. */
 export function buildCommand(sandbox: SandboxSpec, limits: ResourceLimits, isRoot: boolean, env: Readonly<Record<string, string>>): Command {
   switch (sandbox.kind) {
-    case 'none':
-      return { file: PRLIMIT, args: [...prlimitArgs(limits, isRoot), '--', EXEC_PATH], needsExecFd: true };
-    case 'bwrap':
-      return { file: PRLIMIT, args: [...prlimitArgs(limits, isRoot), '--', BWRAP, ...bwrapArgs(sandbox), '--', EXEC_PATH], needsExecFd: true };
+    case 'none': {
+      const drop = sandbox.runAs ? setprivArgs(sandbox.runAs) : [];
+      return { file: PRLIMIT, args: [...prlimitArgs(limits, isRoot), '--', ...drop, EXEC_PATH], needsExecFd: true, bindFds: [], release: nothing };
+    }
+    case 'bwrap': {
+      const view = sandboxView(SYSTEM_DIRS, sandbox.roBinds, sandbox.hide);
+      try {
+        const drop = sandbox.runAs ? setprivArgs(sandbox.runAs) : [];
+        const args = [...prlimitArgs(limits, isRoot), '--', BWRAP, ...bwrapArgs(sandbox, view), '--', ...drop, EXEC_PATH];
+        return { file: PRLIMIT, args, needsExecFd: true, bindFds: view.binds.flatMap((b) => (b.fd !== undefined ? [b.fd] : [])), release: view.close };
+      } catch (e) {
+        view.close();
+        throw e;
+      }
+    }
     case 'oci':
-      return { file: sandbox.engine, args: ociArgs(sandbox, env, limits), needsExecFd: false };
+      return { file: sandbox.engine, args: ociArgs(sandbox, env, limits), needsExecFd: false, bindFds: [], release: nothing };
   }
 }
