@@ -18,6 +18,8 @@ export const MEMORY_PLUGIN = join(REPO, 'examples', 'plugins', 'memory-serve', '
 
 export function tempDir(t: { after(fn: () => void): void }, prefix = 'keyway-plugins-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
+  // Plugins run as nobody: what they are given to read must be reachable by others.
+  chmodSync(d, 0o755);
   t.after(() => rmSync(d, { recursive: true, force: true }));
   return d;
 }

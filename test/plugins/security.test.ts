@@ -52,10 +52,11 @@ test('a hostile plugin cannot read the key file or database, reach the network, 
   const dir = tempDir(t);
   // State lives inside a directory the plugin can otherwise see (a read-only bind), to prove the masking.
   const state = join(dir, 'state');
-  mkdirSync(state, { mode: 0o700 });
-  writeFileSync(join(state, 'keyway.db'), 'SQLite format 3 pretend');
+  // Readable by anyone, so masking (not file modes) is what must hide them.
+  mkdirSync(state, { mode: 0o755 });
+  writeFileSync(join(state, 'keyway.db'), 'SQLite format 3 pretend', { mode: 0o644 });
   const keyFile = join(dir, 'key');
-  writeFileSync(keyFile, 'k'.repeat(32), { mode: 0o600 });
+  writeFileSync(keyFile, 'k'.repeat(32), { mode: 0o644 });
   const port = await listen(t);
   const plugin = script(dir, 'hostile', HOSTILE);
   const env = { STATE_DIR: state, KEY_FILE: keyFile, PORT: String(port), OUTSIDE: dir };
@@ -141,5 +142,5 @@ test('plugin_dir: a symlink out of it, "..", a symlinked dir and a writable file
   const loose = join(pdir, 'loose');
   copyFileSync(inside, loose);
   chmodSync(loose, 0o777);
-  await assert.rejects(new PluginHost(entryFor('w', loose), d).lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'failed_precondition' && /writable/.test(e.message));
+  await assert.rejects(new PluginHost(entryFor('w', loose), d).lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'permission_denied' && /writable by group or others/.test(e.message) && e.message.includes(loose));
 });

@@ -4,13 +4,11 @@
 // (and, for a `#!` script, the interpreter, which is handed that same path) reads exactly the bytes
 // that were hashed: renaming, replacing or rewriting the original afterwards changes nothing.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { closeSync, constants as fsc, fchmodSync, fstatSync, lstatSync, openSync, readSync, realpathSync, writeSync, type Stats } from 'node:fs';
-import { basename, dirname, isAbsolute } from 'node:path';
+import { chmodSync, closeSync, constants as fsc, fchmodSync, mkdtempSync, rmSync, fstatSync, lstatSync, openSync, readSync, realpathSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { KeywayError, toKeywayError } from '../../core/errors.js';
 import { checkFileTrust, checkParentDirs } from './trust.js';
 
-/** Linux's O_TMPFILE (not exported by Node): an unnamed file no other process can open by name. */
-const O_TMPFILE = 0o20000000 | fsc.O_DIRECTORY;
 /** Where private copies live: a tmpfs, so the copy never reaches disk. */
 export const DEFAULT_COPY_DIR = '/dev/shm';
 
@@ -20,7 +18,12 @@ export interface VerifiedExecutable {
   readonly fd: number;
   readonly realPath: string;
   readonly sha256: string;
+  /** The verified private copy (what runs; bound over `realPath` inside the sandbox). */
+  readonly copyPath: string;
+  /** Closes the descriptor. */
   close(): void;
+  /** Removes the private copy (once the process that runs it has exited). */
+  dispose(): void;
 }
 
 /**
@@ -113,35 +116,44 @@ export function constantTimeHexEqual(a: string, b: string): boolean {
 }
 
 /**
- * Copies the content behind `src` into a new unnamed file in `dir`, hashing exactly the bytes
- * written. Returns a read-only descriptor of the copy (no writable descriptor survives, so it can
- * be executed) and the hash.
+ * Copies the content behind `src` into a new file, under its own name, in a fresh directory only
+ * keyway can write (0711), hashing exactly the bytes written. Returns a read-only descriptor of the
+ * copy (no writable descriptor survives, so it can be executed), its path and the hash.
  */
-function privateCopy(src: number, dir: string, what: string): { fd: number; sha256: string } {
-  let rw: number;
+function privateCopy(src: number, dir: string, name: string, what: string): { fd: number; path: string; sha256: string } {
+  let home: string;
   try {
-    rw = openSync(dir, O_TMPFILE | fsc.O_RDWR, 0o500);
+    home = mkdtempSync(join(dir, 'keyway-plugin-'));
+    chmodSync(home, 0o711);
   } catch (e) {
     throw toKeywayError(e, `cannot make a private copy of ${what} in ${dir}`);
   }
+  const path = join(home, name);
   try {
-    const h = createHash('sha256');
-    const buf = Buffer.allocUnsafe(64 * 1024);
-    let pos = 0;
-    for (;;) {
-      const n = readSync(src, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      let off = 0;
-      while (off < n) off += writeSync(rw, buf, off, n - off, pos + off);
-      pos += n;
+    const rw = openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NOFOLLOW, 0o600);
+    let sha256: string;
+    try {
+      const h = createHash('sha256');
+      const buf = Buffer.allocUnsafe(64 * 1024);
+      let pos = 0;
+      for (;;) {
+        const n = readSync(src, buf, 0, buf.length, pos);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        let off = 0;
+        while (off < n) off += writeSync(rw, buf, off, n - off, pos + off);
+        pos += n;
+      }
+      sha256 = h.digest('hex');
+      // Readable and executable by the plugin's unprivileged user, writable by no one.
+      fchmodSync(rw, 0o555);
+    } finally {
+      closeSync(rw);
     }
-    // Readable and executable by the plugin's unprivileged user; nobody can open it by name.
-    fchmodSync(rw, 0o555);
-    const ro = openSync(`/proc/self/fd/${rw}`, fsc.O_RDONLY);
-    return { fd: ro, sha256: h.digest('hex') };
-  } finally {
-    closeSync(rw);
+    return { fd: openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW), path, sha256 };
+  } catch (e) {
+    rmSync(home, { recursive: true, force: true });
+    throw toKeywayError(e, `cannot make a private copy of ${what}`);
   }
 }
 
@@ -163,29 +175,29 @@ export function openVerified(path: string, expectedSha256: string, pluginDir?: s
     if (!before.isFile()) throw new KeywayError('failed_precondition', `plugin executable ${path} is not a regular file`);
     if ((before.mode & 0o111) === 0) throw new KeywayError('failed_precondition', `plugin executable ${path} is not executable`);
     checkFileTrust(real, before);
-    const copy = privateCopy(fd, copyDir, `plugin executable ${path}`);
+    const copy = privateCopy(fd, copyDir, basename(real), `plugin executable ${path}`);
     const after = fstatSync(fd);
     const bad = !sameFile(before, after)
       ? new KeywayError('checksum_mismatch', `plugin executable ${path} changed while it was being verified`)
       : !constantTimeHexEqual(copy.sha256, expectedSha256)
         ? new KeywayError('checksum_mismatch', `plugin executable ${basename(path)}: checksums did not match (pinned ${expectedSha256.slice(0, 12)}..., found ${copy.sha256.slice(0, 12)}...)`)
         : undefined;
+    const close = (): void => {
+      try {
+        closeSync(copy.fd);
+      } catch {
+        // already closed
+      }
+    };
+    const dispose = (): void => {
+      close();
+      rmSync(dirname(copy.path), { recursive: true, force: true });
+    };
     if (bad) {
-      closeSync(copy.fd);
+      dispose();
       throw bad;
     }
-    return {
-      fd: copy.fd,
-      realPath: real,
-      sha256: copy.sha256,
-      close: () => {
-        try {
-          closeSync(copy.fd);
-        } catch {
-          // already closed
-        }
-      },
-    };
+    return { fd: copy.fd, realPath: real, sha256: copy.sha256, copyPath: copy.path, close, dispose };
   } finally {
     closeSync(fd);
   }

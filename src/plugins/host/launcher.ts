@@ -78,7 +78,7 @@ export function sandboxFor(entry: PluginEntry, deps: HostDeps): SandboxSpec {
   if (!bwrapAvailable()) {
     throw new KeywayError('failed_precondition', `plugin ${entry.name}: bubblewrap (/usr/bin/bwrap) is not installed; install it (Debian: apt install bubblewrap) or set sandbox = false for this plugin`);
   }
-  return { kind: 'bwrap', allowNetwork: entry.allowNetwork, hide: deps.hide, roBinds: entry.roBinds, ...(runAs ? { runAs } : {}) };
+  return { kind: 'bwrap', allowNetwork: entry.allowNetwork, hide: deps.hide, roBinds: entry.roBinds, execPath: '', ...(runAs ? { runAs } : {}) };
 }
 
 export interface SpawnOptions {
@@ -97,9 +97,9 @@ export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): 
   const exe = sandbox.kind === 'oci' ? undefined : openVerified(entry.path ?? '', entry.sha256 ?? '', deps.pluginDir, deps.copyDir);
   let command;
   try {
-    command = buildCommand(sandbox, limits, deps.isRoot, env);
+    command = buildCommand(sandbox.kind === 'bwrap' && exe ? { ...sandbox, execPath: exe.realPath } : sandbox, limits, deps.isRoot, env);
   } catch (e) {
-    exe?.close();
+    exe?.dispose();
     throw e;
   }
   const common = {
@@ -120,8 +120,12 @@ export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): 
   }
   try {
     const p = new PluginProcess({ ...common, env, execFd: exe.fd });
+    void p.exited.then(() => exe.dispose());
     deps.onLaunch?.({ plugin: entry.name, sha256: exe.sha256, sandbox: sandbox.kind, ...(p.pid !== undefined ? { pid: p.pid } : {}) });
     return p;
+  } catch (e) {
+    exe.dispose();
+    throw e;
   } finally {
     // The child holds its own copies of the descriptors from here on.
     exe.close();

@@ -43,6 +43,8 @@ export type SandboxSpec =
       readonly roBinds: readonly string[];
       /** Switch to this user inside the sandbox (keyway runs as root). */
       readonly runAs?: RunAs;
+      /** The plugin's resolved path: its verified copy (fd 3) is bound there and run from there. */
+      readonly execPath: string;
     }
   | {
       readonly kind: 'oci';
@@ -123,6 +125,9 @@ export function bwrapArgs(spec: Extract<SandboxSpec, { kind: 'bwrap' }>, view: S
     if (m.dir) a.push('--tmpfs', m.dest);
     else a.push('--ro-bind', '/dev/null', m.dest);
   }
+  // The verified copy appears under the plugin's own path (scripts and their relative imports
+  // resolve as usual), over whatever a bind shows there.
+  a.push(...parents(spec.execPath, made), '--ro-bind-fd', String(EXEC_FD), spec.execPath);
   // Only /tmp stays writable: the sandbox root is remounted read-only last.
   a.push('--remount-ro', '/', '--chdir', '/tmp', '--setenv', 'TMPDIR', '/tmp');
   return a;
@@ -168,7 +173,7 @@ export function buildCommand(sandbox: SandboxSpec, limits: ResourceLimits, isRoo
       const view = sandboxView(SYSTEM_DIRS, sandbox.roBinds, sandbox.hide);
       try {
         const drop = sandbox.runAs ? setprivArgs(sandbox.runAs) : [];
-        const args = [...prlimitArgs(limits, isRoot), '--', BWRAP, ...bwrapArgs(sandbox, view), '--', ...drop, EXEC_PATH];
+        const args = [...prlimitArgs(limits, isRoot), '--', BWRAP, ...bwrapArgs(sandbox, view), '--', ...drop, sandbox.execPath];
         return { file: PRLIMIT, args, needsExecFd: true, bindFds: view.binds.flatMap((b) => (b.fd !== undefined ? [b.fd] : [])), release: view.close };
       } catch (e) {
         view.close();
