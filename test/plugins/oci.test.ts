@@ -1,23 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { KeywayError } from '../../src/core/errors.js';
 import { PluginHost } from '../../src/plugins/host/host.js';
 import { ociArgs } from '../../src/plugins/host/sandbox.js';
 import type { PluginEntry } from '../../src/plugins/entry.js';
 import { captureLogger, deps, tempDir } from './helpers.js';
 import { makeInstance } from '../helpers/cli.js';
+import { buildImage, ociSkipReason } from './oci-helpers.js';
 
 const never = new AbortController().signal;
 
-function why(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root for rootful podman';
-  if (!existsSync('/usr/bin/podman')) return 'podman is not installed (apt install podman)';
-  if (!existsSync('/bin/busybox')) return 'busybox-static is not installed (apt install busybox-static)';
-  return undefined;
-}
+const why = ociSkipReason;
 
 // Reports on the container it runs in: network interfaces, whether / is writable, capabilities.
 const PLUGIN = `#!/bin/sh
@@ -39,26 +32,9 @@ test('OCI image arguments pin the digest, never pull, drop caps, and pass env by
 
 test('an OCI-image plugin runs through podman with no network, a read-only root and no capabilities', { skip: why() }, async (t) => {
   const dir = tempDir(t, 'keyway-oci-');
-  const conf = join(dir, 'containers.conf');
-  const storage = join(dir, 'storage.conf');
-  writeFileSync(storage, `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/graph"\nrunroot = "${dir}/run"\n`);
-  writeFileSync(conf, `[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "${dir}/events.log"\n[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\nnetns = "none"\n`);
-  const root = join(dir, 'rootfs');
-  mkdirSync(join(root, 'bin'), { recursive: true });
-  mkdirSync(join(root, 'tmp'));
-  copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
-  chmodSync(join(root, 'bin', 'busybox'), 0o755);
-  for (const c of ['sh', 'cat', 'sed', 'ls', 'tr', 'touch']) symlinkSync('busybox', join(root, 'bin', c));
-  writeFileSync(join(root, 'bin', 'plugin'), PLUGIN, { mode: 0o755 });
-  const env = { PATH: '/usr/bin:/bin', CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
-  const tar = join(dir, 'img.tar');
-  assert.equal(spawnSync('tar', ['-C', root, '-cf', tar, '.']).status, 0);
-  const imp = spawnSync('podman', ['import', '--change', 'ENTRYPOINT ["/bin/plugin"]', tar, 'localhost/keyway-test-plugin:1'], { env });
-  assert.equal(imp.status, 0, imp.stderr.toString());
-  const digest = spawnSync('podman', ['image', 'inspect', '--format', '{{.Digest}}', 'localhost/keyway-test-plugin:1'], { env }).stdout.toString().trim();
-  assert.match(digest, /^sha256:[0-9a-f]{64}$/);
-  t.after(() => void spawnSync('podman', ['rmi', '-af'], { env }));
-
+  const img = buildImage(t, dir, 'keyway-test-plugin', { '/bin/plugin': { body: PLUGIN, mode: 0o755 } });
+  const { CONTAINERS_CONF: conf = '', CONTAINERS_STORAGE_CONF: storage = '' } = img.engineEnv;
+  const digest = img.ref.slice(img.ref.indexOf('@') + 1);
   const { logger } = captureLogger();
   const entry: PluginEntry = { name: 'oci', ociImage: `localhost/keyway-test-plugin@${digest}`, runtime: 'runc', lifecycle: 'oneshot', dialect: 'keyway', allowNetwork: false, env: { GREETING: 'hi' }, timeoutMs: 30_000, sandbox: true, roBinds: [], optionKeys: [] };
   const launches: unknown[] = [];
