@@ -3,7 +3,8 @@
 // the masking can hide them; a separate root-only 0600 file shows the uid switch on its own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { KeywayError } from '../../src/core/errors.js';
@@ -133,7 +134,7 @@ function spellings(l: Layout): Record<string, string> {
 
 /** Every place the plugin might find an object: under the resolved path and under the spelling. */
 function targets(l: Layout, spelling: string): Target[] {
-  const roots = [...new Set([l.parent, spelling.replace(/\/+$/, '')])];
+  const roots = [...new Set([l.parent, realpathSync(spelling), spelling.replace(/\/+$/, '')])];
   const rel = [...l.keyway, { path: l.publicFile, kind: 'file' as const }, { path: l.rootOnly, kind: 'file' as const }];
   return roots.flatMap((r) => rel.map((t) => ({ path: `${r}/${t.path}`, kind: t.kind })));
 }
@@ -169,14 +170,24 @@ const bwrapSkip = canSandbox() ?? (process.getuid?.() !== 0 ? 'needs root to swi
 for (const lifecycle of lifecycles) {
   test(`bubblewrap, ${lifecycle}: no bind spelling shows keyway's state, runtime dir, sockets or mount sets, and the plugin is not root`, { skip: bwrapSkip }, async (t) => {
     const l = await layout(t);
-    for (const [label, spelling] of Object.entries(spellings(l))) {
+    // Another path to the same directory, which no string comparison can see: a host bind mount.
+    const alias = join(l.base, 'alias-of-parent');
+    mkdirSync(alias);
+    assert.equal(spawnSync('mount', ['--bind', l.parent, alias]).status, 0);
+    try {
+      for (const [label, spelling] of Object.entries({ ...spellings(l), 'bind-mount alias': alias })) {
       const env = { PROBE_TARGETS: JSON.stringify(targets(l, spelling)) };
       const report = await runProbe(entryFor('probe', l.plugin, { lifecycle, env, roBinds: [spelling] }), l.hide);
+      // Where the parent's own files appear inside the sandbox (the alias is a mount point, not a link).
+      const at = spelling === alias ? alias : l.parent;
       assert.deepEqual(leaks(l, report), [], `bind ${label} (${spelling})`);
-      assert.equal(report.results[`${l.parent}/${l.publicFile}`], 'READ', `bind ${label}: the bound directory itself is visible`);
-      assert.equal(report.results[`${l.parent}/${l.rootOnly}`], 'EACCES', `bind ${label}: a root-only 0600 file is unreadable`);
+      assert.equal(report.results[`${at}/${l.publicFile}`], 'READ', `bind ${label}: the bound directory itself is visible`);
+      assert.equal(report.results[`${at}/${l.rootOnly}`], 'EACCES', `bind ${label}: a root-only 0600 file is unreadable`);
       assert.notEqual(report.uid, 0);
       assert.equal(report.uid, 65534, 'default user is nobody');
+      }
+    } finally {
+      spawnSync('umount', [alias]);
     }
     // Control: with nothing hidden, the same probe sees keyway's files (the test can see a hole).
     const open = await runProbe(entryFor('probe', l.plugin, { lifecycle, env: { PROBE_TARGETS: JSON.stringify(targets(l, l.parent)) }, roBinds: [l.parent] }), []);
