@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeywayError } from '../../src/core/errors.js';
@@ -96,4 +96,18 @@ printf '{"v":1,"id":"1","ok":true,"size":%d}\\n%s' \${#v} "$v"
   assert.equal((await answer).value.expose().toString(), 'old-value');
   // And the next spawn refuses the rewritten file.
   await assert.rejects(host.lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'checksum_mismatch');
+});
+
+test('the private copy a plugin runs from is removed when it exits, and copies left by a dead keyway are swept', async (t) => {
+  const dir = tempDir(t);
+  const copies = join(dir, 'copies');
+  mkdirSync(copies);
+  const stale = join(copies, 'keyway-plugin-999999999-abcdef');
+  mkdirSync(stale);
+  const p = script(dir, 'p', GOOD);
+  const { logger } = captureLogger();
+  const host = new PluginHost(entryFor('p', p, { sandbox: false }), deps(logger, { copyDir: copies }));
+  assert.equal((await host.lookup('x', {}, never)).value.expose().toString(), 'ok');
+  for (let i = 0; i < 50 && readdirSync(copies).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(readdirSync(copies), []);
 });

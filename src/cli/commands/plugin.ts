@@ -213,7 +213,7 @@ export function registerPlugin(program: Command): void {
           return;
         }
         const v = openVerified(e.path ?? '', e.sha256 ?? '', ctx.config.plugin_dir);
-        v.close();
+        v.dispose();
         process.stdout.write(`ok ${name} sha256:${v.sha256}\n`);
       });
     });

@@ -4,7 +4,7 @@
 // (and, for a `#!` script, the interpreter, which is handed that same path) reads exactly the bytes
 // that were hashed: renaming, replacing or rewriting the original afterwards changes nothing.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { chmodSync, closeSync, constants as fsc, fchmodSync, mkdtempSync, rmSync, fstatSync, lstatSync, openSync, readSync, realpathSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, fchmodSync, mkdtempSync, readdirSync, rmSync, fstatSync, lstatSync, openSync, readSync, realpathSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { KeywayError, toKeywayError } from '../../core/errors.js';
 import { checkFileTrust, checkParentDirs } from './trust.js';
@@ -115,15 +115,40 @@ export function constantTimeHexEqual(a: string, b: string): boolean {
   return timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 }
 
+const COPY_PREFIX = 'keyway-plugin-';
+const COPY_RE = new RegExp(`^${COPY_PREFIX}(\\d+)-`);
+
+/** Removes copies left by keyway processes that died before their plugins exited. */
+function sweepStaleCopies(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const me = process.getuid?.();
+  for (const n of names) {
+    const m = COPY_RE.exec(n);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      if (lstatSync(join(dir, n)).uid !== me) continue;
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dir, n), { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Copies the content behind `src` into a new file, under its own name, in a fresh directory only
  * keyway can write (0711), hashing exactly the bytes written. Returns a read-only descriptor of the
  * copy (no writable descriptor survives, so it can be executed), its path and the hash.
  */
 function privateCopy(src: number, dir: string, name: string, what: string): { fd: number; path: string; sha256: string } {
+  sweepStaleCopies(dir);
   let home: string;
   try {
-    home = mkdtempSync(join(dir, 'keyway-plugin-'));
+    home = mkdtempSync(join(dir, `${COPY_PREFIX}${process.pid}-`));
     chmodSync(home, 0o711);
   } catch (e) {
     throw toKeywayError(e, `cannot make a private copy of ${what} in ${dir}`);
