@@ -8,6 +8,7 @@ import { DEFAULT_TIMEOUT_MS, type Dialect, type Lifecycle, type PluginEntry } fr
 import { resolveUserBinds } from './host/binds.js';
 import { checkPluginDir, constantTimeHexEqual, hashTrustedFile, SHA256_RE } from './host/executable.js';
 import { PluginHost } from './host/host.js';
+import { answeredWithoutFrames } from './host/process.js';
 import { hostRunAs, type HostDeps } from './host/launcher.js';
 import { resolveRunAs } from './host/user.js';
 import type { Describe } from './protocol.js';
@@ -40,9 +41,31 @@ export interface Registration {
   readonly detected?: string;
 }
 
-/** Errors that mean "this is not a protocol v1 plugin", as opposed to "this plugin may not run". */
-function protocolFailure(e: unknown): boolean {
-  return e instanceof KeywayError && ['internal', 'unavailable', 'too_large', 'timeout', 'unsupported', 'invalid_argument'].includes(e.code);
+const PODMAN_HINT = 'if it speaks the Podman design doc\'s protocol, pass --dialect podman';
+
+export interface Detected {
+  readonly dialect: Dialect;
+  readonly describe?: Describe;
+  /** Why the Podman dialect was chosen, when it was detected. */
+  readonly detected?: string;
+}
+
+/**
+ * Runs describe. Only a plugin that ran and answered with something other than protocol v1
+ * frames is taken for the Podman dialect; any other failure (it cannot start, crashed, timed out,
+ * was refused) is the caller's error, with the plugin's own message.
+ */
+export async function detectDialect(entry: PluginEntry, deps: HostDeps, signal: AbortSignal): Promise<Detected> {
+  const host = new PluginHost({ ...entry, dialect: 'keyway' }, deps);
+  try {
+    return { dialect: 'keyway', describe: await host.describe(signal) };
+  } catch (e) {
+    if (answeredWithoutFrames(e)) return { dialect: 'podman', detected: `describe was not answered with a protocol v1 frame (${(e as KeywayError).message}), so the plugin is taken to speak the Podman dialect` };
+    if (e instanceof KeywayError && e.code !== 'checksum_mismatch' && e.code !== 'permission_denied') throw new KeywayError(e.code, `${e.message} (${PODMAN_HINT})`, { cause: e });
+    throw e;
+  } finally {
+    await host.close();
+  }
 }
 
 export function buildEntry(input: RegisterInput, sha256: string | undefined, dialect: Dialect, optionKeys: readonly string[]): PluginEntry {
@@ -90,16 +113,17 @@ export async function prepareRegistration(input: RegisterInput, deps: HostDeps, 
   let dialect: Dialect = input.dialect ?? 'keyway';
   let describe: Describe | undefined;
   let detected: string | undefined;
-  if (dialect === 'keyway') {
-    const host = new PluginHost(buildEntry(input, sha, 'keyway', []), deps);
+  if (input.dialect === 'keyway') {
+    const host = new PluginHost(draft, deps);
     try {
       describe = await host.describe(signal);
-    } catch (e) {
-      if (input.dialect !== undefined || !protocolFailure(e)) throw e;
-      dialect = 'podman';
-      detected = `describe failed (${(e as KeywayError).code}), so the plugin is taken to speak the Podman dialect`;
     } finally {
       await host.close();
+    }
+  } else if (input.dialect === undefined) {
+    ({ dialect, describe, detected } = await detectDialect(draft, deps, signal));
+    if (dialect === 'podman' && input.lifecycle === 'serve') {
+      throw new KeywayError('invalid_argument', `plugin ${input.name} does not answer describe with protocol v1 frames, so it cannot be a serve plugin (${detected ?? ''})`);
     }
   }
   const optionKeys = [...new Set([...(describe?.optionKeys ?? []), ...(input.optionKeys ?? [])])];

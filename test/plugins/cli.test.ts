@@ -56,10 +56,13 @@ test('a Podman-doc-protocol plugin serves ref+NAME://... after plugin import --c
     store.close();
   }
 
-  // The same plugin registered by hand is detected as Podman dialect; `plugin test` speaks it too.
-  const reg = inst.run(['plugin', 'register', 'demo2', plugin]);
+  // Registered by hand: it answers describe with nothing but a failure, so that is a failed
+  // registration with its own error, until --dialect podman says what it is.
+  const bad = inst.run(['plugin', 'register', 'demo2', plugin]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr.toString(), /plugin demo2 exited with status 1 before answering; stderr: no such secret: .*--dialect podman/);
+  const reg = inst.run(['plugin', 'register', 'demo2', plugin, '--dialect', 'podman']);
   assert.equal(reg.status, 0, reg.stderr.toString());
-  assert.match(reg.stderr.toString(), /Podman dialect/);
   assert.equal(inst.run(['get', 'ref+demo2://db-password']).stdout.toString(), 'pa55-from-podman-plugin');
   const conf2 = inst.run(['plugin', 'test', plugin, '--dialect', 'podman', '--lookup', 'db-password']);
   assert.equal(conf2.status, 0, conf2.stdout.toString());
@@ -154,4 +157,36 @@ esac
   assert.match(out, /^FAIL an unknown op answers unsupported with the request id — unknown op was answered ok$/m);
   assert.match(out, /^skip store then lookup/m);
   assert.match(out, /^FAIL: 1 passed, 2 failed, \d+ skipped$/m);
+});
+
+// Answers any name with a value, as raw bytes: it plainly speaks another protocol than frames.
+const PODMAN_ECHO = `#!/bin/sh
+IFS= read -r req
+name=$(printf '%s' "$req" | sed -n 's/.*"SecretName":"\\([^"]*\\)".*/\\1/p')
+printf 'value-for-%s' "$name"
+`;
+
+test('register fails with the plugin\'s own error when it cannot start, and detects the Podman dialect only from a non-frame answer', { skip: canSandbox() }, (t) => {
+  const inst = makeInstance();
+  t.after(() => inst.cleanup());
+  // The TS example without its loader cannot start: no silent fallback to the Podman dialect.
+  const cannot = inst.run(['plugin', 'register', 'mem', MEMORY_PLUGIN, '--lifecycle', 'serve', '--ro-bind', REPO]);
+  assert.notEqual(cannot.status, 0);
+  assert.match(cannot.stderr.toString(), /^keyway: unavailable: plugin mem exited with status 1 .*stderr: .*--dialect podman/m);
+  assert.doesNotMatch(inst.run(['plugin', 'ls']).stdout.toString(), /^mem /m, 'nothing was registered');
+
+  const echo = script(inst.dir, 'echo-plugin', PODMAN_ECHO);
+  const serve = inst.run(['plugin', 'register', 'echo', echo, '--lifecycle', 'serve']);
+  assert.notEqual(serve.status, 0, 'a Podman-dialect plugin is never silently made oneshot');
+  assert.match(serve.stderr.toString(), /cannot be a serve plugin/);
+  const reg = inst.run(['plugin', 'register', 'echo', echo]);
+  assert.equal(reg.status, 0, reg.stderr.toString());
+  assert.match(reg.stdout.toString(), /^echo [0-9a-f]{64} podman oneshot$/m);
+  assert.match(reg.stderr.toString(), /Podman dialect/);
+  assert.equal(inst.run(['get', 'ref+echo://x']).stdout.toString(), 'value-for-x');
+
+  // plugin test detects the dialect the same way.
+  const tst = inst.run(['plugin', 'test', echo, '--lookup', 'x']);
+  assert.match(tst.stdout.toString(), /^note: .*Podman dialect/m);
+  assert.match(tst.stdout.toString(), /^ok {3}podman dialect: lookup of a known name/m);
 });

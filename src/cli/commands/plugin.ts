@@ -9,7 +9,7 @@ import { BUILTIN_PROVIDERS } from '../../providers/builtin.js';
 import { NAMED_SECRET_PROVIDER } from '../../broker/broker.js';
 import { PluginsRepo, type PluginRecord } from '../../store/plugins.js';
 import { openVerified } from '../../plugins/host/executable.js';
-import { prepareRegistration, buildEntry, type RegisterInput, type Registration } from '../../plugins/register.js';
+import { prepareRegistration, buildEntry, detectDialect, type RegisterInput, type Registration } from '../../plugins/register.js';
 import { readContainersConfPlugins } from '../../plugins/containers-conf.js';
 import { formatCase, runConformance } from '../../plugins/conformance.js';
 import type { Dialect, Lifecycle, PluginEntry } from '../../plugins/entry.js';
@@ -228,9 +228,17 @@ export function registerPlugin(program: Command): void {
     await withContext(cmd, async (ctx) => {
       const abs = resolve(path);
       const input: RegisterInput = { name: 'conformance', path: abs, ...commonInput(opts) };
-      const entry = buildEntry(input, hashFile(abs), opts.dialect ?? 'keyway', opts.optionKey);
       // No plugin_dir rule here: `test` checks a candidate before it is installed.
       const deps = { ...hostDeps(ctx, 'cli'), onLaunch: undefined, pluginDir: undefined };
+      const sha = hashFile(abs);
+      let dialect = opts.dialect;
+      if (dialect === undefined) {
+        // Detect as `register` does; a describe that fails otherwise is reported as a failed case.
+        const found = await detectDialect(buildEntry(input, sha, 'keyway', opts.optionKey), deps, interruptSignal()).catch(() => undefined);
+        dialect = found?.dialect ?? 'keyway';
+        if (found?.detected) process.stdout.write(`note: ${found.detected}\n`);
+      }
+      const entry = buildEntry(input, sha, dialect, opts.optionKey);
       const results = await runConformance(entry, deps, {
         signal: interruptSignal(),
         ...(opts.lookup !== undefined ? { knownPath: opts.lookup } : {}),

@@ -10,6 +10,18 @@ import type { Command } from './sandbox.js';
 import { EXEC_FD } from './sandbox.js';
 import { StderrSink } from './stderr.js';
 
+/** Errors raised because stdout carried bytes that are not protocol v1 frames. */
+const notFrames = new WeakSet<KeywayError>();
+
+/**
+ * True when the plugin ran and wrote something other than protocol v1 frames: it speaks another
+ * protocol (registration then tries the Podman dialect). A plugin that could not start, crashed
+ * silently or timed out is not this.
+ */
+export function answeredWithoutFrames(e: unknown): boolean {
+  return e instanceof KeywayError && notFrames.has(e);
+}
+
 export interface ExitInfo {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -198,6 +210,7 @@ export class PluginProcess {
     } catch (e) {
       const err = e instanceof KeywayError ? e : new KeywayError('internal', 'frame reader failed');
       this.#protocolError = new KeywayError(err.code === 'too_large' ? 'too_large' : 'internal', `plugin ${this.#spec.name} broke the protocol: ${err.message}`);
+      notFrames.add(this.#protocolError);
       this.kill();
       return;
     }
@@ -221,5 +234,7 @@ export function describeExit(name: string, info: ExitInfo, stderrTail: string): 
   const how = info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code ?? '?'}`;
   const where = info.midFrame ? ' in the middle of a frame' : ' before answering';
   const tail = stderrTail ? `; stderr: ${stderrTail.replace(/\s+/g, ' ').slice(-300)}` : '';
-  return new KeywayError('unavailable', `plugin ${name} ${how}${where}${tail}`);
+  const err = new KeywayError('unavailable', `plugin ${name} ${how}${where}${tail}`);
+  if (info.midFrame) notFrames.add(err);
+  return err;
 }
