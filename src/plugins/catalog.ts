@@ -7,6 +7,7 @@ import type { PluginRecord, PluginsRepo } from '../store/plugins.js';
 import { DEFAULT_TIMEOUT_MS, type Dialect, type Lifecycle, type PluginEntry } from './entry.js';
 import { SHA256_RE } from './host/executable.js';
 import { validateUserSpec } from './host/user.js';
+import { checkOciImageRef } from './host/oci-image.js';
 
 /** The shape of a validated `[plugins.NAME]` table (see src/config/schema.ts). */
 export interface PluginConfigLike {
@@ -33,7 +34,7 @@ export function validatePluginName(name: string): string {
 function checkPinned(name: string, e: Pick<PluginEntry, 'path' | 'sha256' | 'ociImage' | 'roBinds' | 'user'>, where: string): void {
   if (e.user !== undefined) validateUserSpec(e.user, where);
   if (e.ociImage !== undefined) {
-    if (!/^[^\s@]+@sha256:[0-9a-f]{64}$/.test(e.ociImage)) throw new KeywayError('invalid_argument', `${where}: oci_image must be pinned as IMAGE@sha256:DIGEST`);
+    checkOciImageRef(e.ociImage, where);
     if (e.path !== undefined) throw new KeywayError('invalid_argument', `${where}: give either path or oci_image, not both`);
     if (e.roBinds.length > 0) throw new KeywayError('invalid_argument', `${where}: ro_binds are not supported for oci_image plugins; put the files in the image`);
     return;

@@ -11,6 +11,7 @@ import { PluginHost } from './host/host.js';
 import { answeredWithoutFrames } from './host/process.js';
 import { hostRunAs, type HostDeps } from './host/launcher.js';
 import { resolveRunAs } from './host/user.js';
+import { checkOciImagePresent, checkOciImageRef } from './host/oci-image.js';
 import type { Describe } from './protocol.js';
 
 export interface RegisterInput {
@@ -104,6 +105,9 @@ export async function prepareRegistration(input: RegisterInput, deps: HostDeps, 
   // Refuse at register what would be refused at every spawn: binds onto keyway's state, root.
   const draft = buildEntry(input, sha, 'keyway', []);
   if (input.ociImage !== undefined) {
+    // Exactly the checks a config entry gets at load, then: is it there to run?
+    checkOciImageRef(input.ociImage, `plugin ${input.name}`);
+    checkOciImagePresent(deps.ociEngine ?? 'podman', input.ociImage, deps.ociEngineEnv ?? {});
     if (draft.roBinds.length > 0) throw new KeywayError('invalid_argument', `plugin ${input.name}: --ro-bind is not supported for OCI-image plugins; put the files in the image`);
     resolveRunAs(draft.user, `plugin ${input.name}`);
   } else {

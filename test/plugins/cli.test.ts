@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { PluginsRepo } from '../../src/store/plugins.js';
 import { openDb } from '../../src/store/db.js';
 import { AuditLog } from '../../src/store/audit.js';
 import { join } from 'node:path';
@@ -189,4 +190,39 @@ test('register fails with the plugin\'s own error when it cannot start, and dete
   const tst = inst.run(['plugin', 'test', echo, '--lookup', 'x']);
   assert.match(tst.stdout.toString(), /^note: .*Podman dialect/m);
   assert.match(tst.stdout.toString(), /^ok {3}podman dialect: lookup of a known name/m);
+});
+
+test('an OCI image without a digest, or not present locally, is refused at register; one bad entry never breaks ls or inspect', (t) => {
+  const inst = makeInstance();
+  t.after(() => inst.cleanup());
+  const tag = inst.run(['plugin', 'register', 'tagged', '--oci-image', 'docker.io/library/alpine:latest']);
+  assert.equal(tag.status, 2, tag.stderr.toString());
+  assert.match(tag.stderr.toString(), /^keyway: invalid_argument: plugin tagged: OCI image "docker\.io\/library\/alpine:latest" must be pinned as IMAGE@sha256:DIGEST/m);
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/podman')) {
+    // A private, empty image store: the pinned image is certainly absent.
+    const storage = join(inst.dir, 'storage.conf');
+    writeFileSync(storage, `[storage]\ndriver = "vfs"\ngraphroot = "${inst.dir}/graph"\nrunroot = "${inst.dir}/run"\n`);
+    const absent = inst.run(['plugin', 'register', 'absent', '--oci-image', `localhost/none@sha256:${'0'.repeat(64)}`], { env: { CONTAINERS_STORAGE_CONF: storage } });
+    assert.equal(absent.status, 3, absent.stderr.toString());
+    assert.match(absent.stderr.toString(), /not present locally/);
+  }
+  assert.doesNotMatch(inst.run(['plugin', 'ls']).stdout.toString(), /tagged|absent/, 'nothing was registered');
+
+  // An entry that became invalid (written by an older keyway) is listed with its error, beside the good one.
+  const db = openDb(inst.stateDir);
+  try {
+    const repo = new PluginsRepo(db);
+    const base = { path: null, sha256: null, runtime: null, lifecycle: 'oneshot', dialect: 'keyway', allowNetwork: false, env: {}, options: {} } as const;
+    repo.put({ ...base, name: 'bad', ociImage: 'x:latest' });
+    repo.put({ ...base, name: 'good', ociImage: `localhost/good@sha256:${'a'.repeat(64)}` });
+  } finally {
+    db.close();
+  }
+  const ls = inst.run(['plugin', 'ls']);
+  assert.equal(ls.status, 0, ls.stderr.toString());
+  assert.match(ls.stdout.toString(), /^bad\s+-\s+-\s+registered\s+invalid: .*IMAGE@sha256:DIGEST/m);
+  assert.match(ls.stdout.toString(), /^good\s+oneshot\s+keyway\s+registered\s+localhost\/good@sha256:a{64}$/m);
+  const json = JSON.parse(inst.run(['plugin', 'ls', '--format', 'json']).stdout.toString()) as { Name: string; Error?: string }[];
+  assert.deepEqual(json.map((i) => [i.Name, i.Error !== undefined]), [['bad', true], ['good', false]]);
+  assert.equal(inst.run(['plugin', 'inspect', 'good']).status, 0);
 });

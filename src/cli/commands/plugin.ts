@@ -1,5 +1,4 @@
 // `keyway plugin register|ls|inspect|rm|verify|test|import` (CONTRACT.md "Plugins").
-import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { KeywayError } from '../../core/errors.js';
@@ -14,6 +13,7 @@ import { readContainersConfPlugins } from '../../plugins/containers-conf.js';
 import { formatCase, runConformance } from '../../plugins/conformance.js';
 import type { Dialect, Lifecycle, PluginEntry } from '../../plugins/entry.js';
 import { hashFile } from '../../plugins/host/executable.js';
+import { checkOciImagePresent } from '../../plugins/host/oci-image.js';
 import { interruptSignal, withContext } from '../context.js';
 import { EXIT_FAILED } from '../exit.js';
 
@@ -156,15 +156,20 @@ export function registerPlugin(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const catalog = pluginCatalog(ctx.config, ctx.db);
         const repo = new PluginsRepo(ctx.db);
-        const items = catalog.names().flatMap((n) => {
-          const it = catalog.get(n);
-          return it ? [recordJson(it.source === 'registered' ? repo.get(n) : undefined, it.entry, it.source)] : [];
+        // One unreadable entry is shown with its error; it never hides the others.
+        const items = catalog.names().flatMap((n): Record<string, unknown>[] => {
+          try {
+            const it = catalog.get(n);
+            return it ? [recordJson(it.source === 'registered' ? repo.get(n) : undefined, it.entry, it.source)] : [];
+          } catch (e) {
+            return [{ Name: n, Source: 'registered', Error: e instanceof KeywayError ? e.message : String(e) }];
+          }
         });
         if (opts.format === 'json') {
           process.stdout.write(JSON.stringify(items, null, 2) + '\n');
           return;
         }
-        const rows = [['NAME', 'LIFECYCLE', 'DIALECT', 'SOURCE', 'PINNED'], ...items.map((i) => [String(i.Name), String(i.Lifecycle), String(i.Dialect), String(i.Source), i.Sha256 ? `sha256:${String(i.Sha256).slice(0, 12)}` : String(i.OciImage)])];
+        const rows = [['NAME', 'LIFECYCLE', 'DIALECT', 'SOURCE', 'PINNED'], ...items.map((i) => (i.Error !== undefined ? [String(i.Name), '-', '-', String(i.Source), `invalid: ${String(i.Error)}`] : [String(i.Name), String(i.Lifecycle), String(i.Dialect), String(i.Source), i.Sha256 ? `sha256:${String(i.Sha256).slice(0, 12)}` : String(i.OciImage)]))];
         const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
         process.stdout.write(rows.map((r) => r.map((v, c) => v.padEnd((widths[c] ?? 0) + 2)).join('').trimEnd()).join('\n') + '\n');
       });
@@ -206,9 +211,7 @@ export function registerPlugin(program: Command): void {
         if (!it) throw new KeywayError('not_found', `no plugin named "${name}"`);
         const e = it.entry;
         if (e.ociImage !== undefined) {
-          const engine = 'podman';
-          const r = spawnSync(engine, ['image', 'exists', e.ociImage], { stdio: 'ignore', env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...engineEnv(ctx.env) } });
-          if (r.status !== 0) throw new KeywayError('not_found', `image ${e.ociImage} is not present locally (keyway never pulls)`);
+          checkOciImagePresent('podman', e.ociImage, engineEnv(ctx.env));
           process.stdout.write(`ok ${name} ${e.ociImage}\n`);
           return;
         }

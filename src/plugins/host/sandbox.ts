@@ -3,9 +3,9 @@
 // are pinned by digest instead.
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { KeywayError } from '../../core/errors.js';
 import { sandboxView, type SandboxView } from './binds.js';
 import type { RunAs } from './user.js';
+import { checkOciImageRef } from './oci-image.js';
 
 export const EXEC_FD = 3;
 export const EXEC_PATH = `/proc/self/fd/${EXEC_FD}`;
@@ -145,7 +145,7 @@ export function prlimitArgs(limits: ResourceLimits, isRoot: boolean): string[] {
 }
 
 export function ociArgs(spec: Extract<SandboxSpec, { kind: 'oci' }>, env: Readonly<Record<string, string>>, limits: ResourceLimits): string[] {
-  if (!/^[^\s@]+@sha256:[0-9a-f]{64}$/.test(spec.image)) throw new KeywayError('invalid_argument', `OCI image ${JSON.stringify(spec.image)} must be pinned as IMAGE@sha256:DIGEST`);
+  checkOciImageRef(spec.image, 'plugin');
   const a = ['run', '--rm', '-i', '--pull', 'never', '--read-only', '--cap-drop', 'all', '--security-opt', 'no-new-privileges', '--log-driver', 'none'];
   a.push('--network', spec.allowNetwork ? 'bridge' : 'none');
   if (spec.runtime) a.push('--runtime', spec.runtime);
