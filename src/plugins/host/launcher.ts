@@ -108,6 +108,7 @@ export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): 
     logger: deps.logger,
     maxPayloadBytes: deps.maxPayloadBytes,
     killGraceMs: deps.killGraceMs ?? 500,
+    stderrHoldMs: entry.timeoutMs + 1000,
     stdoutMode: opts.stdoutMode,
     ...(opts.onFrame ? { onFrame: opts.onFrame } : {}),
   };

@@ -41,6 +41,8 @@ export interface ProcessSpec {
   readonly logger: Logger;
   readonly maxPayloadBytes: number;
   readonly killGraceMs: number;
+  /** Longest stderr is held back while requests are in flight (deadline + redaction window). */
+  readonly stderrHoldMs?: number;
   /** 'frames' parses protocol v1; 'raw' collects stdout (Podman dialect). */
   readonly stdoutMode: 'frames' | 'raw';
   readonly onFrame?: (frame: Frame) => void;
@@ -61,7 +63,7 @@ export class PluginProcess {
 
   constructor(spec: ProcessSpec) {
     this.#spec = spec;
-    this.stderr = new StderrSink(spec.logger, spec.name);
+    this.stderr = new StderrSink(spec.logger, spec.name, 1000, spec.stderrHoldMs);
     this.#reader = new FrameReader({ maxPayloadBytes: spec.maxPayloadBytes });
     const stdio: ('pipe' | number)[] = ['pipe', 'pipe', 'pipe'];
     if (spec.execFd !== undefined) stdio[EXEC_FD] = spec.execFd;

@@ -35,12 +35,18 @@ export function redact(hay: Buffer, needles: readonly Buffer[]): Buffer {
   return out;
 }
 
+interface Held {
+  readonly bytes: Buffer;
+  /** When it arrived (Date.now()). */
+  readonly at: number;
+}
+
 export class StderrSink {
   readonly #logger: Logger;
   readonly #plugin: string;
   readonly #windowMs: number;
-  #pending: Buffer[] = [];
-  #pendingLen = 0;
+  readonly #holdMs: number;
+  #pending: Held[] = [];
   #kept = 0;
   #dropped = 0;
   #protected: Protected[] = [];
@@ -49,19 +55,31 @@ export class StderrSink {
   /** Redacted text kept for error messages (last 2 KiB). */
   #tail = '';
 
-  constructor(logger: Logger, plugin: string, windowMs = 1000) {
+  /**
+   * `windowMs`: how long text waits for a payload it may echo (and a payload stays in the
+   * redaction set). `holdMs`: the longest text is held back while requests stay in flight; at
+   * least the request deadline plus the window, so every request that was in flight when the text
+   * arrived has finished (and its payload is protected) before the text is logged.
+   */
+  constructor(logger: Logger, plugin: string, windowMs = 1000, holdMs = 30_000) {
     this.#logger = logger;
     this.#plugin = plugin;
     this.#windowMs = windowMs;
+    this.#holdMs = Math.max(holdMs, windowMs);
   }
 
   get droppedBytes(): number {
     return this.#dropped;
   }
 
+  /** Protected payload copies currently held (tests). */
+  get protectedCount(): number {
+    return this.#protected.length;
+  }
+
   /**
    * Requests in flight: while any is, text is held back (its response may carry a secret the text
-   * echoes). The cap bounds what is held.
+   * echoes), for at most `holdMs`. The cap bounds what is held.
    */
   begin(): void {
     this.#inflight++;
@@ -84,8 +102,7 @@ export class StderrSink {
     const room = STDERR_CAP - this.#kept;
     const take = Math.max(0, Math.min(room, chunk.length));
     if (take > 0) {
-      this.#pending.push(Buffer.from(chunk.subarray(0, take)));
-      this.#pendingLen += take;
+      this.#pending.push({ bytes: Buffer.from(chunk.subarray(0, take)), at: Date.now() });
       this.#kept += take;
     }
     this.#dropped += chunk.length - take;
@@ -103,32 +120,55 @@ export class StderrSink {
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (this.#inflight === 0) this.flush();
+      this.#flushDue(Date.now());
       if (this.#pending.length > 0 || this.#protected.length > 0) this.#arm();
     }, this.#windowMs);
     this.#timer.unref();
   }
 
-  /** Redacts and logs what is pending; expires protected copies. */
-  flush(): void {
-    const now = Date.now();
-    if (this.#pendingLen > 0) {
-      const raw = Buffer.concat(this.#pending, this.#pendingLen);
-      for (const p of this.#pending) p.fill(0);
-      this.#pending = [];
-      this.#pendingLen = 0;
-      this.#kept = 0;
-      const clean = redact(raw, this.#protected.map((p) => p.bytes));
-      if (clean !== raw) raw.fill(0);
-      const text = clean.toString('utf8').replace(/\s+$/, '');
-      clean.fill(0);
-      if (text.length > 0) {
-        this.#tail = (this.#tail + '\n' + text).slice(-2048).trim();
-        this.#logger.warn({ plugin: this.#plugin, stderr: text }, 'plugin stderr');
-      }
+  /** Logs the text whose wait is over; text arrives in order, so that is a prefix. */
+  #flushDue(now: number): void {
+    let n = 0;
+    for (const h of this.#pending) {
+      const age = now - h.at;
+      if (age >= this.#holdMs || (this.#inflight === 0 && age >= this.#windowMs)) n++;
+      else break;
     }
+    this.#emit(n);
+    this.#expire(now);
+  }
+
+  /** Redacts and logs everything pending; expires protected copies. */
+  flush(): void {
+    this.#emit(this.#pending.length);
+    this.#expire(Date.now());
+  }
+
+  #emit(count: number): void {
+    if (count === 0) return;
+    const held = this.#pending.splice(0, count);
+    const len = held.reduce((a, h) => a + h.bytes.length, 0);
+    const raw = Buffer.concat(held.map((h) => h.bytes), len);
+    for (const h of held) h.bytes.fill(0);
+    this.#kept -= len;
+    const clean = redact(raw, this.#protected.map((p) => p.bytes));
+    if (clean !== raw) raw.fill(0);
+    const text = clean.toString('utf8').replace(/\s+$/, '');
+    clean.fill(0);
+    if (text.length > 0) {
+      this.#tail = (this.#tail + '\n' + text).slice(-2048).trim();
+      this.#logger.warn({ plugin: this.#plugin, stderr: text }, 'plugin stderr');
+    }
+  }
+
+  /**
+   * Zeroes and drops the copies whose window is over, except those that held text arriving before
+   * the window ended may still need for redaction.
+   */
+  #expire(now: number): void {
+    const oldest = this.#pending[0]?.at ?? Infinity;
     this.#protected = this.#protected.filter((p) => {
-      if (p.until > now) return true;
+      if (p.until > now || p.until >= oldest) return true;
       p.bytes.fill(0);
       return false;
     });
