@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { KeywayError } from '../../src/core/errors.js';
 import { PluginHost } from '../../src/plugins/host/host.js';
 import { hashFile } from '../../src/plugins/host/executable.js';
+import { prepareRegistration } from '../../src/plugins/register.js';
 import { canSandbox, captureLogger, deps, entryFor, processesWith, script, tempDir, lastingZombies } from './helpers.js';
 
 const never = new AbortController().signal;
@@ -143,4 +144,24 @@ test('plugin_dir: a symlink out of it, "..", a symlinked dir and a writable file
   copyFileSync(inside, loose);
   chmodSync(loose, 0o777);
   await assert.rejects(new PluginHost(entryFor('w', loose), d).lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'permission_denied' && /writable by group or others/.test(e.message) && e.message.includes(loose));
+});
+
+test('plugin_dir: a sibling sharing its prefix (plugins-evil/) and a subdirectory are outside it', async (t) => {
+  const dir = tempDir(t);
+  const pdir = join(dir, 'plugins');
+  mkdirSync(join(pdir, 'sub'), { recursive: true });
+  mkdirSync(`${pdir}-evil`);
+  const evil = script(`${pdir}-evil`, 'p', GOOD);
+  const nested = script(join(pdir, 'sub'), 'p', GOOD);
+  symlinkSync(evil, join(pdir, 'to-evil'));
+  const { logger } = captureLogger();
+  const d = deps(logger, { pluginDir: pdir });
+  const outside = (e: unknown): boolean => e instanceof KeywayError && e.code === 'permission_denied' && /outside of plugin_dir/.test(e.message);
+  for (const p of [evil, nested, join(pdir, 'to-evil')]) {
+    await assert.rejects(new PluginHost(entryFor('x', p, { sha256: hashFile(p) }), d).lookup('x', {}, never), outside, p);
+    await assert.rejects(prepareRegistration({ name: 'x', path: p, dialect: 'podman' }, d, never), outside, `register ${p}`);
+  }
+  // Same file directly inside plugin_dir: fine.
+  const inside = script(pdir, 'p', GOOD);
+  assert.equal((await new PluginHost(entryFor('x', inside), d).lookup('x', {}, never)).value.expose().toString(), 'ok');
 });
