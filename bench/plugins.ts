@@ -5,7 +5,7 @@
 // The absolute targets from the plugin issue (serve median ≤ 0.5 ms, oneshot ≤ 15 ms) are printed
 // in the note column; pass/fail is never asserted.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +80,9 @@ export const pluginOneshot: Scenario = {
   async run() {
     if (!bwrapAvailable()) throw new Skip('bubblewrap is not installed');
     const dir = mkdtempSync(join(tmpdir(), 'keyway-bench-'));
-    writeFileSync(join(dir, 'pw'), 'hunter2-bench');
+    // The plugin runs as nobody: the directory it serves must be readable by others.
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'pw'), 'hunter2-bench', { mode: 0o644 });
     const host = new PluginHost(entry('files', join(REPO, 'examples/plugins/files-oneshot/keyway-files'), { env: { FILES_DIR: dir }, roBinds: [dir] }), deps());
     const catFile = (): Promise<void> =>
       new Promise((resolve, reject) => {
