@@ -59,8 +59,8 @@ function sameFile(a: Stats, b: Stats): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
-/** Hashes the content behind an open descriptor. */
-export function hashFd(fd: number): string {
+/** Hashes the content behind an open descriptor, handing each chunk hashed to `each` too. */
+export function hashFd(fd: number, each?: (chunk: Buffer, pos: number) => void): string {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(64 * 1024);
   let pos = 0;
@@ -68,9 +68,33 @@ export function hashFd(fd: number): string {
     const n = readSync(fd, buf, 0, buf.length, pos);
     if (n === 0) break;
     h.update(buf.subarray(0, n));
+    each?.(buf.subarray(0, n), pos);
     pos += n;
   }
   return h.digest('hex');
+}
+
+/**
+ * Checks the parent directories of a resolved plugin path, opens it without following a final
+ * symlink and checks owner and mode on the open file. The caller owns the descriptor.
+ */
+function openTrusted(realPath: string, shown: string): { fd: number; st: Stats } {
+  checkParentDirs(realPath);
+  let fd: number;
+  try {
+    fd = openSync(realPath, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  } catch (e) {
+    throw toKeywayError(e, `plugin executable ${shown}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new KeywayError('failed_precondition', `plugin executable ${shown} is not a regular file`);
+    checkFileTrust(realPath, st);
+    return { fd, st };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
 }
 
 /**
@@ -78,17 +102,8 @@ export function hashFd(fd: number): string {
  * pins what is there now, and refuses what it would refuse to run).
  */
 export function hashTrustedFile(realPath: string): string {
-  checkParentDirs(realPath);
-  let fd: number;
+  const { fd } = openTrusted(realPath, realPath);
   try {
-    fd = openSync(realPath, fsc.O_RDONLY | fsc.O_NOFOLLOW);
-  } catch (e) {
-    throw toKeywayError(e, `plugin executable ${realPath}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new KeywayError('failed_precondition', `plugin executable ${realPath} is not a regular file`);
-    checkFileTrust(realPath, st);
     return hashFd(fd);
   } finally {
     closeSync(fd);
@@ -158,18 +173,10 @@ function privateCopy(src: number, dir: string, name: string, what: string): { fd
     const rw = openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NOFOLLOW, 0o600);
     let sha256: string;
     try {
-      const h = createHash('sha256');
-      const buf = Buffer.allocUnsafe(64 * 1024);
-      let pos = 0;
-      for (;;) {
-        const n = readSync(src, buf, 0, buf.length, pos);
-        if (n === 0) break;
-        h.update(buf.subarray(0, n));
+      sha256 = hashFd(src, (chunk, pos) => {
         let off = 0;
-        while (off < n) off += writeSync(rw, buf, off, n - off, pos + off);
-        pos += n;
-      }
-      sha256 = h.digest('hex');
+        while (off < chunk.length) off += writeSync(rw, chunk, off, chunk.length - off, pos + off);
+      });
       // Readable and executable by the plugin's unprivileged user, writable by no one.
       fchmodSync(rw, 0o555);
     } finally {
@@ -188,18 +195,9 @@ function privateCopy(src: number, dir: string, name: string, what: string): { fd
  */
 export function openVerified(path: string, expectedSha256: string, pluginDir?: string, copyDir: string = DEFAULT_COPY_DIR): VerifiedExecutable {
   const real = checkPluginDir(path, pluginDir);
-  checkParentDirs(real);
-  let fd: number;
+  const { fd, st: before } = openTrusted(real, path);
   try {
-    fd = openSync(real, fsc.O_RDONLY | fsc.O_NOFOLLOW);
-  } catch (e) {
-    throw toKeywayError(e, `plugin executable ${path}`);
-  }
-  try {
-    const before = fstatSync(fd);
-    if (!before.isFile()) throw new KeywayError('failed_precondition', `plugin executable ${path} is not a regular file`);
     if ((before.mode & 0o111) === 0) throw new KeywayError('failed_precondition', `plugin executable ${path} is not executable`);
-    checkFileTrust(real, before);
     const copy = privateCopy(fd, copyDir, basename(real), `plugin executable ${path}`);
     const after = fstatSync(fd);
     const bad = !sameFile(before, after)
