@@ -1,6 +1,7 @@
 // Builds the command line that runs a plugin: bare, inside bubblewrap, or as an OCI image through
-// podman. The executable is always `/proc/self/fd/3` (see executable.ts) except for images, which
-// are pinned by digest instead.
+// podman, always as an unprivileged user when keyway is root. What runs is the verified private
+// copy passed as fd 3 (see executable.ts): bare, through `/proc/self/fd/3`; in bubblewrap, bound
+// over the plugin's own path. Images are pinned by digest instead.
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sandboxView, type SandboxView } from './binds.js';
@@ -65,7 +66,6 @@ export interface Command {
   /** Closes keyway's copies of `bindFds` (once the child has been spawned). */
   release(): void;
 }
-
 
 export function bwrapAvailable(): boolean {
   return existsSync(BWRAP);
