@@ -117,7 +117,7 @@ before(async () => {
   assert.equal(i.run(['secret', 'create', 'canary', '-'], { input: CANARY }).status, 0);
   if (!noSandbox) {
     const plugin = script(i.dir, 'hexplug', PLUGIN);
-    const reg = i.run(['plugin', 'register', 'hexplug', plugin]);
+    const reg = i.run(['plugin', 'register', 'hexplug', plugin, '--dialect', 'podman']);
     assert.equal(reg.status, 0, reg.stderr.toString());
     const ref = i.run(['secret', 'create', 'via-plugin', '--ref', `ref+hexplug://${CANARY.toString('hex')}`]);
     assert.equal(ref.status, 0, ref.stderr.toString());
