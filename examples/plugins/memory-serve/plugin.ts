@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Example serve-mode plugin: an in-memory secret store. Values live only in this process and vanish
 // when keyway stops it. Paths under `demo/` answer fixed demo values so it can be tried at once:
-//   keyway plugin register mem /path/to/plugin.ts --lifecycle serve
+//   keyway plugin register mem "$PWD/examples/plugins/memory-serve/plugin.ts" --lifecycle serve \
+//     --env NODE_OPTIONS=--import="$PWD/node_modules/tsx/dist/esm/index.mjs" --ro-bind "$PWD"
+//   (run from the repository root; it runs from source through tsx, see ../README.md)
 //   keyway get 'ref+mem://demo/1'
 import { createHash } from 'node:crypto';
 import { PluginError, runPlugin } from '../../../packages/plugin-sdk/src/index.js';
