@@ -102,7 +102,9 @@ export function volumeFiles(volume: string, spec: VolumeSpec): { readonly single
     case 'secrets':
       return { single: false, files: spec.source.names.map((n) => ({ name: n, target: n })) };
     case 'template':
-      return { single: true, files: [{ name: renderedName(spec.source.file), target: templateTarget(spec.source.file) }] };
+      // A directory holding the one rendered file: a bind-mounted single file would pin the first
+      // render's inode, and a live template volume must see re-renders.
+      return { single: false, files: [{ name: renderedName(spec.source.file), target: templateTarget(spec.source.file) }] };
   }
 }
 
