@@ -16,7 +16,8 @@ const MAX_NAME = 1024;
 
 /** Checks the form of a name inside the templates dir: relative, no "." or ".." elements. */
 export function checkTemplateName(name: unknown, what = 'template'): string {
-  if (typeof name !== 'string' || name.length === 0) throw new KeywayError('invalid_argument', `${what} is empty`);
+  if (typeof name !== 'string') throw new KeywayError('invalid_argument', `${what} must be a file name (a string)`);
+  if (name.length === 0) throw new KeywayError('invalid_argument', `${what} is empty`);
   if (name.length > MAX_NAME) throw new KeywayError('invalid_argument', `${what} is longer than ${MAX_NAME} characters`);
   if (name.includes('\0')) throw new KeywayError('invalid_argument', `${what} contains a NUL byte`);
   if (name.startsWith('/')) throw new KeywayError('invalid_argument', `${what} ${JSON.stringify(name)} must be relative to the templates dir (no leading "/")`);
