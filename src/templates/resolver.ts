@@ -44,7 +44,7 @@ export class TemplatingResolver implements Resolver {
   async resolve(target: string, ctx: ResolveContext): Promise<Resolved> {
     if (!isTemplateTarget(target)) return this.#o.inner.resolve(target, ctx);
     const tpl = this.#template(target);
-    const value = await renderTemplate(tpl, async (t) => (await this.#o.inner.resolve(t, ctx)).value, this.#o.maxBytes);
+    const value = await renderTemplate(tpl, (t) => this.#o.inner.resolve(t, ctx), this.#o.maxBytes);
     return { value, source: `template:${tpl.file}`, provider: 'template' };
   }
 

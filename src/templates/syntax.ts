@@ -21,6 +21,8 @@ export interface Placeholder {
   /** NAME or REF, exactly as written. */
   readonly target: string;
   readonly filters: readonly FilterName[];
+  /** Index of `target` in the template's `targets`. */
+  readonly index: number;
   /** 1-based position of the opening `{{`. */
   readonly line: number;
   readonly col: number;
@@ -126,16 +128,15 @@ export function parseTemplate(source: string | Uint8Array, file: string): Templa
     literal += text.slice(i, open);
     flush();
     if (++placeholders > MAX_PLACEHOLDERS) throw fail(open, `more than ${MAX_PLACEHOLDERS} placeholders in one template`);
-    const { placeholder, end } = parsePlaceholder(text, open, pos, fail);
+    const { placeholder, end } = parsePlaceholder(text, open, pos, fail, targets);
     segments.push(placeholder);
-    if (!targets.includes(placeholder.target)) targets.push(placeholder.target);
     i = end;
   }
   flush();
   return { file, segments, targets, digest: createHash('sha256').update(text).digest('hex') };
 }
 
-function parsePlaceholder(text: string, open: number, pos: Positions, fail: (index: number, message: string) => KeywayError): { placeholder: Placeholder; end: number } {
+function parsePlaceholder(text: string, open: number, pos: Positions, fail: (index: number, message: string) => KeywayError, targets: string[]): { placeholder: Placeholder; end: number } {
   const n = text.length;
   const skipBlank = (j: number): number => {
     while (j < n && BLANK.has(text[j] as string)) j++;
@@ -167,7 +168,9 @@ function parsePlaceholder(text: string, open: number, pos: Positions, fail: (ind
     filters.push(name as FilterName);
   }
   const { line, col } = pos.at(open);
-  return { placeholder: { kind: 'placeholder', target, filters, line, col }, end: j + 2 };
+  let index = targets.indexOf(target);
+  if (index < 0) index = targets.push(target) - 1;
+  return { placeholder: { kind: 'placeholder', target, filters, index, line, col }, end: j + 2 };
 }
 
 function checkTarget(target: string, at: number, fail: (index: number, message: string) => KeywayError): void {

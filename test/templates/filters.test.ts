@@ -3,7 +3,19 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { KeywayError } from '../../src/core/errors.js';
-import { applyFilters, base64Filter, jsonFilter, shellFilter, trimFilter, urlFilter } from '../../src/templates/filters.js';
+import { base64, json, prepareChain, runFilter, shell, trim, url, type FilterName } from '../../src/templates/filters.js';
+
+const jsonFilter = (v: Buffer): Buffer => runFilter(json, v);
+const base64Filter = (v: Buffer): Buffer => runFilter(base64, v);
+const trimFilter = (v: Buffer): Buffer => runFilter(trim, v);
+const shellFilter = (v: Buffer): Buffer => runFilter(shell, v);
+const urlFilter = (v: Buffer): Buffer => runFilter(url, v);
+function applyFilters(v: Buffer, filters: readonly FilterName[]): Buffer {
+  const chain = prepareChain(v, filters);
+  const out = chain.last ? runFilter(chain.last, chain.input) : Buffer.from(chain.input);
+  for (const b of chain.scratch) b.fill(0);
+  return out;
+}
 import { parseDocument } from 'yaml';
 
 // Values an attacker (or an unlucky password generator) might produce.
@@ -101,7 +113,8 @@ test('filters chain left to right and leave the input untouched', () => {
   assert.equal(input.toString(), '  s3cret\n');
   const copy = applyFilters(input, []);
   assert.deepEqual(copy, input);
-  assert.notEqual(copy.buffer, input.buffer);
+  copy.fill(0);
+  assert.equal(input.toString(), '  s3cret\n');
 });
 
 test('every filter round-trips arbitrary values (property)', () => {

@@ -19,7 +19,7 @@ function fixed(values: Record<string, string | Buffer>): { fetch: Fetch; handed:
       if (v === undefined) throw new KeywayError('not_found', `no secret named ${JSON.stringify(target)}`);
       const s = SecretValue.copyOf(Buffer.from(v));
       handed.push(s);
-      return s;
+      return { value: s };
     },
   };
 }

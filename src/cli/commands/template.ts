@@ -20,7 +20,7 @@ export function registerTemplate(program: Command): void {
         const tpl = parseTemplate(readTemplatePath(file, max), file);
         const signal = interruptSignal();
         const identity = { frontend: 'cli', consumer: `pid:${process.pid}` };
-        const out = await renderTemplate(tpl, async (t) => (await ctx.broker.resolve(t, { identity, signal })).value, max);
+        const out = await renderTemplate(tpl, (t) => ctx.broker.resolve(t, { identity, signal }), max);
         try {
           writeAll(1, out.expose());
         } finally {
