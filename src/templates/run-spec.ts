@@ -18,7 +18,7 @@ export interface TemplateSpec {
   readonly mode?: number;
 }
 
-const KEYS = ['target', 'mode'] as const;
+type Key = 'target' | 'mode';
 
 function bad(message: string): KeywayError {
   return new KeywayError('invalid_argument', message);
@@ -37,18 +37,16 @@ export function renderedName(src: string): string {
 
 /** Options are taken from the end, so a path may itself contain commas. */
 export function parseTemplateSpec(text: string): TemplateSpec {
-  const parts = text.split(',');
-  const opts: Partial<Record<(typeof KEYS)[number], string>> = {};
-  while (parts.length > 1) {
-    const last = parts[parts.length - 1] as string;
-    const eq = last.indexOf('=');
-    const key = last.slice(0, eq) as (typeof KEYS)[number];
-    if (eq < 0 || !KEYS.includes(key)) break;
+  // The shortest SRC followed by the longest run of trailing `,target=...` / `,mode=...`.
+  const m = /^(.*?)((?:,(?:target|mode)=[^,]*)*)$/s.exec(text);
+  const opts: Partial<Record<Key, string>> = {};
+  for (const opt of (m?.[2] ?? '').split(',').slice(1)) {
+    const eq = opt.indexOf('=');
+    const key = opt.slice(0, eq) as Key;
     if (opts[key] !== undefined) throw bad(`--template: ${key}= given twice`);
-    opts[key] = last.slice(eq + 1);
-    parts.pop();
+    opts[key] = opt.slice(eq + 1);
   }
-  const src = parts.join(',');
+  const src = m?.[1] ?? text;
   if (src.length === 0) throw bad('--template: missing the template file before the options');
   let mode: number | undefined;
   if (opts.mode !== undefined) {

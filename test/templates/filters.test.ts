@@ -85,6 +85,11 @@ test('json of a value with a NUL byte escapes it and parses back', () => {
   assert.equal(JSON.parse(out.toString()), 'a\0b\0');
 });
 
+test('json writes as \\u escapes the characters YAML does not allow raw, and JavaScript line ends', () => {
+  const out = jsonFilter(Buffer.from('a\u007f\u0085\u009f\u2028\u2029\ufeff\ufffe\uffffb\u00a0é'));
+  assert.equal(out.toString('utf8'), '"a\\u007f\\u0085\\u009f\\u2028\\u2029\\ufeff\\ufffe\\uffffb\u00a0é"');
+});
+
 test('shell refuses a NUL byte, which no shell word can hold', () => {
   assert.throws(() => shellFilter(HOSTILE.nul as Buffer), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument' && /NUL/.test(e.message));
 });
