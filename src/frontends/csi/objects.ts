@@ -66,7 +66,7 @@ function parseEntry(raw: unknown, index: number): CsiObject {
   const ref = entry['ref'];
   const secret = entry['secret'];
   const template = entry['template'];
-  if ([ref, secret, template].filter((v) => v !== undefined).length !== 1) throw bad(`${at} (${JSON.stringify(objectName)}) must have exactly one of ref, secret or template`);
+  if ([ref, secret, template].filter((v) => v !== undefined).length !== 1) throw bad(`${at} (${JSON.stringify(objectName)}) must have exactly one of ref or secret (or a template instead)`);
   let target: string;
   if (template !== undefined) {
     target = templateTarget(checkTemplateName(template, `${at}.template`));

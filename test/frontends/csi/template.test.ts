@@ -32,7 +32,7 @@ test('an objects entry takes exactly one of ref, secret or template, and templat
   const refused = (objects: string, fragment: RegExp): void => assert.throws(() => parseObjects(objects), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument' && fragment.test(e.message));
   refused('- {objectName: a, template: ../host-secret}', /objects\[0\]\.template .*must not contain "\.\."/);
   refused('- {objectName: a, template: /etc/passwd}', /no leading "\/"/);
-  refused('- {objectName: a, template: a.tmpl, secret: b}', /exactly one of ref, secret or template/);
+  refused('- {objectName: a, template: a.tmpl, secret: b}', /exactly one of ref or secret \(or a template instead\)/);
   refused('- {objectName: a, template: 7}', /objects\[0\]\.template must be a file name/);
 });
 
