@@ -31,6 +31,7 @@ function templatesDir(base: string): string {
   mkdirSync(join(dir, 'conf'), { recursive: true });
   writeFileSync(join(dir, 'app.conf.tmpl'), APP_CONF);
   writeFileSync(join(dir, 'conf', 'nested.ini.tmpl'), '[db]\nuser={{ db_user }}\n');
+  writeFileSync(join(dir, 'live.tmpl'), 'user={{ live_user | json }}\n');
   writeFileSync(join(base, 'host-secret'), HOST_SECRET);
   symlinkSync(join(base, 'host-secret'), join(dir, 'evil.tmpl'));
   return dir;
@@ -86,10 +87,11 @@ before(async () => {
   const dir = templatesDir(base);
   d = await startDockerd();
   kw = keywayPlugin();
-  kw.instance.writeConfig(`[docker]\nenabled = true\nsocket = "${kw.socket}"\n[csi]\nenabled = false\n[templates]\ndir = "${dir}"\n`);
+  // Rotation checks every second, so a running container sees a re-render quickly.
+  kw.instance.writeConfig(`[docker]\nenabled = true\nsocket = "${kw.socket}"\n[csi]\nenabled = false\n[templates]\ndir = "${dir}"\n[delivery]\nrefresh_interval_s = 1\n[broker]\ncache_ttl = "0s"\n`);
   await kw.start();
   img = importDockerImage(d.env);
-  for (const [n, v] of [['db_user', 'app'], ['db_password', PASSWORD]] as const) assert.equal(kw.instance.run(['secret', 'create', n, '-'], { input: v }).status, 0);
+  for (const [n, v] of [['db_user', 'app'], ['db_password', PASSWORD], ['live_user', 'v1']] as const) assert.equal(kw.instance.run(['secret', 'create', n, '-'], { input: v }).status, 0);
 });
 
 after(async () => {
@@ -130,4 +132,20 @@ test('templates outside the templates dir are refused: "../", absolute and symli
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /symlink leading out of the templates dir/);
   assert.ok(!r.stdout.toString().includes(HOST_SECRET) && !r.stderr.includes(HOST_SECRET) && !kw.logs().includes(HOST_SECRET));
+});
+
+test('a running container sees its template volume re-rendered when a referenced secret changes', { skip: dockerSkip }, async () => {
+  assert.equal(d.docker(['volume', 'create', '-d', kw.name, '-o', 'template=live.tmpl', 'live']).status, 0);
+  const c = d.docker(['run', '-d', '--network', 'none', '-v', 'live:/etc/app', img, 'sleep', '300']);
+  assert.equal(c.status, 0, c.stderr);
+  const id = c.stdout.toString().trim();
+  const read = (): string => d.docker(['exec', id, 'cat', '/etc/app/live']).stdout.toString();
+  assert.equal(read(), 'user="v1"\n');
+  assert.equal(kw.instance.run(['secret', 'create', 'live_user', '--replace', '-'], { input: 'v2' }).status, 0);
+  const end = Date.now() + 30_000;
+  while (read() !== 'user="v2"\n') {
+    assert.ok(Date.now() < end, `no re-render seen in the container; last read ${JSON.stringify(read())}\n${kw.logs().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  d.docker(['rm', '-f', id]);
 });
