@@ -70,6 +70,8 @@ export const configSchema = z.strictObject({
     })
     .default({ secret_names: false }),
   plugin_dir: absPath.optional(),
+  // Where volume and CSI templates are read from (default /etc/keyway/templates, or the XDG config dir).
+  templates: z.strictObject({ dir: absPath.optional() }).default({}),
   providers: z.record(name, providerSchema).default({}),
   plugins: z.record(name, pluginSchema).default({}),
 });

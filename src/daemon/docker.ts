@@ -8,6 +8,7 @@ import { DockerPlugin } from '../frontends/docker-volume/plugin.js';
 import { MountSetsRepo } from '../store/mount-sets.js';
 import { claimMountSet, VolumesRepo } from '../store/volumes.js';
 import type { Context } from './context.js';
+import { templatingBroker } from './templates.js';
 
 export function dockerEnabled(ctx: Context): boolean {
   return ctx.config.docker.enabled ?? ctx.isRoot;
@@ -49,7 +50,7 @@ export function dockerFrontend(ctx: Context): DockerPlugin {
       for (const m of volumes.listMounts()) claim(m.mountSetId);
       const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger });
       if (delivery.root.protection !== 'secure') ctx.logger.warn({ root: delivery.root.path, protection: delivery.root.protection, reason: delivery.root.reason }, 'docker volumes are delivered on a mount root that is not fully secure');
-      return deliveryBackend({ resolver: ctx.broker, sets: delivery.manager, records, claim });
+      return deliveryBackend({ resolver: templatingBroker(ctx), sets: delivery.manager, records, claim });
     },
   });
 }

@@ -15,6 +15,7 @@ import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
 import { openContext, type Context, type GlobalOptions } from './context.js';
 import { dockerEnabled, dockerFrontend } from './docker.js';
+import { templatingBroker } from './templates.js';
 
 export interface Daemon {
   readonly ctx: Context;
@@ -60,7 +61,7 @@ export function buildFrontends(ctx: Context): Frontend[] {
   }
   if (ctx.config.csi.enabled ?? ctx.isRoot) {
     const { socket, access } = ctx.config.csi;
-    out.push(new CsiFrontend({ socket, resolver: ctx.broker, logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, ...(access ? { access } : {}) }));
+    out.push(new CsiFrontend({ socket, resolver: templatingBroker(ctx), logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, ...(access ? { access } : {}) }));
   }
   if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
   // Fast path for Podman's shell-driver lookups (bin/keyway-podman-lookup); private to this user.

@@ -1,4 +1,5 @@
 // `keyway run [--secret (NAME|REF)[,target=FILE][,mode=0400][,uid=N][,gid=N]]...
+//             [--template SRC[,target=NAME][,mode=0NNN]]...
 //             [--env VAR=(NAME|REF)]... [--watch[=restart|signal:SIG]] -- CMD [ARGS...]`
 // CMD sees CREDENTIALS_DIRECTORY pointing at a private noswap tmpfs directory; keyway forwards
 // signals, exits with CMD's status and removes the directory afterwards.
@@ -12,6 +13,7 @@ function collect(value: string, acc: string[]): string[] {
 
 interface RunOpts {
   secret: string[];
+  template: string[];
   env: string[];
   watch?: string | true;
   refreshInterval?: string;
@@ -25,6 +27,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run a command with secrets in $CREDENTIALS_DIRECTORY (a private noswap tmpfs dir)')
     .option('--secret <spec>', '(NAME|REF)[,target=FILE][,mode=0400][,uid=N][,gid=N]; repeatable', collect, [])
+    .option('--template <spec>', 'SRC[,target=NAME][,mode=0NNN]: render template file SRC into NAME (default: SRC without .tmpl); repeatable', collect, [])
     .option('--env <VAR=TARGET>', 'also put a secret in environment variable VAR (only when asked); repeatable', collect, [])
     .option('--watch [mode]', 'on rotation: "restart" the command (default) or "signal:SIG" it')
     .option('--refresh-interval <seconds>', `how often --watch checks for new versions (default: delivery.refresh_interval_s, else ${DEFAULT_REFRESH_S})`)
@@ -46,16 +49,19 @@ export function registerRun(program: Command): void {
       const { openDelivery } = await import('../../delivery/open.js');
       const { runProcess, RUN_CONSUMER_PREFIX } = await import('../../delivery/run-process.js');
       const code = await withContext(cmd, async (ctx) => {
+        // Templates are read and parsed before anything is mounted or started.
+        const { loadRunTemplates } = await import('../../templates/run-spec.js');
+        const templates = loadRunTemplates(opts.template, ctx.config.limits.max_secret_bytes);
         const signal = interruptSignal();
         // `run` sweeps only the sets of earlier `run`s: the daemon's volume sets may belong to
         // containers still running while the daemon is down, and the daemon adopts them.
         const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger, allowInsecure: opts.allowInsecure === true, signal, sweep: (c) => c.startsWith(RUN_CONSUMER_PREFIX) });
         const configured = ctx.config.delivery.refresh_interval_s;
         return runProcess({
-          resolver: ctx.broker,
+          resolver: templates.wrap(ctx.broker),
           manager: delivery.manager,
           logger: ctx.logger,
-          secrets,
+          secrets: [...secrets, ...templates.secrets],
           env,
           command: file,
           args,

@@ -1,4 +1,5 @@
-// The `objects` parameter of a SecretProviderClass: a YAML list of {objectName, ref | secret, mode}.
+// The `objects` parameter of a SecretProviderClass: a YAML list of
+// {objectName, ref | secret | template, mode}; a template is a file in the templates dir.
 // The Azure-style form `array: [ "<yaml of one object>", ... ]` is accepted too, since people copy
 // SecretProviderClasses between providers. Parse errors report a position, never the text: a YAML
 // library's "pretty" error would quote the offending line.
@@ -6,17 +7,19 @@ import { parseDocument } from 'yaml';
 import { KeywayError } from '../../core/errors.js';
 import { validateSecretName } from '../../core/names.js';
 import { isReference } from '../../core/reference.js';
+import { checkTemplateName } from '../../templates/files.js';
+import { templateTarget } from '../../templates/resolver.js';
 import { checkDistinctNames, validateObjectName } from './object-name.js';
 
 export interface CsiObject {
   readonly objectName: string;
-  /** What the resolver is asked for: a named secret NAME or a `ref+...` reference. */
+  /** What the resolver is asked for: a named secret NAME, a `ref+...` reference or `template=FILE`. */
   readonly target: string;
   /** Explicit file mode, if the object sets one. */
   readonly mode?: number;
 }
 
-const FIELDS = ['objectName', 'ref', 'secret', 'mode'] as const;
+const FIELDS = ['objectName', 'ref', 'secret', 'template', 'mode'] as const;
 export const MAX_OBJECTS = 1000;
 
 function bad(message: string): KeywayError {
@@ -62,9 +65,12 @@ function parseEntry(raw: unknown, index: number): CsiObject {
   const objectName = validateObjectName(entry['objectName'], index);
   const ref = entry['ref'];
   const secret = entry['secret'];
-  if ((ref === undefined) === (secret === undefined)) throw bad(`${at} (${JSON.stringify(objectName)}) must have exactly one of ref or secret`);
+  const template = entry['template'];
+  if ([ref, secret, template].filter((v) => v !== undefined).length !== 1) throw bad(`${at} (${JSON.stringify(objectName)}) must have exactly one of ref or secret (or a template instead)`);
   let target: string;
-  if (ref !== undefined) {
+  if (template !== undefined) {
+    target = templateTarget(checkTemplateName(template, `${at}.template`));
+  } else if (ref !== undefined) {
     if (typeof ref !== 'string' || !isReference(ref)) throw bad(`${at} (${JSON.stringify(objectName)}): ref must be a string starting with "ref+"`);
     target = ref;
   } else {

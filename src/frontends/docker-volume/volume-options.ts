@@ -1,17 +1,22 @@
 // `-o` options of an explicit volume (CONTRACT.md "Docker and Podman volumes"):
-//   ref=REF | secret=NAME | secrets=A,B   (exactly one: what the volume holds)
+//   ref=REF | secret=NAME | secrets=A,B | template=FILE   (exactly one: what the volume holds)
 //   mode=0400, uid=N, gid=N               (how its files are delivered)
 // Unknown keys are errors naming the key, so a typo never silently changes delivery.
 import { KeywayError } from '../../core/errors.js';
 import { validateFileName, validateSecretName } from '../../core/names.js';
 import { describeReference, parseReference } from '../../core/reference.js';
+import { checkTemplateName } from '../../templates/files.js';
+import { templateTarget } from '../../templates/resolver.js';
+import { renderedName } from '../../templates/run-spec.js';
 
-export const VOLUME_OPTION_KEYS = ['ref', 'secret', 'secrets', 'mode', 'uid', 'gid', 'timeout'] as const;
+export const VOLUME_OPTION_KEYS = ['ref', 'secret', 'secrets', 'template', 'mode', 'uid', 'gid', 'timeout'] as const;
 
 export type VolumeSource =
   | { readonly kind: 'ref'; readonly ref: string }
   | { readonly kind: 'secret'; readonly name: string }
-  | { readonly kind: 'secrets'; readonly names: readonly string[] };
+  | { readonly kind: 'secrets'; readonly names: readonly string[] }
+  /** A file in the templates dir (config templates.dir), rendered on mount and on rotation. */
+  | { readonly kind: 'template'; readonly file: string };
 
 export interface VolumeSpec {
   readonly source: VolumeSource;
@@ -50,7 +55,7 @@ export function parseVolumeOptions(volume: string, opts: unknown): VolumeSpec | 
   }
   // Podman's per-volume plugin timeout (seconds) is Podman's business; accept it, check its form.
   if (o.timeout !== undefined && !/^\d{1,6}$/.test(o.timeout)) throw bad(`option timeout=${JSON.stringify(o.timeout)} is not a number of seconds`);
-  const given = (['ref', 'secret', 'secrets'] as const).filter((k) => o[k] !== undefined);
+  const given = (['ref', 'secret', 'secrets', 'template'] as const).filter((k) => o[k] !== undefined);
   if (given.length > 1) throw bad(`volume options ${given.join(' and ')} exclude each other; give one`);
   let source: VolumeSource;
   if (o.ref !== undefined) {
@@ -58,6 +63,8 @@ export function parseVolumeOptions(volume: string, opts: unknown): VolumeSpec | 
     source = { kind: 'ref', ref: o.ref };
   } else if (o.secret !== undefined) {
     source = { kind: 'secret', name: validateSecretName(o.secret, 'option secret') };
+  } else if (o.template !== undefined) {
+    source = { kind: 'template', file: checkTemplateName(o.template, 'option template') };
   } else if (o.secrets !== undefined) {
     const names = o.secrets.split(',').map((s) => s.trim());
     const seen = new Set<string>();
@@ -94,6 +101,10 @@ export function volumeFiles(volume: string, spec: VolumeSpec): { readonly single
       return { single: true, files: [{ name: spec.source.name, target: spec.source.name }] };
     case 'secrets':
       return { single: false, files: spec.source.names.map((n) => ({ name: n, target: n })) };
+    case 'template':
+      // A directory holding the one rendered file: a bind-mounted single file would pin the first
+      // render's inode, and a live template volume must see re-renders.
+      return { single: false, files: [{ name: renderedName(spec.source.file), target: templateTarget(spec.source.file) }] };
   }
 }
 
@@ -106,5 +117,7 @@ export function describeSource(source: VolumeSource): Record<string, string> {
       return { Kind: 'secret', Source: source.name };
     case 'secrets':
       return { Kind: 'directory', Source: source.names.join(',') };
+    case 'template':
+      return { Kind: 'template', Source: source.file };
   }
 }
