@@ -3,6 +3,7 @@
 // crash-safe: the new blob is written first, the record swapped in one transaction, the old blob
 // removed last, so a failure at any step leaves the previous secret readable.
 import { KeywayError } from '../core/errors.js';
+import { checkFileMode } from '../core/file-mode.js';
 import { validateSecretName } from '../core/names.js';
 import { formatReference, parseReference } from '../core/reference.js';
 import type { SecretValue } from '../core/secret-value.js';
@@ -43,6 +44,7 @@ export class NamedSecrets {
 
   async create(input: CreateSecretInput, signal: AbortSignal): Promise<SecretRecord> {
     const name = validateSecretName(input.name);
+    if (input.mode !== undefined) checkFileMode(input.mode, 'mode');
     if ((input.value === undefined) === (input.ref === undefined)) throw new KeywayError('invalid_argument', 'give exactly one of a value or a reference');
     if (!input.replace && this.#secrets.get(name)) throw new KeywayError('already_exists', `secret ${JSON.stringify(name)} already exists (use --replace to replace it)`);
     const id = newId();
