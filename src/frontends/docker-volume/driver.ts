@@ -40,6 +40,11 @@ export interface VolumeDriverOptions {
   readonly logger: Logger;
   /** Version token of a resolved value (provider version, else a content HMAC). */
   readonly versionOf?: (r: Resolved) => string | undefined;
+  /**
+   * Checks a ref= option as `secret create --ref` does (provider exists, options known) without
+   * fetching, so a typo fails `docker volume create` rather than the first container start.
+   */
+  readonly checkRef?: (ref: string) => void;
 }
 
 /** RFC 3339 without fractional seconds, as Docker prints volume times. */
@@ -147,6 +152,7 @@ export class VolumeDriver {
       throw new KeywayError('already_exists', `volume ${JSON.stringify(name)} already exists with other options; remove it first`);
     }
     this.#requireSecrets(spec);
+    if (spec.source.kind === 'ref') this.#o.checkRef?.(spec.source.ref);
     this.#o.repo.create(name, raw);
     this.#o.logger.info({ volume: name, ...describeSource(spec.source) }, 'volume created');
   }

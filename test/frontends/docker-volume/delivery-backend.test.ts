@@ -133,3 +133,32 @@ test('a volume mounted before a restart keeps rotating: the timer of the new pro
   await call(second.plugin.socket, '/VolumeDriver.Unmount', { Name: 'dir', ID });
   assert.equal(existsSync(dir), false);
 });
+
+test('volume create checks a ref= option\'s provider and options at once, as secret create --ref does, and records nothing', { skip }, async (t) => {
+  const w = world(t);
+  const { ctx, plugin } = w.open();
+  await plugin.start();
+  const typo = await call(plugin.socket, '/VolumeDriver.Create', { Name: 'pw', Opts: { ref: 'ref+vualt://kv/app#/pw' } });
+  assert.equal(typo.status, 500);
+  assert.match(String(typo.body.Err), /not_found: no provider named "vualt"/);
+  const opt = await call(plugin.socket, '/VolumeDriver.Create', { Name: 'pw', Opts: { ref: 'ref+local://x?colour=red' } });
+  assert.match(String(opt.body.Err), /invalid_argument: reference: provider "local" has no option "colour"/);
+  const named = await call(plugin.socket, '/VolumeDriver.Create', { Name: 'pw', Opts: { ref: 'ref+secret://nosuch' } });
+  assert.match(String(named.body.Err), /not_found: no secret named "nosuch"/);
+  assert.equal((ctx.db.prepare('SELECT count(*) AS n FROM volumes').get() as { n: number }).n, 0);
+  await put(ctx, 'db', 'v');
+  assert.equal((await call(plugin.socket, '/VolumeDriver.Create', { Name: 'pw', Opts: { ref: 'ref+secret://db' } })).status, 200);
+});
+
+test('a one-letter volume name is refused with the reason and the way to mount that secret', { skip }, async (t) => {
+  const w = world(t);
+  const { ctx, plugin } = w.open();
+  await put(ctx, 'v', 'value');
+  await plugin.start();
+  const r = await call(plugin.socket, '/VolumeDriver.Create', { Name: 'v', Opts: { mode: '0400' } });
+  assert.match(String(r.body.Err), /volume name "v" is one character; Docker volume names have at least two; .*-o secret=NAME VOLUME/);
+  assert.equal((await call(plugin.socket, '/VolumeDriver.Create', { Name: 'vv', Opts: { secret: 'v' } })).status, 200);
+  const m = await call(plugin.socket, '/VolumeDriver.Mount', { Name: 'vv', ID });
+  assert.equal(readFileSync(realpathSync(String(m.body.Mountpoint)), 'utf8'), 'value');
+  await call(plugin.socket, '/VolumeDriver.Unmount', { Name: 'vv', ID });
+});
