@@ -12,6 +12,7 @@ import { newId } from '../store/ids.js';
 import type { AuditLog } from '../store/audit.js';
 import type { SecretRecord, SecretsRepo } from '../store/secrets.js';
 import { LOCAL_PROVIDER, NAMED_SECRET_PROVIDER, type Broker } from './broker.js';
+import { checkLocalReference } from './local-ref.js';
 
 export interface CreateSecretInput {
   readonly name: string;
@@ -55,7 +56,7 @@ export class NamedSecrets {
       if (parsed.provider === NAMED_SECRET_PROVIDER) {
         if (parsed.path === name) throw new KeywayError('invalid_argument', `secret ${JSON.stringify(name)} cannot refer to itself`);
         this.#broker.target(input.ref);
-      } else this.#broker.checkOptions(parsed);
+      } else await checkLocalReference(this.#broker.checkOptions(parsed), parsed, signal);
       ref = formatReference(parsed);
     } else if (input.value !== undefined) {
       if (input.value.length === 0) throw new KeywayError('invalid_argument', 'secret value is empty');

@@ -12,6 +12,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerPodman } from './commands/podman.js';
 import { registerPodmanPlugin } from './commands/podman-plugin.js';
 import { registerPlugin } from './commands/plugin.js';
+import { registerVolume } from './commands/volume.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 import { toKeywayError } from '../core/errors.js';
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerPodman(program);
   registerPodmanPlugin(program);
   registerPlugin(program);
+  registerVolume(program);
   registerVersion(program);
   return program;
 }

@@ -96,7 +96,8 @@ for (const ref of ['ref+local:/x', 'ref+LOCAL://x', 'ref+local://x#', 'ref+local
 
 test('ref check explains a valid reference without fetching it', (t) => {
   const i = inst(t);
-  const r = i.run(['ref', 'check', 'ref+local://abc#/x']);
+  const id = i.run(['secret', 'create', 'j', '-'], { input: '{"x":1}' }).stdout.toString().trim();
+  const r = i.run(['ref', 'check', `ref+local://${id}#/x`]);
   assert.equal(r.status, 0, r.stderr.toString());
   assert.match(r.stdout.toString(), /provider:\s+local \(local\)/);
   assert.match(r.stdout.toString(), /selects:\s+\/x/);
@@ -236,4 +237,21 @@ test('--format takes Go-template field references on ls and inspect, alongside t
     oneLineError(r.stderr, 'invalid_argument');
     assert.match(r.stderr.toString(), why);
   }
+});
+
+test('a local reference to a value that does not exist fails ref check and secret create --ref, and the README example works', (t) => {
+  const i = inst(t);
+  for (const ref of ['ref+local://nosuch', 'ref+local://...']) {
+    const check = i.run(['ref', 'check', ref]);
+    assert.notEqual(check.status, 0, ref);
+    assert.match(check.stderr.toString(), /^keyway: (not_found: local: no stored value "nosuch"|invalid_argument: local: blob id "\.\.\." is invalid)/);
+    assert.notEqual(i.run(['secret', 'create', 'api', '--ref', ref]).status, 0, ref);
+  }
+  assert.equal(i.run(['secret', 'ls', '-q']).stdout.toString(), '');
+  // README quick start, as written
+  assert.equal(i.run(['secret', 'create', 'db', '-'], { input: 's3cret' }).status, 0);
+  assert.equal(i.run(['get', 'db']).stdout.toString(), 's3cret');
+  assert.equal(i.run(['secret', 'create', 'api', '--ref', 'ref+secret://db']).status, 0);
+  assert.equal(i.run(['get', 'api']).stdout.toString(), 's3cret');
+  assert.match(i.run(['secret', 'ls']).stdout.toString(), /\bapi\s+secret\s/);
 });

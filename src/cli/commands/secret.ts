@@ -93,7 +93,7 @@ export function registerSecret(program: Command): void {
         else if (format.kind === 'json') process.stdout.write(JSON.stringify(rows.map(secretJson), null, 2) + '\n');
         else if (format.kind === 'template') process.stdout.write(renderTemplate({ ...format, header: format.header === true && opts.noheading !== true }, rows.map(secretJson)));
         else {
-          const data = [['ID', 'NAME', 'BACKEND', 'CREATED', 'UPDATED'], ...rows.map((r) => [r.id, r.name, r.ref !== null ? r.ref.split('://')[0] ?? '' : 'local', r.createdAt, r.updatedAt])];
+          const data = [['ID', 'NAME', 'BACKEND', 'CREATED', 'UPDATED'], ...rows.map((r) => [r.id, r.name, r.ref !== null ? (r.ref.split('://')[0] ?? '').replace(/^ref\+/, '') : 'local', r.createdAt, r.updatedAt])];
           process.stdout.write(renderTable(data, opts.noheading === true));
         }
       });
