@@ -47,7 +47,6 @@ export interface MountSetManagerOptions {
   readonly selinux?: SelinuxMode;
 }
 
-
 function checkId(id: number, what: string): number {
   if (!Number.isInteger(id) || id < 0 || id > 0xfffffffe) throw new KeywayError('invalid_argument', `${what} ${String(id)} is not a valid numeric id`);
   return id;

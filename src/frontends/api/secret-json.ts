@@ -17,5 +17,3 @@ export function secretJson(r: SecretRecord): Record<string, unknown> {
     UpdatedAt: r.updatedAt,
   };
 }
-
-

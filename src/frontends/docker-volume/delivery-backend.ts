@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SecretValue } from '../../core/secret-value.js';
 import type { Resolver } from '../../broker/types.js';
-import type { MountSetManager } from '../../delivery/mount-sets.js';
+import type { MountSet, MountSetManager } from '../../delivery/mount-sets.js';
 import type { MountSetsRepo } from '../../store/mount-sets.js';
 import type { DeliveredSet, VolumeBackend } from './backend.js';
 
@@ -16,6 +16,10 @@ export interface DeliveryBackendDeps {
   readonly claim: (id: string) => boolean;
 }
 
+function delivered(set: MountSet): DeliveredSet {
+  return { id: set.id, dir: set.dir, filePath: (n) => set.filePath(n), update: (f) => set.update(f), release: () => set.release() };
+}
+
 export function deliveryBackend(d: DeliveryBackendDeps): VolumeBackend {
   const identity = (frontend: string, consumer?: string) => ({ frontend, ...(consumer ? { consumer } : {}) });
   return {
@@ -23,8 +27,7 @@ export function deliveryBackend(d: DeliveryBackendDeps): VolumeBackend {
     version: (target, ctx) => d.resolver.version(target, { identity: identity(ctx.frontend, ctx.consumer), signal: ctx.signal }),
     versionOf: (r) => r.version ?? d.resolver.contentVersion(r.value),
     async createSet(consumer, files, opts) {
-      const set = await d.sets.create(consumer, files, opts);
-      return { id: set.id, dir: set.dir, filePath: (n) => set.filePath(n), update: (f) => set.update(f), release: () => set.release() };
+      return delivered(await d.sets.create(consumer, files, opts));
     },
     adoptSet(id): DeliveredSet | undefined {
       const rec = d.records.get(id);
@@ -41,7 +44,7 @@ export function deliveryBackend(d: DeliveryBackendDeps): VolumeBackend {
         d.sets.forget(set);
         return undefined;
       }
-      return { id: set.id, dir: set.dir, filePath: (n) => set.filePath(n), update: (f) => set.update(f), release: () => set.release() };
+      return delivered(set);
     },
   };
 }
