@@ -27,9 +27,12 @@ const ci = /^(1|true|yes)$/i.test(process.env.CI ?? '');
 const work = mkdtempSync(join(tmpdir(), 'keyway-test-outcomes-'));
 const outcomesFile = join(work, 'outcomes.jsonl');
 const reporter = new URL('./test-outcomes.mjs', import.meta.url).href;
+// Node's own default for the human-readable part: spec on a terminal, TAP (with its `# pass N` /
+// `# fail N` summary) otherwise; naming a second reporter would otherwise turn that default off.
+const human = process.stdout.isTTY ? 'spec' : 'tap';
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${reporter}`, `--test-reporter-destination=${outcomesFile}`, ...flags, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-reporter=${human}`, '--test-reporter-destination=stdout', `--test-reporter=${reporter}`, `--test-reporter-destination=${outcomesFile}`, ...flags, ...files],
   { stdio: 'inherit' },
 );
 
