@@ -1,6 +1,6 @@
 // Runs the built CLI as a subprocess against a private instance (own state, runtime and config).
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -24,11 +24,32 @@ export function distIsStale(repo = REPO): boolean {
   return newestMtime(join(repo, 'src')) > statSync(cli).mtimeMs;
 }
 
-/** Builds dist/ when a test runs before `npm run build` or after src/ changed, so no test runs stale code. */
+/**
+ * Builds dist/ when a test runs before `npm run build` or after src/ changed, so no test runs stale
+ * code. Test files run in parallel processes: one builds while the others wait on a lock directory.
+ */
 export function ensureBuilt(): void {
   if (!distIsStale()) return;
-  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('npm run build failed');
+  const lock = join(REPO, '.build-lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Another test process is building; wait for it (or for a lock left by a killed run to age out).
+      if (Date.now() > deadline) break;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      if (!existsSync(lock)) return ensureBuilt();
+    }
+  }
+  try {
+    if (!distIsStale()) return;
+    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('npm run build failed');
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export interface Instance {
