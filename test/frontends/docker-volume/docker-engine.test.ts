@@ -136,10 +136,15 @@ test('bad input shows keyway\'s clear message in the docker CLI and keyway keeps
   const missing = d.docker(['run', '--rm', '--network', 'none', '--volume-driver', driver, '-v', 'nosuch:/x', img, 'true']);
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /keyway: not_found: no volume or named secret "nosuch"/);
-  ok(d.docker(['volume', 'create', '-d', driver, '-o', 'ref=ref+nosuchprovider://x/y', 'perr']), 'volume create perr');
+  // A provider typo fails docker volume create itself, not the first container start.
+  const typo = d.docker(['volume', 'create', '-d', driver, '-o', 'ref=ref+nosuchprovider://x/y', 'ptypo']);
+  assert.notEqual(typo.status, 0);
+  assert.match(typo.stderr, /keyway: not_found: no provider named "nosuchprovider"/);
+  // A value that is missing only at mount time fails the container start with keyway's message.
+  ok(d.docker(['volume', 'create', '-d', driver, '-o', 'ref=ref+local://nosuchblob', 'perr']), 'volume create perr');
   const perr = d.docker(['run', '--rm', '--network', 'none', '-v', 'perr:/x', img, 'true']);
   assert.notEqual(perr.status, 0);
-  assert.match(perr.stderr, /keyway: not_found: .*nosuchprovider/);
+  assert.match(perr.stderr, /keyway: not_found: local: no stored value "nosuchblob"/);
   assert.deepEqual(liveSets(), []);
   const good = d.docker(['run', '--rm', '--network', 'none', '-v', 'multi:/run/s', img, 'cat', '/run/s/a']);
   ok(good, 'docker run after errors');
