@@ -3,6 +3,7 @@
 // crash-safe: the new blob is written first, the record swapped in one transaction, the old blob
 // removed last, so a failure at any step leaves the previous secret readable.
 import { KeywayError } from '../core/errors.js';
+import { checkFileMode } from '../core/file-mode.js';
 import { validateSecretName } from '../core/names.js';
 import { formatReference, parseReference } from '../core/reference.js';
 import type { SecretValue } from '../core/secret-value.js';
@@ -11,6 +12,7 @@ import { newId } from '../store/ids.js';
 import type { AuditLog } from '../store/audit.js';
 import type { SecretRecord, SecretsRepo } from '../store/secrets.js';
 import { LOCAL_PROVIDER, NAMED_SECRET_PROVIDER, type Broker } from './broker.js';
+import { checkLocalReference } from './local-ref.js';
 
 export interface CreateSecretInput {
   readonly name: string;
@@ -43,6 +45,7 @@ export class NamedSecrets {
 
   async create(input: CreateSecretInput, signal: AbortSignal): Promise<SecretRecord> {
     const name = validateSecretName(input.name);
+    if (input.mode !== undefined) checkFileMode(input.mode, 'mode');
     if ((input.value === undefined) === (input.ref === undefined)) throw new KeywayError('invalid_argument', 'give exactly one of a value or a reference');
     if (!input.replace && this.#secrets.get(name)) throw new KeywayError('already_exists', `secret ${JSON.stringify(name)} already exists (use --replace to replace it)`);
     const id = newId();
@@ -53,7 +56,7 @@ export class NamedSecrets {
       if (parsed.provider === NAMED_SECRET_PROVIDER) {
         if (parsed.path === name) throw new KeywayError('invalid_argument', `secret ${JSON.stringify(name)} cannot refer to itself`);
         this.#broker.target(input.ref);
-      } else this.#broker.checkOptions(parsed);
+      } else await checkLocalReference(this.#broker.checkOptions(parsed), parsed, signal);
       ref = formatReference(parsed);
     } else if (input.value !== undefined) {
       if (input.value.length === 0) throw new KeywayError('invalid_argument', 'secret value is empty');

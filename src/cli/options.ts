@@ -1,11 +1,10 @@
 // Parsers for option values shared by commands; each throws invalid_argument naming the option.
 import { KeywayError } from '../core/errors.js';
+import { checkFileMode } from '../core/file-mode.js';
 
 export function parseMode(text: string, option = '--mode'): number {
   if (!/^0?[0-7]{3,4}$/.test(text)) throw new KeywayError('invalid_argument', `${option}: expected an octal mode such as 0400, got ${JSON.stringify(text.slice(0, 16))}`);
-  const m = parseInt(text, 8);
-  if (m > 0o7777) throw new KeywayError('invalid_argument', `${option}: mode out of range`);
-  return m;
+  return checkFileMode(parseInt(text, 8), `${option}:`);
 }
 
 export function parseId(text: string, option: string): number {

@@ -13,6 +13,7 @@ import { registerPodman } from './commands/podman.js';
 import { registerPodmanPlugin } from './commands/podman-plugin.js';
 import { registerPlugin } from './commands/plugin.js';
 import { registerTemplate } from './commands/template.js';
+import { registerVolume } from './commands/volume.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 import { toKeywayError } from '../core/errors.js';
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerPodmanPlugin(program);
   registerPlugin(program);
   registerTemplate(program);
+  registerVolume(program);
   registerVersion(program);
   return program;
 }

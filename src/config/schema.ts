@@ -4,13 +4,19 @@
 import { z } from 'zod';
 
 const absPath = z.string().min(1).refine((s) => s.startsWith('/'), { message: 'expected an absolute path' });
-const mode = z.union([
-  z.number().int().min(0).max(0o7777),
-  z.string().regex(/^0?[0-7]{3,4}$/, { message: 'expected an octal mode such as "0400"' }).transform((s) => parseInt(s, 8)),
-]);
+// A file mode: a quoted octal string ("0440") or a TOML octal number (0o440); permission bits only.
+const MODE_EXPECTED = 'expected a file mode 0000-0777, quoted ("0440") or TOML octal (0o440)';
+const mode = z.union(
+  [
+    z.number().int().min(0).max(0o777, { message: MODE_EXPECTED }),
+    z.string().regex(/^0?[0-7]{3}$/, { message: MODE_EXPECTED }).transform((s) => parseInt(s, 8)),
+  ],
+  { error: MODE_EXPECTED },
+);
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'expected lowercase letters, digits, "-" or "_" (1-63 chars)' });
 
-const duration = z.union([z.number().min(0), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, { message: 'expected a duration such as 30s, 5m or 250ms' })]);
+const DURATION_EXPECTED = 'expected a duration such as "30s", "5m" or "250ms", or a number of seconds';
+const duration = z.union([z.number().min(0, { message: DURATION_EXPECTED }), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, { message: DURATION_EXPECTED })], { error: DURATION_EXPECTED });
 
 /** Broker policy keys, valid in [broker] (defaults) and in every [providers.NAME] (overrides). */
 export const policyShape = {
@@ -40,7 +46,7 @@ export const pluginSchema = z.strictObject({
   timeout_ms: z.number().int().positive().max(600_000).default(10_000),
   ro_binds: z.array(absPath).default([]),
   user: z.string().min(1).optional(),
-  option_keys: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/)).default([]),
+  option_keys: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { message: 'expected lowercase letters, digits or "_", starting with a letter (1-63 chars)' })).default([]),
 });
 
 export const configSchema = z.strictObject({

@@ -14,7 +14,7 @@ export const ERROR_CODES = [
   'cancelled', // the caller aborted
   'too_large', // a value or a message exceeds a limit
   'checksum_mismatch', // a pinned hash or an integrity check failed
-  'failed_precondition', // the host or state is not as required (file modes, key mismatch, kernel)
+  'failed_precondition', // the host or state is not as required (file modes, key mismatch, kernel), or a provider setting it needs is not configured
   'unsupported', // the operation does not exist for this provider or platform
   'internal', // a bug or an unexpected condition
 ] as const;

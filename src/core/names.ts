@@ -15,10 +15,17 @@ export function validateSecretName(name: string, what = 'secret name'): string {
   return name;
 }
 
-/** Docker and Podman volume names additionally match ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$. */
+/**
+ * Volume names additionally match Docker's ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$: at least two characters,
+ * because `docker run -v x:/path` reads a one-letter name as a drive letter and dockerd refuses it.
+ * So a secret whose name breaks these rules is mounted through an explicit volume (-o secret=NAME).
+ */
 export function validateVolumeName(name: string): string {
   validateSecretName(name, 'volume name');
-  if (!DOCKER_VOLUME_RE.test(name)) throw new KeywayError('invalid_argument', `volume name ${JSON.stringify(name)} must match [a-zA-Z0-9][a-zA-Z0-9_.-]+`);
+  if (!DOCKER_VOLUME_RE.test(name)) {
+    const why = /^[a-zA-Z0-9]$/.test(name) ? 'is one character; Docker volume names have at least two' : 'must match [a-zA-Z0-9][a-zA-Z0-9_.-]+ (Docker\'s volume name rule)';
+    throw new KeywayError('invalid_argument', `volume name ${JSON.stringify(name)} ${why}; to mount a secret of that name, create a volume for it: docker volume create -d keyway -o secret=NAME VOLUME`);
+  }
   return name;
 }
 

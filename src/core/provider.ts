@@ -63,3 +63,11 @@ export interface Provider {
   /** Releases connections, child processes and timers. Idempotent. */
   close?(): Promise<void>;
 }
+
+/**
+ * How messages and logs name a provider instance: its type alone when the instance has the type's
+ * name ("aws-sm", not "aws-sm aws-sm"), else `TYPE provider "NAME"`.
+ */
+export function providerLabel(type: string, name: string): string {
+  return name === type ? type : `${type} provider "${name}"`;
+}

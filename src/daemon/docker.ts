@@ -43,6 +43,7 @@ export function dockerFrontend(ctx: Context): DockerPlugin {
       createdAt: (name) => ctx.secrets.get(name)?.createdAt,
       names: () => ctx.secrets.list().map((r) => r.name),
     },
+    checkRef: (ref) => void ctx.broker.target(ref),
     rotateIntervalMs: ctx.config.delivery.refresh_interval_s * 1000,
     async openBackend() {
       // Claim the sets of containers that outlived the previous keyway before the orphan sweep

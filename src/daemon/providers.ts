@@ -43,7 +43,7 @@ export function configuredProviders(config: Config, factories: readonly Provider
       const f = defaults(name);
       if (!f) return undefined;
       const parsed = f.configSchema.safeParse({});
-      if (!parsed.success) throw new KeywayError('invalid_argument', `provider "${name}" needs configuration: ${formatZodIssues(`[providers.${name}]`, parsed.error)}`);
+      if (!parsed.success) throw new KeywayError('failed_precondition', `provider "${name}" needs configuration: ${formatZodIssues(`[providers.${name}]`, parsed.error)}`);
       return f.create(name, parsed.data as never, deps);
     },
   };

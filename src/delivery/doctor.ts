@@ -60,7 +60,11 @@ function privatePath(name: string, path: string, kind: 'dir' | 'file'): Check {
   return { name, status: 'secure', detail: `${path} ${octal(st.mode)}, owner uid ${st.uid}` };
 }
 
-function socketCheck(name: string, path: string): Check {
+/**
+ * Who can connect decides the grade. Group access is fine for group root (gid 0): its members are
+ * root-equivalent already, and 0660 root:root is what keyway.socket and Docker's plugin socket use.
+ */
+export function socketCheck(name: string, path: string): Check {
   let st;
   try {
     st = lstatSync(path);
@@ -69,7 +73,8 @@ function socketCheck(name: string, path: string): Check {
   }
   if (!st.isSocket()) return { name: `${name} socket`, status: 'insecure', detail: `${path} exists but is not a socket` };
   if ((st.mode & 0o007) !== 0) return { name: `${name} socket`, status: 'insecure', detail: `${path} has mode ${octal(st.mode)}: any local user can connect` };
-  if ((st.mode & 0o070) !== 0) return { name: `${name} socket`, status: 'weak', detail: `${path} has mode ${octal(st.mode)}: group gid ${st.gid} can connect` };
+  if ((st.mode & 0o070) !== 0 && st.gid !== 0) return { name: `${name} socket`, status: 'weak', detail: `${path} has mode ${octal(st.mode)}: group gid ${st.gid} can connect` };
+  if ((st.mode & 0o070) !== 0) return { name: `${name} socket`, status: 'secure', detail: `${path} ${octal(st.mode)}, owner uid ${st.uid}, group root` };
   return { name: `${name} socket`, status: 'secure', detail: `${path} ${octal(st.mode)}, owner uid ${st.uid}` };
 }
 

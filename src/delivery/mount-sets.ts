@@ -1,14 +1,15 @@
 // Mount sets: one private directory of secret files per consumer (a container, a `keyway run`
 // child, a pod volume) on the mount root. Every live set is recorded in the store with its owner
 // pid before anything is written, so a crash at any point leaves a record the next start can sweep.
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KeywayError, toKeywayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { checkFileMode } from '../core/file-mode.js';
 import { validateFileName } from '../core/names.js';
 import { SecretValue } from '../core/secret-value.js';
 import { newId } from '../store/ids.js';
-import type { MountSetFileSpec, MountSetsRepo, MountSetSpec } from '../store/mount-sets.js';
+import type { MountSetFileSpec, MountSetRecord, MountSetsRepo, MountSetSpec } from '../store/mount-sets.js';
 import { createSetDir, DATA_LINK, destroySetDir, publish, type DirOwner, type FileToWrite } from './atomic-writer.js';
 import { verifyMountRoot, type MountRootInfo } from './mount-root.js';
 import { isSameProcessAlive, processStartTime } from './process-identity.js';
@@ -44,11 +45,6 @@ export interface MountSetManagerOptions {
   readonly logger: Logger;
   /** Override for tests; default reads /sys/fs/selinux. */
   readonly selinux?: SelinuxMode;
-}
-
-function checkMode(mode: number, what: string): number {
-  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new KeywayError('invalid_argument', `${what} ${String(mode)} is not a file mode between 0000 and 0777`);
-  return mode;
 }
 
 function checkId(id: number, what: string): number {
@@ -116,7 +112,7 @@ export class MountSet {
     const changed = JSON.stringify(specs) !== JSON.stringify(this.#files);
     this.#files = specs;
     // A plain rotation keeps names, modes and owners: no need to touch the store.
-    if (changed) this.#manager.repo.updateSpec(this.id, this.#manager.specOf(specs));
+    if (changed) this.#manager.repo.updateSpec(this.id, this.#manager.specOf(specs, this.#level));
   }
 
   /** Overwrites every file with zeros, removes the directory and the record. Idempotent. */
@@ -168,7 +164,7 @@ export class MountSetManager {
       if (!(f.bytes instanceof SecretValue)) throw new KeywayError('internal', 'mount set file bytes must be a SecretValue');
       return {
         name,
-        mode: checkMode(f.mode ?? DEFAULT_FILE_MODE, `mode of ${name}`),
+        mode: checkFileMode(f.mode ?? DEFAULT_FILE_MODE, `mode of ${name}`),
         uid: checkId(f.uid ?? process.geteuid?.() ?? 0, `uid of ${name}`),
         gid: checkId(f.gid ?? process.getegid?.() ?? 0, `gid of ${name}`),
       };
@@ -176,9 +172,9 @@ export class MountSetManager {
   }
 
   /** @internal */
-  specOf(files: readonly MountSetFileSpec[]): MountSetSpec {
+  specOf(files: readonly MountSetFileSpec[], level?: string): MountSetSpec {
     const start = processStartTime(process.pid);
-    return { files, ...(start !== undefined ? { ownerStart: start } : {}) };
+    return { files, ...(start !== undefined ? { ownerStart: start } : {}), ...(level !== undefined ? { selinuxLevel: level } : {}) };
   }
 
   /** @internal the mount root must still be what it was at start-up. */
@@ -201,7 +197,7 @@ export class MountSetManager {
     if (typeof consumer !== 'string' || consumer.length === 0 || consumer.length > 512) throw new KeywayError('invalid_argument', 'mount set consumer must be 1-512 characters');
     const specs = this.normalize(files);
     const owner: DirOwner = {
-      mode: checkMode(opts.dirMode ?? DEFAULT_DIR_MODE, 'directory mode'),
+      mode: checkFileMode(opts.dirMode ?? DEFAULT_DIR_MODE, 'directory mode'),
       uid: checkId(opts.dirUid ?? process.geteuid?.() ?? 0, 'directory uid'),
       gid: checkId(opts.dirGid ?? process.getegid?.() ?? 0, 'directory gid'),
     };
@@ -212,7 +208,8 @@ export class MountSetManager {
     const ownerPid = opts.ownerPid ?? process.pid;
     const start = processStartTime(ownerPid);
     // Record first: a crash between here and the end leaves something the sweep can find.
-    this.repo.insert({ id, consumer, path: dir, ownerPid, spec: { files: specs, ...(start !== undefined ? { ownerStart: start } : {}) } });
+    const level = opts.selinuxLevel !== undefined ? { selinuxLevel: opts.selinuxLevel } : {};
+    this.repo.insert({ id, consumer, path: dir, ownerPid, spec: { files: specs, ...(start !== undefined ? { ownerStart: start } : {}), ...level } });
     try {
       createSetDir(dir, owner);
       await publish(dir, toWrite(files, specs), owner, this.labeller(opts.selinuxLevel));
@@ -228,6 +225,30 @@ export class MountSetManager {
     const set = new MountSet(this, id, consumer, dir, specs, owner, opts.selinuxLevel);
     this.#live.set(id, set);
     this.#logger.debug({ set: id, consumer, files: specs.map((f) => f.name) }, 'mount set created');
+    return set;
+  }
+
+  /**
+   * Re-attaches a set an earlier process recorded (a restart while containers still use it), so it
+   * can be rotated and released like one this process created. The record must place the set
+   * directly under this root, and the path must still be a real directory (not a planted symlink):
+   * the directory's own mode and owner are kept for later updates. Undefined when it is not ours.
+   */
+  adopt(rec: MountSetRecord): MountSet | undefined {
+    const known = this.#live.get(rec.id);
+    if (known) return known;
+    if (dirname(rec.path) !== this.root.path || rec.path !== join(this.root.path, rec.id)) return undefined;
+    let st;
+    try {
+      st = lstatSync(rec.path);
+    } catch {
+      return undefined;
+    }
+    if (!st.isDirectory()) return undefined;
+    const owner: DirOwner = { mode: st.mode & 0o777, uid: st.uid, gid: st.gid };
+    const level = typeof rec.spec.selinuxLevel === 'string' ? rec.spec.selinuxLevel : undefined;
+    const set = new MountSet(this, rec.id, rec.consumer, rec.path, [...rec.spec.files], owner, level);
+    this.#live.set(rec.id, set);
     return set;
   }
 

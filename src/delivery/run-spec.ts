@@ -57,6 +57,13 @@ export function parseSecretSpec(text: string): SecretSpec {
   }
   const target = parts.join(',');
   if (target.length === 0) throw bad('--secret: missing NAME or REF before the options');
+  // A NAME has no commas, so anything after its first comma was meant as an option.
+  const unknown = isReference(target) ? undefined : parts.slice(1).find((p) => !KEYS.includes(p.slice(0, p.indexOf('=')) as (typeof KEYS)[number]));
+  if (unknown !== undefined) {
+    const eq = unknown.indexOf('=');
+    const what = eq < 0 ? `${JSON.stringify(unknown.slice(0, 32))} is not KEY=VALUE` : `unknown option ${JSON.stringify(unknown.slice(0, eq).slice(0, 32))}`;
+    throw bad(`--secret ${parts[0] ?? ''}: ${what} (options: ${KEYS.map((k) => `${k}=`).join(', ')})`);
+  }
   if (isReference(target)) parseReference(target);
   return {
     target,
@@ -85,7 +92,8 @@ export function parseWatch(text: string | true): WatchMode {
     if (!(sig in osc.signals) || sig === 'SIGKILL' || sig === 'SIGSTOP') throw bad(`--watch: unknown or unusable signal ${JSON.stringify(text.slice(7, 20))}`);
     return { kind: 'signal', signal: sig as NodeJS.Signals };
   }
-  throw bad(`--watch: expected restart or signal:SIG, got ${JSON.stringify(text.slice(0, 32))}`);
+  // `--watch true` reads "true" as the mode: say how to pass a command instead.
+  throw bad(`--watch: expected restart or signal:SIG, got ${JSON.stringify(text.slice(0, 32))} (a command goes after --: keyway run --watch -- ${text.slice(0, 32)})`);
 }
 
 /**

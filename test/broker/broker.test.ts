@@ -75,9 +75,26 @@ test('resolve follows a named secret to its reference and applies both fragments
 });
 
 test('a literal named secret is stored encrypted by the local provider', async (t) => {
-  const { broker, named } = setup(t);
-  await named.create({ name: 'lit', value: SecretValue.fromString('abc'), frontend: 'test' }, signal);
-  assert.equal((await broker.resolve('lit', ctx)).value.expose().toString(), 'abc');
+  const { broker, named, db } = setup(t);
+  const plain = 'CANARY-stored-encrypted-0xdeadbeef';
+  const rec = await named.create({ name: 'lit', value: SecretValue.fromString(plain), frontend: 'test' }, signal);
+  assert.equal((await broker.resolve('lit', ctx)).value.expose().toString(), plain);
+  // What is on disk: one blob under the secret's id, ciphertext of the same length (GCM), a 12-byte
+  // nonce and 16-byte tag, and the plaintext in no column of any table.
+  const blob = db.prepare('SELECT * FROM local_blobs WHERE id = ?').get(rec.id) as { ciphertext: Buffer; nonce: Buffer; tag: Buffer } | undefined;
+  assert.ok(blob, 'the value is a local blob named by the secret id');
+  assert.equal(blob.ciphertext.length, plain.length);
+  assert.equal(blob.nonce.length, 12);
+  assert.equal(blob.tag.length, 16);
+  assert.ok(!blob.ciphertext.equals(Buffer.from(plain)), 'the stored bytes are not the plaintext');
+  for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]) {
+    for (const row of db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]) {
+      for (const v of Object.values(row)) {
+        const bytes = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+        assert.ok(!bytes.includes(Buffer.from(plain)), `plaintext found in table ${name}`);
+      }
+    }
+  }
 });
 
 test('unknown options, unknown providers and missing names are refused before any lookup', async (t) => {

@@ -96,7 +96,8 @@ for (const ref of ['ref+local:/x', 'ref+LOCAL://x', 'ref+local://x#', 'ref+local
 
 test('ref check explains a valid reference without fetching it', (t) => {
   const i = inst(t);
-  const r = i.run(['ref', 'check', 'ref+local://abc#/x']);
+  const id = i.run(['secret', 'create', 'j', '-'], { input: '{"x":1}' }).stdout.toString().trim();
+  const r = i.run(['ref', 'check', `ref+local://${id}#/x`]);
   assert.equal(r.status, 0, r.stderr.toString());
   assert.match(r.stdout.toString(), /provider:\s+local \(local\)/);
   assert.match(r.stdout.toString(), /selects:\s+\/x/);
@@ -182,4 +183,75 @@ test('two concurrent creates with different names both succeed; with the same na
     const winner = same.findIndex((r) => r.status === 0);
     assert.equal(i.run(['get', `z${round}`]).stdout.toString(), winner === 0 ? 'a' : 'b');
   }
+});
+
+test('a setuid, setgid or sticky --mode is refused at create, naming the mode in octal, and nothing is stored', (t) => {
+  const i = inst(t);
+  for (const mode of ['4755', '2750', '1700', '04400']) {
+    const r = i.run(['secret', 'create', 's', '-', '--mode', mode], { input: 'v' });
+    assert.equal(r.status, 2, `--mode ${mode}`);
+    oneLineError(r.stderr, 'invalid_argument');
+    assert.match(r.stderr.toString(), new RegExp(`--mode: 0${mode.replace(/^0/, '')} is not allowed: a secret file mode is 0000-0777`));
+    assert.doesNotMatch(r.stderr.toString(), /\b(2541|1512|960|2304)\b/, 'never the decimal value');
+  }
+  assert.equal(i.run(['secret', 'ls', '-q']).stdout.toString(), '');
+  assert.equal(i.run(['secret', 'create', 's', '-', '--mode', '0640'], { input: 'v' }).status, 0);
+  assert.equal(i.run(['secret', 'inspect', '--format', '{{.Mode}}', 's']).stdout.toString(), '0640\n');
+});
+
+test('secret rm with neither names nor --all is a usage error, and with both too', (t) => {
+  const i = inst(t);
+  i.run(['secret', 'create', 'a', '-'], { input: 'va' });
+  const none = i.run(['secret', 'rm']);
+  assert.equal(none.status, 2);
+  oneLineError(none.stderr, 'invalid_argument');
+  assert.match(none.stderr.toString(), /give the secret names \(or ids\) to remove, or --all/);
+  assert.equal(i.run(['secret', 'rm', 'a', '--all']).status, 2);
+  assert.equal(i.run(['secret', 'exists', 'a']).status, 0, 'nothing was removed');
+});
+
+test('secret inspect prints the secrets it found and fails naming the missing ones, as Podman does', (t) => {
+  const i = inst(t);
+  i.run(['secret', 'create', 'db', '-'], { input: 'v' });
+  const r = i.run(['secret', 'inspect', 'db', 'nosuch', 'other']);
+  assert.equal(r.status, 3);
+  const found = JSON.parse(r.stdout.toString()) as { Name: string }[];
+  assert.deepEqual(found.map((s) => s.Name), ['db']);
+  assert.match(r.stderr.toString(), /^keyway: not_found: no secret named "nosuch", "other"\n$/);
+});
+
+test('--format takes Go-template field references on ls and inspect, alongside table and json', (t) => {
+  const i = inst(t);
+  i.run(['secret', 'create', 'a', '-', '--label', 'team=x', '--mode', '0440'], { input: 'va' });
+  i.run(['secret', 'create', 'b', '--ref', 'ref+secret://a']);
+  assert.equal(i.run(['secret', 'ls', '--format', '{{.Name}}']).stdout.toString(), 'a\nb\n');
+  assert.equal(i.run(['secret', 'ls', '--format', '{{.Name}}\\t{{.Backend}} {{.Labels.team}}', '--filter', 'name=a']).stdout.toString(), 'a\tlocal x\n');
+  assert.equal(i.run(['secret', 'ls', '--format', 'table {{.Name}}\\t{{.Mode}}']).stdout.toString(), 'NAME\tMODE\na\t0440\nb\t<no value>\n');
+  assert.equal(i.run(['secret', 'ls', '--noheading', '--format', 'table {{.Name}}']).stdout.toString(), 'a\nb\n');
+  assert.equal(i.run(['secret', 'inspect', 'b', '--format', '{{.Reference}} {{json .Labels}}']).stdout.toString(), 'ref+secret://a {}\n');
+  const ids = i.run(['secret', 'ls', '-q']).stdout.toString();
+  assert.equal(i.run(['secret', 'ls', '--format', '{{.ID}}']).stdout.toString(), ids);
+  for (const [fmt, why] of [['{{.Nope}}', /has no field "Nope"/], ['{{range .}}x{{end}}', /\{\{range \.\}\} is not supported/], ['{{.Name', /without a closing/], ['yaml', /expected table, json or a template/]] as const) {
+    const r = i.run(['secret', 'ls', '--format', fmt]);
+    assert.equal(r.status, 2, fmt);
+    oneLineError(r.stderr, 'invalid_argument');
+    assert.match(r.stderr.toString(), why);
+  }
+});
+
+test('a local reference to a value that does not exist fails ref check and secret create --ref, and the README example works', (t) => {
+  const i = inst(t);
+  for (const ref of ['ref+local://nosuch', 'ref+local://...']) {
+    const check = i.run(['ref', 'check', ref]);
+    assert.notEqual(check.status, 0, ref);
+    assert.match(check.stderr.toString(), /^keyway: (not_found: local: no stored value "nosuch"|invalid_argument: local: blob id "\.\.\." is invalid)/);
+    assert.notEqual(i.run(['secret', 'create', 'api', '--ref', ref]).status, 0, ref);
+  }
+  assert.equal(i.run(['secret', 'ls', '-q']).stdout.toString(), '');
+  // README quick start, as written
+  assert.equal(i.run(['secret', 'create', 'db', '-'], { input: 's3cret' }).status, 0);
+  assert.equal(i.run(['get', 'db']).stdout.toString(), 's3cret');
+  assert.equal(i.run(['secret', 'create', 'api', '--ref', 'ref+secret://db']).status, 0);
+  assert.equal(i.run(['get', 'api']).stdout.toString(), 's3cret');
+  assert.match(i.run(['secret', 'ls']).stdout.toString(), /\bapi\s+secret\s/);
 });

@@ -41,3 +41,30 @@ test('locations: root uses system paths, flags beat env which beats defaults', (
   assert.equal(mixed.stateDir, '/f');
   assert.equal(resolveLocations({ uid: 0, env: { KEYWAY_STATE_DIR: '/e' }, flags: {} }).stateDir, '/e');
 });
+
+test('a mode written as a bare 0440 is explained: quote it or use TOML octal', () => fails('[delivery]\ndefault_mode = 0440', 'write the mode quoted, "0440", or as TOML octal, 0o440'));
+test('TOML octal and quoted octal modes both parse to the same mode', () => {
+  assert.equal(parseConfig('[delivery]\ndefault_mode = 0o440', 'k.toml').delivery.default_mode, 0o440);
+  assert.equal(parseConfig('[delivery]\ndefault_mode = "0440"', 'k.toml').delivery.default_mode, 0o440);
+});
+test('a setuid mode is refused in the config as anywhere else', () => fails('[delivery]\ndefault_mode = "4755"', 'delivery.default_mode: expected a file mode 0000-0777'));
+
+test('no config error is zod\'s bare "Invalid input": each says what was expected', () => {
+  const cases: [string, RegExp][] = [
+    ['[delivery]\ndefault_mode = true', /delivery\.default_mode: expected a file mode/],
+    ['[broker]\ntimeout = true', /broker\.timeout: expected a duration/],
+    ['[api]\nenabled = "yes"', /api\.enabled: expected true or false, got a string/],
+    ['[delivery]\nrefresh_interval_s = 1.5', /delivery\.refresh_interval_s: expected an integer, got a number/],
+    ['[csi]\naccess = 3', /csi\.access: expected a table, got a number/],
+    ['[providers.X]\ntype = "local"', /providers\.X: not a valid name: expected lowercase letters/],
+    ['[limits]\nmax_secret_bytes = 0', /limits\.max_secret_bytes: expected a number >= 1/],
+    ['[log]\nlevel = "loud"', /log\.level: expected one of "trace"/],
+  ];
+  for (const [toml, want] of cases) {
+    assert.throws(() => parseConfig(toml, 'k.toml'), (e: Error) => {
+      assert.match(e.message, want);
+      assert.doesNotMatch(e.message, /Invalid (input|option|key)|Too small|received/);
+      return true;
+    });
+  }
+});

@@ -94,3 +94,39 @@ test('the parser throws nothing but KeywayError on arbitrary strings', () => {
     { numRuns: 5000 },
   );
 });
+
+test('a raw control character or space in the query or fragment is refused, naming the part', () => {
+  for (const [input, part] of [
+    ['ref+vault://a?k=a\u0001b', 'query'],
+    ['ref+vault://a?k=a b', 'query'],
+    ['ref+vault://a?k=a\u007fb', 'query'],
+    ['ref+vault://a?k=1#/x\ty', 'fragment'],
+  ] as const) {
+    assert.throws(() => parseReference(input), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument' && e.message.includes(`${part} contains a control character or space`), JSON.stringify(input));
+  }
+});
+
+test('references are capped at 8192 characters: the cap itself parses, one more is refused', () => {
+  const at = (n: number): string => 'ref+vault://' + 'a'.repeat(n - 'ref+vault://'.length);
+  assert.equal(parseReference(at(8192)).path.length, 8192 - 'ref+vault://'.length);
+  assert.throws(() => parseReference(at(8193)), (e: unknown) => e instanceof KeywayError && e.message.includes('longer than 8192 characters'));
+});
+
+test('pointer escapes are decoded ~1 before ~0, as RFC 6901 requires: "~01" is "~1", not "/"', () => {
+  assert.deepEqual(parseReference('ref+local://a#/~01').pointer, ['~1']);
+  assert.deepEqual(parseReference('ref+local://a#/~10').pointer, ['/0']);
+  assert.deepEqual(parseReference('ref+local://a#/~0~1').pointer, ['~/']);
+});
+
+test('any valid reference with a raw control character or space inserted into its path, query or fragment is refused', () => {
+  const bad = fc.constantFrom('\u0000', '\u0001', '\n', '\t', ' ', '\u007f');
+  fc.assert(
+    fc.property(refArb, bad, fc.nat(), (r, c, at) => {
+      const s = formatReference(r);
+      const start = s.indexOf('://') + 3;
+      const i = start + (at % (s.length - start));
+      assert.throws(() => parseReference(s.slice(0, i) + c + s.slice(i)), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument');
+    }),
+    { numRuns: 2000 },
+  );
+});

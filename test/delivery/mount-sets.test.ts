@@ -198,3 +198,52 @@ void test('an update that runs out of space fails cleanly: the previous version 
   await set.update([{ name: 'v', bytes: sv('next') }]);
   assert.equal(readFileSync(join(set.dir, 'v'), 'utf8'), 'next');
 });
+
+void test('a ..data link planted to point outside its set makes update fail, and neither update nor release touches the outside files', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, sb } = await setup(t);
+  const set = await mgr.create('test:escape', [{ name: 'cert', bytes: sv('v1') }]);
+  // An outside directory shaped like a payload, and a payload-looking name in a sibling path.
+  const outside = join(sb.base, '..2026_01_01_00_00_00.000abcdef');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'cert'), 'victim');
+  for (const target of [outside, `../${set.id}-other/..2026_01_01_00_00_00.000abcdef`]) {
+    unlinkSync(join(set.dir, '..data'));
+    symlinkSync(target, join(set.dir, '..data'));
+    await assert.rejects(set.update([{ name: 'cert', bytes: sv('v2') }]), isCode('failed_precondition', /\.\.data points outside the mount set/));
+    assert.equal(readFileSync(join(outside, 'cert'), 'utf8'), 'victim', 'the outside file was not rewritten');
+  }
+  set.release();
+  assert.equal(existsSync(set.dir), false);
+  assert.equal(readFileSync(join(outside, 'cert'), 'utf8'), 'victim', 'release unlinked the link and did not wipe what it pointed at');
+});
+
+void test('the orphan sweep leaves alone a record whose path is not directly under its own root', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, repo, sb } = await setup(t);
+  const dead = spawnSync('true').pid as number;
+  const elsewhere = join(sb.base, 'elsewhere');
+  mkdirSync(join(elsewhere, 'x'), { recursive: true });
+  writeFileSync(join(elsewhere, 'x', 'keep'), 'data');
+  // Records a tampered or foreign store could hold: outside the root, nested under it, and a
+  // sibling path that merely starts with the root's path.
+  const paths = [join(elsewhere, 'x'), join(mgr.root.path, 'a', 'nested'), `${mgr.root.path}-evil/abc`];
+  for (const [k, path] of paths.entries()) repo.insert({ id: `foreign${k}`, consumer: 'test:foreign', path, ownerPid: dead, spec: { files: [] } });
+  assert.deepEqual(mgr.sweepOrphans(), []);
+  assert.equal(readFileSync(join(elsewhere, 'x', 'keep'), 'utf8'), 'data');
+  for (const k of paths.keys()) assert.ok(repo.get(`foreign${k}`), 'the record stays for the instance that owns that root');
+});
+
+void test('the orphan sweep tells a reused pid from the owner by its start time', { skip: ROOT_SKIP }, async (t) => {
+  const { mgr, repo } = await setup(t);
+  // The owner pid is alive (it is this process), but the recorded start time is not its own:
+  // the pid was reused after the owner died, so the set is an orphan.
+  const reused = await mgr.create('test:reused', [{ name: 's', bytes: sv('x') }]);
+  const mine = await mgr.create('test:mine', [{ name: 's', bytes: sv('y') }]);
+  const rec = repo.get(reused.id);
+  assert.ok(rec && typeof rec.spec.ownerStart === 'number', 'the owner start time is recorded');
+  repo.updateSpec(reused.id, { ...rec.spec, ownerStart: rec.spec.ownerStart - 1 });
+  const after = new MountSetManager({ root: mgr.root, repo, logger: silentLogger() });
+  assert.deepEqual(after.sweepOrphans(), [reused.id]);
+  assert.equal(existsSync(reused.dir), false);
+  assert.equal(readFileSync(join(mine.dir, 's'), 'utf8'), 'y', 'the same pid with its own start time is still the owner');
+  mine.release();
+});

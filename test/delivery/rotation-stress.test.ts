@@ -63,7 +63,12 @@ void test('1,000 rotations under 4 concurrent readers: no reader sees a partial 
     assert.ok(res.distinct > 1, `reader ${i} observed rotations`);
     totalReads += res.reads;
   }
-  t.diagnostic(`${totalReads} whole reads, ${retries} ENOENT retries while an old version was being removed`);
+  t.diagnostic(`${totalReads} whole reads, ${retries} ENOENT retries`);
   assert.ok(totalReads > ROTATIONS, `readers read ${totalReads} times`);
+  // The swap is one rename(2) of ..data, so the name never points at nothing. The only ENOENT left
+  // is a reader that resolved ..data just before a swap and reached the old payload just after its
+  // removal: rare (0 on an idle machine, a handful under load). A swap that unlinks ..data and then
+  // links the new version gives thousands here, so a bound of 1% of rotations tells them apart.
+  assert.ok(retries <= ROTATIONS / 100, `${retries} reads found the file missing: the swap is not atomic`);
   assert.equal(readFileSync(join(set.dir, 'value'))[0], (ROTATIONS % 255) + 1);
 });

@@ -38,3 +38,18 @@ void test('defaultFileName uses the name, else the fragment or last path element
   assert.equal(defaultFileName('ref+aws-sm://prod/api-key'), 'api-key');
   assert.throws(() => defaultFileName('ref+vault://kv/app#/..'), invalid);
 });
+
+void test('an unknown --secret option after a NAME is named as an option, not blamed on the name', () => {
+  for (const [spec, want] of [
+    ['db,colour=red', /^--secret db: unknown option "colour" \(options: target=, mode=, uid=, gid=\)$/],
+    ['db,target=x,colour=red', /^--secret db: unknown option "colour"/],
+    ['db,colour=red,mode=0400', /^--secret db: unknown option "colour"/],
+    ['db,colour', /^--secret db: "colour" is not KEY=VALUE/],
+  ] as const) {
+    assert.throws(() => parseSecretSpec(spec), (e: Error & { code?: string }) => invalid(e) && want.test(e.message), spec);
+  }
+});
+
+void test('a --watch value that is not a mode says the command goes after --', () => {
+  assert.throws(() => parseWatch('true'), (e: Error & { code?: string }) => invalid(e) && /^--watch: expected restart or signal:SIG, got "true" \(a command goes after --: keyway run --watch -- true\)$/.test(e.message));
+});

@@ -1,17 +1,55 @@
 // Runs the built CLI as a subprocess against a private instance (own state, runtime and config).
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(REPO, 'dist', 'cli.js');
 
-/** Builds dist/ once if a test file is run on its own before `npm run build`. */
+/** Newest modification time (ms) of any file under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when `repo`'s dist/cli.js is missing or older than some file under its src/. */
+export function distIsStale(repo = REPO): boolean {
+  const cli = join(repo, 'dist', 'cli.js');
+  if (!existsSync(cli)) return true;
+  return newestMtime(join(repo, 'src')) > statSync(cli).mtimeMs;
+}
+
+/**
+ * Builds dist/ when a test runs before `npm run build` or after src/ changed, so no test runs stale
+ * code. Test files run in parallel processes: one builds while the others wait on a lock directory.
+ */
 export function ensureBuilt(): void {
-  if (existsSync(CLI)) return;
-  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('npm run build failed');
+  if (!distIsStale()) return;
+  const lock = join(REPO, '.build-lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Another test process is building; wait for it (or for a lock left by a killed run to age out).
+      if (Date.now() > deadline) break;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      if (!existsSync(lock)) return ensureBuilt();
+    }
+  }
+  try {
+    if (!distIsStale()) return;
+    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('npm run build failed');
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export interface Instance {

@@ -135,3 +135,54 @@ test('the volume option and swarm label parsers throw nothing but invalid_argume
     { numRuns: 3000 },
   );
 });
+
+test('generated valid volume options parse to the right spec, and known-bad ones are refused', () => {
+  const secretName = fc.stringMatching(/^[a-z][a-z0-9_.-]{0,15}$/).filter((n) => !n.startsWith('..'));
+  const valid = fc.record(
+    {
+      source: fc.oneof(
+        fc.constant(undefined),
+        secretName.map((n) => ({ secret: n })),
+        fc.uniqueArray(secretName, { minLength: 1, maxLength: 4 }).map((ns) => ({ secrets: ns.join(',') })),
+        fc.stringMatching(/^[a-z0-9/]{1,12}$/).filter((p) => !p.startsWith('/') && !p.includes('//')).map((p) => ({ ref: `ref+vault://${p}` })),
+      ),
+      mode: fc.option(fc.integer({ min: 0, max: 0o777 }), { nil: undefined }),
+      uid: fc.option(fc.nat({ max: 0xfffffffe }), { nil: undefined }),
+      gid: fc.option(fc.nat({ max: 0xfffffffe }), { nil: undefined }),
+    },
+    { requiredKeys: ['source'] },
+  );
+  fc.assert(
+    fc.property(valid, (v) => {
+      const opts: Record<string, string> = { ...(v.source ?? {}) };
+      if (v.mode !== undefined) opts.mode = '0' + v.mode.toString(8).padStart(3, '0');
+      if (v.uid !== undefined) opts.uid = String(v.uid);
+      if (v.gid !== undefined) opts.gid = String(v.gid);
+      const spec = parseVolumeOptions('vol', opts);
+      if (Object.keys(opts).length === 0) return assert.equal(spec, undefined);
+      assert.ok(spec);
+      if (v.source && 'secret' in v.source) assert.deepEqual(spec.source, { kind: 'secret', name: v.source.secret });
+      else if (v.source && 'secrets' in v.source) assert.deepEqual(spec.source, { kind: 'secrets', names: v.source.secrets.split(',') });
+      else if (v.source && 'ref' in v.source) assert.deepEqual(spec.source, { kind: 'ref', ref: v.source.ref });
+      else assert.deepEqual(spec.source, { kind: 'secret', name: 'vol' });
+      assert.equal(spec.mode, v.mode);
+      assert.equal(spec.uid, v.uid);
+      assert.equal(spec.gid, v.gid);
+    }),
+    { numRuns: 2000 },
+  );
+  const knownBad = fc.oneof(
+    fc.stringMatching(/^[a-z]{2,10}$/).filter((k) => !(VOLUME_OPTION_KEYS as readonly string[]).includes(k)).map((k) => ({ [k]: 'x' })),
+    fc.integer({ min: 0o1000, max: 0o7777 }).map((m) => ({ mode: m.toString(8) })),
+    fc.stringMatching(/^[0-9]*[a-z-][0-9a-z-]*$/).map((u) => ({ uid: u })),
+    fc.tuple(secretName, secretName).map(([a, b]) => ({ secret: a, secrets: b })),
+    secretName.map((n) => ({ secrets: `${n},${n}` })),
+    fc.stringMatching(/^[a-z]{1,8}$/).map((p) => ({ ref: `vault://${p}` })),
+  );
+  fc.assert(
+    fc.property(knownBad, (opts) => {
+      assert.throws(() => parseVolumeOptions('vol', opts), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument', JSON.stringify(opts));
+    }),
+    { numRuns: 2000 },
+  );
+});

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { formatPointer, formatReference, parseReference } from '../../core/reference.js';
 import { NAMED_SECRET_PROVIDER } from '../../broker/broker.js';
-import { withContext } from '../context.js';
+import { checkLocalReference } from '../../broker/local-ref.js';
+import { interruptSignal, withContext } from '../context.js';
 
 export function registerRef(program: Command): void {
   const ref = program.command('ref').description('work with references');
@@ -17,6 +18,7 @@ export function registerRef(program: Command): void {
         // Resolves names and checks options against the provider, without any lookup.
         const target = ctx.broker.target(text);
         const provider = ctx.registry.get(target.ref.provider);
+        await checkLocalReference(provider, target.ref, interruptSignal());
         const info = {
           canonical: formatReference(parsed),
           provider: parsed.provider,

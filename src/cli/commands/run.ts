@@ -32,7 +32,8 @@ export function registerRun(program: Command): void {
     .option('--watch [mode]', 'on rotation: "restart" the command (default) or "signal:SIG" it')
     .option('--refresh-interval <seconds>', `how often --watch checks for new versions (default: delivery.refresh_interval_s, else ${DEFAULT_REFRESH_S})`)
     .option('--allow-insecure', 'accept a mount root on a persistent filesystem (not recommended)')
-    .argument('<command...>', 'the command and its arguments, after --')
+    // Optional here so that `--watch CMD` (the mode eating the command) reaches parseWatch's hint.
+    .argument('[command...]', 'the command and its arguments, after --')
     .action(async (command: string[], opts: RunOpts, cmd: Command) => {
       // Parse everything before touching state, so a typo is a usage error with no side effects.
       const { parseEnvSpec, parseSecretSpec, parseWatch } = await import('../../delivery/run-spec.js');

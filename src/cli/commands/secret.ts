@@ -9,6 +9,7 @@ import { readFdCapped, readFileCapped } from '../io.js';
 import { parseId, parseLabel, parseMode } from '../options.js';
 import { secretJson } from '../../frontends/api/secret-json.js';
 import { EXIT_NOT_FOUND } from '../exit.js';
+import { parseFormat, renderTable, renderTemplate } from '../format.js';
 
 function matches(r: SecretRecord, filters: readonly string[]): boolean {
   return filters.every((f) => {
@@ -28,12 +29,6 @@ function matches(r: SecretRecord, filters: readonly string[]): boolean {
 function checkFilter(f: string, acc: string[]): string[] {
   if (!/^(name|id|label)=/.test(f)) throw new KeywayError('invalid_argument', `--filter: expected name=X, id=X or label=K[=V], got ${JSON.stringify(f.slice(0, 64))}`);
   return [...acc, f];
-}
-
-function table(rows: string[][], noheading: boolean): string {
-  const all = noheading ? rows.slice(1) : rows;
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 2))).join('').trimEnd() + '\n').join('');
 }
 
 function lookupRecord(ctx: Context, name: string): SecretRecord | undefined {
@@ -86,34 +81,42 @@ export function registerSecret(program: Command): void {
     .command('ls')
     .alias('list')
     .description('list named secrets (never values)')
-    .option('--format <fmt>', 'table or json', 'table')
+    .option('--format <fmt>', "table, json, or a template such as '{{.Name}}' (fields as in --format json)", 'table')
     .option('-q, --quiet', 'print ids only')
     .option('--noheading', 'omit the table header')
     .option('--filter <f>', 'name=X, id=X or label=K[=V] (repeatable)', checkFilter, [])
     .action(async (opts: { format: string; quiet?: boolean; noheading?: boolean; filter: string[] }, cmd: Command) => {
-      if (opts.format !== 'table' && opts.format !== 'json') throw new KeywayError('invalid_argument', `--format: expected table or json, got ${JSON.stringify(opts.format)}`);
+      const format = parseFormat(opts.format);
       await withContext(cmd, async (ctx) => {
         const rows = ctx.secrets.list().filter((r) => matches(r, opts.filter));
         if (opts.quiet) process.stdout.write(rows.map((r) => r.id + '\n').join(''));
-        else if (opts.format === 'json') process.stdout.write(JSON.stringify(rows.map(secretJson), null, 2) + '\n');
+        else if (format.kind === 'json') process.stdout.write(JSON.stringify(rows.map(secretJson), null, 2) + '\n');
+        else if (format.kind === 'template') process.stdout.write(renderTemplate({ ...format, header: format.header === true && opts.noheading !== true }, rows.map(secretJson)));
         else {
-          const data = [['ID', 'NAME', 'BACKEND', 'CREATED', 'UPDATED'], ...rows.map((r) => [r.id, r.name, r.ref !== null ? r.ref.split('://')[0] ?? '' : 'local', r.createdAt, r.updatedAt])];
-          process.stdout.write(table(data, opts.noheading === true));
+          const data = [['ID', 'NAME', 'BACKEND', 'CREATED', 'UPDATED'], ...rows.map((r) => [r.id, r.name, r.ref !== null ? (r.ref.split('://')[0] ?? '').replace(/^ref\+/, '') : 'local', r.createdAt, r.updatedAt])];
+          process.stdout.write(renderTable(data, opts.noheading === true));
         }
       });
     });
 
   secret
     .command('inspect')
-    .description('show named secrets as a JSON array')
+    .description('show named secrets as a JSON array; like Podman, prints those found and fails naming the rest')
     .argument('<names...>', 'secret names or ids')
     .option('--showsecret', 'include the value (base64) in SecretDataBase64')
-    .action(async (names: string[], opts: { showsecret?: boolean }, cmd: Command) => {
+    .option('--format <fmt>', "json (default), or a template such as '{{.Name}} {{.Mode}}'", 'json')
+    .action(async (names: string[], opts: { showsecret?: boolean; format: string }, cmd: Command) => {
+      const format = parseFormat(opts.format);
+      if (format.kind === 'table') throw new KeywayError('invalid_argument', "--format: inspect prints json or a template such as '{{.Name}}', not a table");
       await withContext(cmd, async (ctx) => {
         const out: Record<string, unknown>[] = [];
+        const missing: string[] = [];
         for (const n of names) {
           const r = lookupRecord(ctx, n);
-          if (!r) throw new KeywayError('not_found', `no secret named ${JSON.stringify(n)}`);
+          if (!r) {
+            missing.push(n);
+            continue;
+          }
           const j = secretJson(r);
           if (opts.showsecret) {
             const v = await ctx.broker.resolve(r.name, { identity: { frontend: 'cli' }, signal: interruptSignal() });
@@ -125,7 +128,8 @@ export function registerSecret(program: Command): void {
           }
           out.push(j);
         }
-        process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+        process.stdout.write(format.kind === 'template' ? renderTemplate(format, out) : JSON.stringify(out, null, 2) + '\n');
+        if (missing.length > 0) throw new KeywayError('not_found', `no secret named ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
       });
     });
 
@@ -137,7 +141,7 @@ export function registerSecret(program: Command): void {
     .option('-a, --all', 'remove every secret')
     .option('-i, --ignore', 'ignore secrets that do not exist')
     .action(async (names: string[], opts: { all?: boolean; ignore?: boolean }, cmd: Command) => {
-      if (opts.all === (names.length > 0)) throw new KeywayError('invalid_argument', 'give secret names, or --all');
+      if ((opts.all === true) === (names.length > 0)) throw new KeywayError('invalid_argument', names.length > 0 ? 'give secret names or --all, not both' : 'give the secret names (or ids) to remove, or --all');
       await withContext(cmd, async (ctx) => {
         const signal = interruptSignal();
         const targets = opts.all ? ctx.secrets.list().map((r) => r.name) : names;

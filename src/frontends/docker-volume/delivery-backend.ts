@@ -1,13 +1,10 @@
 // The production VolumeBackend: values come from the broker (cache, single-flight, audit) and are
 // delivered as mount sets on the noswap tmpfs mount root.
-import { lstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { KeywayError } from '../../core/errors.js';
-import { validateFileName } from '../../core/names.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import type { Resolver } from '../../broker/types.js';
-import { destroySetDir } from '../../delivery/atomic-writer.js';
-import type { MountSetManager } from '../../delivery/mount-sets.js';
+import type { MountSet, MountSetManager } from '../../delivery/mount-sets.js';
 import type { MountSetsRepo } from '../../store/mount-sets.js';
 import type { DeliveredSet, VolumeBackend } from './backend.js';
 
@@ -19,6 +16,10 @@ export interface DeliveryBackendDeps {
   readonly claim: (id: string) => boolean;
 }
 
+function delivered(set: MountSet): DeliveredSet {
+  return { id: set.id, dir: set.dir, filePath: (n) => set.filePath(n), update: (f) => set.update(f), release: () => set.release() };
+}
+
 export function deliveryBackend(d: DeliveryBackendDeps): VolumeBackend {
   const identity = (frontend: string, consumer?: string) => ({ frontend, ...(consumer ? { consumer } : {}) });
   return {
@@ -26,34 +27,24 @@ export function deliveryBackend(d: DeliveryBackendDeps): VolumeBackend {
     version: (target, ctx) => d.resolver.version(target, { identity: identity(ctx.frontend, ctx.consumer), signal: ctx.signal }),
     versionOf: (r) => r.version ?? d.resolver.contentVersion(r.value),
     async createSet(consumer, files, opts) {
-      const set = await d.sets.create(consumer, files, opts);
-      return { id: set.id, dir: set.dir, filePath: (n) => set.filePath(n), update: (f) => set.update(f), release: () => set.release() };
+      return delivered(await d.sets.create(consumer, files, opts));
     },
     adoptSet(id): DeliveredSet | undefined {
       const rec = d.records.get(id);
       if (!rec) return undefined;
-      if (dirname(rec.path) !== d.sets.root.path || rec.path !== join(d.sets.root.path, id)) return undefined;
-      try {
-        const st = lstatSync(rec.path);
-        if (!st.isDirectory()) return undefined;
-      } catch {
+      if (dirname(rec.path) === d.sets.root.path && rec.path === join(d.sets.root.path, id) && !existsSync(rec.path)) {
+        // Gone with the tmpfs (a reboot): forget the record.
         d.records.delete(id);
         return undefined;
       }
-      if (!d.claim(id)) return undefined;
-      let released = false;
-      return {
-        id,
-        dir: rec.path,
-        filePath: (n) => join(rec.path, validateFileName(n)),
-        update: () => Promise.reject(new KeywayError('unsupported', `mount set ${id} was adopted from an earlier keyway process and is not rotated; remount to refresh`)),
-        release() {
-          if (released) return;
-          destroySetDir(rec.path);
-          d.records.delete(id);
-          released = true;
-        },
-      };
+      // Adopted sets are full sets again: rotation updates them, Unmount wipes them.
+      const set = d.sets.adopt(rec);
+      if (!set) return undefined;
+      if (!d.claim(id)) {
+        d.sets.forget(set);
+        return undefined;
+      }
+      return delivered(set);
     },
   };
 }

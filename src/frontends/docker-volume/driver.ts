@@ -26,10 +26,12 @@ interface LiveMount {
   readonly set: DeliveredSet;
   readonly mountpoint: string;
   refcount: number;
-  /** Targets, file names and the change token each file was written from (empty when adopted). */
+  /**
+   * Targets, file names and the change token each file was written from (undefined after a
+   * restart: the first rotation check then rewrites the set once from fresh values).
+   */
   readonly files: { readonly name: string; readonly target: string; version: string | undefined }[];
   readonly spec: VolumeSpec | undefined;
-  readonly adopted: boolean;
 }
 
 export interface VolumeDriverOptions {
@@ -38,6 +40,11 @@ export interface VolumeDriverOptions {
   readonly logger: Logger;
   /** Version token of a resolved value (provider version, else a content HMAC). */
   readonly versionOf?: (r: Resolved) => string | undefined;
+  /**
+   * Checks a ref= option as `secret create --ref` does (provider exists, options known) without
+   * fetching, so a typo fails `docker volume create` rather than the first container start.
+   */
+  readonly checkRef?: (ref: string) => void;
 }
 
 /** RFC 3339 without fractional seconds, as Docker prints volume times. */
@@ -78,15 +85,18 @@ export class VolumeDriver {
       }
       let mountpoint = set.dir;
       let spec: VolumeSpec | undefined;
+      let files: LiveMount['files'] = [];
       try {
         spec = this.#spec(m.volume);
         const v = volumeFiles(m.volume, spec);
         const first = v.files[0];
         if (v.single && first) mountpoint = set.filePath(first.name);
+        files = v.files.map((f) => ({ name: f.name, target: f.target, version: undefined }));
       } catch {
-        // The volume was removed behind our back; the set is still released on Unmount.
+        // The volume was removed behind our back: not rotated, but still released on Unmount.
+        spec = undefined;
       }
-      this.#live.set(this.#key(m.volume, m.mountId), { volume: m.volume, mountId: m.mountId, set, mountpoint, refcount: m.refcount, files: [], spec, adopted: true });
+      this.#live.set(this.#key(m.volume, m.mountId), { volume: m.volume, mountId: m.mountId, set, mountpoint, refcount: m.refcount, files, spec });
     }
   }
 
@@ -142,6 +152,7 @@ export class VolumeDriver {
       throw new KeywayError('already_exists', `volume ${JSON.stringify(name)} already exists with other options; remove it first`);
     }
     this.#requireSecrets(spec);
+    if (spec.source.kind === 'ref') this.#o.checkRef?.(spec.source.ref);
     this.#o.repo.create(name, raw);
     this.#o.logger.info({ volume: name, ...describeSource(spec.source) }, 'volume created');
   }
@@ -230,7 +241,6 @@ export class VolumeDriver {
         refcount: 1,
         files: files.map((f, i) => ({ name: f.name, target: f.target, version: versions[i] })),
         spec,
-        adopted: false,
       });
       this.#o.logger.info({ volume: name, set: set.id, files: files.length }, 'volume mounted');
       return mountpoint;
@@ -272,7 +282,7 @@ export class VolumeDriver {
   async rotate(signal: AbortSignal): Promise<number> {
     let updated = 0;
     for (const live of [...this.#live.values()]) {
-      if (live.adopted || !live.spec || signal.aborted) continue;
+      if (!live.spec || signal.aborted) continue;
       const spec = live.spec;
       try {
         await this.#locked(live.volume, async () => {

@@ -17,6 +17,8 @@ export interface DockerPluginOptions {
   readonly logger: Logger;
   readonly repo: VolumesRepo;
   readonly catalog: SecretCatalog;
+  /** See VolumeDriverOptions.checkRef. */
+  readonly checkRef?: (ref: string) => void;
   /** Opened at start (it may mount the delivery root). */
   readonly openBackend: () => Promise<VolumeBackend>;
   /** Serve /SecretProvider.GetSecret too (default true). */
@@ -44,7 +46,7 @@ export class DockerPlugin implements Frontend {
 
   constructor(opts: DockerPluginOptions) {
     this.#o = opts;
-    this.driver = new VolumeDriver({ repo: opts.repo, catalog: opts.catalog, logger: opts.logger, versionOf: (r) => this.#backend?.versionOf(r) });
+    this.driver = new VolumeDriver({ repo: opts.repo, catalog: opts.catalog, logger: opts.logger, versionOf: (r) => this.#backend?.versionOf(r), ...(opts.checkRef ? { checkRef: opts.checkRef } : {}) });
     this.#server = new PluginServer({
       socket: opts.socket,
       ...(opts.mode !== undefined ? { mode: opts.mode } : {}),

@@ -2,7 +2,7 @@
 // Path: a secret name or ARN. Options: version_id, version_stage, region.
 import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
-import type { ListRequest, Provider, ProviderRequest } from '../../core/provider.js';
+import { providerLabel, type ListRequest, type Provider, type ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { isRecord, secretBytes } from '../cloud/http.js';
 import { awsCommonConfig } from '../aws/common-config.js';
@@ -33,11 +33,11 @@ export class AwsSmProvider implements Provider {
     this.name = name;
     this.#config = config;
     this.#env = env;
-    this.#credentials = new AwsCredentialChain({ ...(config.profile !== undefined ? { profile: config.profile } : {}), env, what: `aws-sm ${name}` });
+    this.#credentials = new AwsCredentialChain({ ...(config.profile !== undefined ? { profile: config.profile } : {}), env, what: providerLabel('aws-sm', name) });
   }
 
   #target(regionOption: string | undefined): AwsJsonTarget {
-    const region = resolveRegion(regionOption ?? this.#config.region, awsProfile(this.#config.profile, this.#env), this.#env, `aws-sm ${this.name}`);
+    const region = resolveRegion(regionOption ?? this.#config.region, awsProfile(this.#config.profile, this.#env), this.#env, providerLabel('aws-sm', this.name));
     let t = this.#targets.get(region);
     if (!t) {
       t = {
@@ -54,7 +54,7 @@ export class AwsSmProvider implements Provider {
   }
 
   #where(req: ProviderRequest): string {
-    return `aws-sm ${this.name}: secret ${JSON.stringify(req.path.slice(0, 256))}`;
+    return `${providerLabel('aws-sm', this.name)}: secret ${JSON.stringify(req.path.slice(0, 256))}`;
   }
 
   #versionInput(req: ProviderRequest): Record<string, string> {
@@ -137,7 +137,7 @@ export class AwsSmProvider implements Provider {
     const errors: Record<string, unknown>[] = [];
     let nextToken: string | undefined;
     do {
-      const out = await awsJsonCall(this.#target(region), 'BatchGetSecretValue', { SecretIdList: ids, ...(nextToken ? { NextToken: nextToken } : {}) }, signal, `aws-sm ${this.name}: ${ids.length} secrets`);
+      const out = await awsJsonCall(this.#target(region), 'BatchGetSecretValue', { SecretIdList: ids, ...(nextToken ? { NextToken: nextToken } : {}) }, signal, `${providerLabel('aws-sm', this.name)}: ${ids.length} secrets`);
       if (Array.isArray(out.SecretValues)) values.push(...out.SecretValues.filter(isRecord));
       if (Array.isArray(out.Errors)) errors.push(...out.Errors.filter(isRecord));
       nextToken = typeof out.NextToken === 'string' && out.NextToken.length > 0 ? out.NextToken : undefined;
@@ -168,7 +168,7 @@ export class AwsSmProvider implements Provider {
     do {
       const input: Record<string, unknown> = { MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) };
       if (req.prefix) input.Filters = [{ Key: 'name', Values: [req.prefix] }];
-      const out = await awsJsonCall(this.#target(undefined), 'ListSecrets', input, req.signal, `aws-sm ${this.name}: list`);
+      const out = await awsJsonCall(this.#target(undefined), 'ListSecrets', input, req.signal, `${providerLabel('aws-sm', this.name)}: list`);
       if (Array.isArray(out.SecretList)) for (const s of out.SecretList) if (isRecord(s) && typeof s.Name === 'string') names.push(s.Name);
       nextToken = typeof out.NextToken === 'string' && out.NextToken.length > 0 ? out.NextToken : undefined;
     } while (nextToken);

@@ -3,7 +3,7 @@
 // Options: version, label, region, encoding (text | base64, for binary values stored as base64).
 import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
-import type { Provider, ProviderRequest } from '../../core/provider.js';
+import { providerLabel, type Provider, type ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { isRecord, secretBytes } from '../cloud/http.js';
 import { awsCommonConfig } from '../aws/common-config.js';
@@ -37,11 +37,11 @@ export class AwsSsmProvider implements Provider {
     this.name = name;
     this.#config = config;
     this.#env = env;
-    this.#credentials = new AwsCredentialChain({ ...(config.profile !== undefined ? { profile: config.profile } : {}), env, what: `aws-ssm ${name}` });
+    this.#credentials = new AwsCredentialChain({ ...(config.profile !== undefined ? { profile: config.profile } : {}), env, what: providerLabel('aws-ssm', name) });
   }
 
   #target(regionOption: string | undefined): AwsJsonTarget {
-    const region = resolveRegion(regionOption ?? this.#config.region, awsProfile(this.#config.profile, this.#env), this.#env, `aws-ssm ${this.name}`);
+    const region = resolveRegion(regionOption ?? this.#config.region, awsProfile(this.#config.profile, this.#env), this.#env, providerLabel('aws-ssm', this.name));
     let t = this.#targets.get(region);
     if (!t) {
       t = { endpoint: resolveEndpoint(this.#config.endpoint, 'SSM', 'ssm', region, this.#env), region, service: 'ssm', targetPrefix: 'AmazonSSM', credentials: this.#credentials, timeoutMs: this.#config.timeout_ms };
@@ -51,7 +51,7 @@ export class AwsSsmProvider implements Provider {
   }
 
   #where(req: ProviderRequest): string {
-    return `aws-ssm ${this.name}: parameter ${JSON.stringify(req.path.slice(0, 256))}`;
+    return `${providerLabel('aws-ssm', this.name)}: parameter ${JSON.stringify(req.path.slice(0, 256))}`;
   }
 
   /** The parameter name with its `:version` or `:label` selector. */
@@ -131,7 +131,7 @@ export class AwsSsmProvider implements Provider {
         const chunk = items.slice(start, start + BATCH_MAX);
         const names = [...new Set(chunk.map((c) => c.full))];
         try {
-          const out = await awsJsonCall(this.#target(region === '' ? undefined : region), 'GetParameters', { Names: names, WithDecryption: this.#config.with_decryption }, signal, `aws-ssm ${this.name}: ${names.length} parameters`);
+          const out = await awsJsonCall(this.#target(region === '' ? undefined : region), 'GetParameters', { Names: names, WithDecryption: this.#config.with_decryption }, signal, `${providerLabel('aws-ssm', this.name)}: ${names.length} parameters`);
           const params = Array.isArray(out.Parameters) ? out.Parameters.filter(isRecord) : [];
           for (const c of chunk) {
             const req = reqs[c.i];
@@ -144,7 +144,7 @@ export class AwsSsmProvider implements Provider {
           for (const p of params) delete p.Value;
         } catch (e) {
           if (signal.aborted) throw e;
-          for (const c of chunk) results[c.i] = e instanceof KeywayError ? e : new KeywayError('internal', `aws-ssm ${this.name}: unexpected error`, { cause: e });
+          for (const c of chunk) results[c.i] = e instanceof KeywayError ? e : new KeywayError('internal', `${providerLabel('aws-ssm', this.name)}: unexpected error`, { cause: e });
         }
       }
     }

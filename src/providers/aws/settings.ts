@@ -36,7 +36,7 @@ export function readIni(path: string): IniFile {
 
 export function resolveRegion(configured: string | undefined, profile: string, env: Env, what: string): string {
   const region = configured ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? profileSection(readIni(configFilePath(env)), profile, 'config')?.get('region');
-  if (!region) throw new KeywayError('invalid_argument', `${what}: no AWS region (set region in the provider config, ?region= in the reference, or AWS_REGION)`);
+  if (!region) throw new KeywayError('failed_precondition', `${what}: no AWS region (set region in the provider config, ?region= in the reference, or AWS_REGION)`);
   if (!/^[a-z0-9-]{1,32}$/.test(region)) throw new KeywayError('invalid_argument', `${what}: region ${JSON.stringify(region.slice(0, 40))} is not a valid AWS region name`);
   return region;
 }

@@ -4,7 +4,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
-import type { Provider, ProviderRequest } from '../../core/provider.js';
+import { providerLabel, type Provider, type ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { backendMessage, codeForStatus, httpRequest, isRecord, parseJsonBody, secretBytes } from '../cloud/http.js';
 import type { ProviderFactory } from '../factory.js';
@@ -58,7 +58,7 @@ export class AzureKvProvider implements Provider {
   constructor(name: string, config: AzureKvConfig, env: Readonly<Record<string, string | undefined>>) {
     this.name = name;
     this.#config = config;
-    const what = `azure-kv ${name}`;
+    const what = providerLabel('azure-kv', name);
     const clientSecret = env.AZURE_CLIENT_SECRET;
     const federated = config.federated_token_file ?? env.AZURE_FEDERATED_TOKEN_FILE;
     let mode: AzureAuthMode;
@@ -84,7 +84,7 @@ export class AzureKvProvider implements Provider {
   }
 
   #target(req: ProviderRequest): Target {
-    const where = `azure-kv ${this.name}: ${JSON.stringify(req.path.slice(0, 256))}`;
+    const where = `${providerLabel('azure-kv', this.name)}: ${JSON.stringify(req.path.slice(0, 256))}`;
     const parts = req.path.split('/');
     let vault: string;
     if (this.#config.vault_url) {
@@ -107,7 +107,7 @@ export class AzureKvProvider implements Provider {
 
   /** GET with the challenge flow: the first request to a vault goes without a token to learn its tenant and scope. */
   async #get(t: Target, signal: AbortSignal): Promise<Record<string, unknown>> {
-    const what = `azure-kv ${this.name}: secret ${t.secret}${t.version ? ` version ${t.version}` : ''}`;
+    const what = `${providerLabel('azure-kv', this.name)}: secret ${t.secret}${t.version ? ` version ${t.version}` : ''}`;
     const url = `${t.vault}/secrets/${encodeURIComponent(t.secret)}${t.version ? `/${t.version}` : ''}?api-version=${encodeURIComponent(this.#config.api_version)}`;
     let tokensTried = 0;
     for (;;) {
@@ -156,7 +156,7 @@ export class AzureKvProvider implements Provider {
     const doc = await this.#get(t, req.signal);
     const value = doc.value;
     delete doc.value;
-    if (typeof value !== 'string') throw new KeywayError('unavailable', `azure-kv ${this.name}: secret ${t.secret}: the answer has no value`);
+    if (typeof value !== 'string') throw new KeywayError('unavailable', `${providerLabel('azure-kv', this.name)}: secret ${t.secret}: the answer has no value`);
     if (req.options.encoding === 'base64') return SecretValue.adopt(secretBytes(value, 'base64'));
     return SecretValue.adopt(secretBytes(value, 'utf8'));
   }
@@ -171,7 +171,7 @@ export class AzureKvProvider implements Provider {
     delete doc.value;
     const id = typeof doc.id === 'string' ? doc.id : '';
     const v = id.slice(id.lastIndexOf('/') + 1);
-    if (!VERSION_RE.test(v)) throw new KeywayError('unavailable', `azure-kv ${this.name}: secret ${t.secret}: the answer has no version id`);
+    if (!VERSION_RE.test(v)) throw new KeywayError('unavailable', `${providerLabel('azure-kv', this.name)}: secret ${t.secret}: the answer has no version id`);
     return v;
   }
 }

@@ -4,7 +4,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { KeywayError, type ErrorCode } from '../../core/errors.js';
-import type { Provider, ProviderRequest } from '../../core/provider.js';
+import { providerLabel, type Provider, type ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { backendMessage, codeForStatus, httpRequest, isRecord, parseJsonBody, secretBytes } from '../cloud/http.js';
 import type { ProviderFactory } from '../factory.js';
@@ -69,8 +69,8 @@ export class GcpSmProvider implements Provider {
     let mode: GcpAuthMode;
     if (config.auth === 'auto') mode = config.token_file ? 'token_file' : credentialsFile ? 'service_account' : 'metadata';
     else mode = config.auth;
-    if (mode === 'token_file' && !config.token_file) throw new KeywayError('invalid_argument', `gcp-sm ${name}: auth = "token_file" needs token_file`);
-    if (mode === 'service_account' && !credentialsFile) throw new KeywayError('invalid_argument', `gcp-sm ${name}: auth = "service_account" needs credentials_file or GOOGLE_APPLICATION_CREDENTIALS`);
+    if (mode === 'token_file' && !config.token_file) throw new KeywayError('failed_precondition', `${providerLabel('gcp-sm', name)}: auth = "token_file" needs token_file`);
+    if (mode === 'service_account' && !credentialsFile) throw new KeywayError('failed_precondition', `${providerLabel('gcp-sm', name)}: auth = "service_account" needs credentials_file or GOOGLE_APPLICATION_CREDENTIALS`);
     const metadataBase = (config.metadata_endpoint ?? (env.GCE_METADATA_HOST ? `http://${env.GCE_METADATA_HOST}` : 'http://metadata.google.internal')).replace(/\/+$/, '');
     this.#tokens = new GcpTokenSource({
       mode,
@@ -78,12 +78,12 @@ export class GcpSmProvider implements Provider {
       ...(credentialsFile ? { credentialsFile } : {}),
       metadataBase,
       timeoutMs: config.timeout_ms,
-      what: `gcp-sm ${name}`,
+      what: providerLabel('gcp-sm', name),
     });
   }
 
   #parse(req: ProviderRequest): VersionName {
-    const where = `gcp-sm ${this.name}: ${JSON.stringify(req.path.slice(0, 256))}`;
+    const where = `${providerLabel('gcp-sm', this.name)}: ${JSON.stringify(req.path.slice(0, 256))}`;
     const parts = req.path.split('/');
     let project: string | undefined;
     let secret: string | undefined;
@@ -111,14 +111,14 @@ export class GcpSmProvider implements Provider {
     let project = v.project ?? this.#config.project ?? this.#defaultProject;
     if (project === undefined) {
       project = await this.#tokens.defaultProject(signal);
-      if (project === undefined) throw new KeywayError('invalid_argument', `gcp-sm ${this.name}: secret "${v.secret}" names no project and none is configured (set project, or use PROJECT/SECRET)`);
+      if (project === undefined) throw new KeywayError('failed_precondition', `${providerLabel('gcp-sm', this.name)}: secret "${v.secret}" names no project and none is configured (set project, or use PROJECT/SECRET)`);
       this.#defaultProject = project;
     }
     return `projects/${project}/secrets/${v.secret}/versions/${v.version}`;
   }
 
   async #get(resource: string, suffix: string, signal: AbortSignal): Promise<Record<string, unknown>> {
-    const what = `gcp-sm ${this.name}: ${resource}`;
+    const what = `${providerLabel('gcp-sm', this.name)}: ${resource}`;
     const url = `${this.#config.endpoint.replace(/\/+$/, '')}/v1/${resource}${suffix}`;
     for (let attempt = 0; ; attempt++) {
       const token = await this.#tokens.token(signal);
@@ -144,17 +144,17 @@ export class GcpSmProvider implements Provider {
     const payload = isRecord(doc.payload) ? doc.payload : undefined;
     const data = payload?.data;
     if (payload) delete payload.data;
-    if (typeof data !== 'string' && data !== undefined) throw new KeywayError('unavailable', `gcp-sm ${this.name}: ${resource}: payload.data is not base64 text`);
+    if (typeof data !== 'string' && data !== undefined) throw new KeywayError('unavailable', `${providerLabel('gcp-sm', this.name)}: ${resource}: payload.data is not base64 text`);
     const bytes = secretBytes(data ?? '', 'base64');
     const expected = payload?.dataCrc32c;
     if (expected === undefined) {
       if (this.#config.require_checksum) {
         bytes.fill(0);
-        throw new KeywayError('checksum_mismatch', `gcp-sm ${this.name}: ${resource}: the payload has no dataCrc32c and require_checksum is set`);
+        throw new KeywayError('checksum_mismatch', `${providerLabel('gcp-sm', this.name)}: ${resource}: the payload has no dataCrc32c and require_checksum is set`);
       }
     } else if (String(crc32c(bytes)) !== String(expected)) {
       bytes.fill(0);
-      throw new KeywayError('checksum_mismatch', `gcp-sm ${this.name}: ${resource}: payload CRC32C does not match dataCrc32c (corrupted in transit or storage)`);
+      throw new KeywayError('checksum_mismatch', `${providerLabel('gcp-sm', this.name)}: ${resource}: payload CRC32C does not match dataCrc32c (corrupted in transit or storage)`);
     }
     return SecretValue.adopt(bytes);
   }
@@ -165,8 +165,8 @@ export class GcpSmProvider implements Provider {
     const doc = await this.#get(resource, '', req.signal);
     const name = typeof doc.name === 'string' ? doc.name : '';
     const number = name.slice(name.lastIndexOf('/') + 1);
-    if (!/^\d+$/.test(number)) throw new KeywayError('unavailable', `gcp-sm ${this.name}: ${resource}: the version metadata has no version number`);
-    if (doc.state !== undefined && doc.state !== 'ENABLED') throw new KeywayError('failed_precondition', `gcp-sm ${this.name}: ${resource}: version ${number} is ${String(doc.state)}`);
+    if (!/^\d+$/.test(number)) throw new KeywayError('unavailable', `${providerLabel('gcp-sm', this.name)}: ${resource}: the version metadata has no version number`);
+    if (doc.state !== undefined && doc.state !== 'ENABLED') throw new KeywayError('failed_precondition', `${providerLabel('gcp-sm', this.name)}: ${resource}: version ${number} is ${String(doc.state)}`);
     return number;
   }
 }

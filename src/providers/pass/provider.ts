@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
-import type { ListRequest, Provider, ProviderRequest, StoreRequest } from '../../core/provider.js';
+import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { runTool, type ToolResult } from './run-tool.js';
 
@@ -32,7 +32,7 @@ export class PassProvider implements Provider {
   constructor(name: string, settings: PassSettings) {
     this.name = name;
     this.#s = settings;
-    this.#where = name === 'pass' ? 'pass' : `pass provider "${name}"`;
+    this.#where = providerLabel('pass', name);
   }
 
   async lookup(req: ProviderRequest): Promise<SecretValue> {

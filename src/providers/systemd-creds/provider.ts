@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
-import type { ListRequest, Provider, ProviderRequest, StoreRequest } from '../../core/provider.js';
+import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { runTool, type ToolResult } from '../pass/run-tool.js';
 
@@ -40,7 +40,7 @@ export class SystemdCredsProvider implements Provider {
   constructor(name: string, settings: SystemdCredsSettings) {
     this.name = name;
     this.#s = settings;
-    this.#where = name === 'systemd-creds' ? 'systemd-creds' : `systemd-creds provider "${name}"`;
+    this.#where = providerLabel('systemd-creds', name);
   }
 
   async lookup(req: ProviderRequest): Promise<SecretValue> {

@@ -180,7 +180,7 @@ export class VaultAuth {
       }
       case 'approle': {
         const roleId = auth.role_id ?? (auth.role_id_file ? this.#readText(auth.role_id_file, 'role_id_file') : undefined);
-        if (!roleId) throw new KeywayError('invalid_argument', `${where}: approle auth needs role_id or role_id_file`);
+        if (!roleId) throw new KeywayError('failed_precondition', `${where}: approle auth needs role_id or role_id_file`);
         const body: Record<string, string> = { role_id: roleId };
         if (auth.secret_id_file) body.secret_id = this.#readText(auth.secret_id_file, 'secret_id_file');
         return this.#login(auth.mount, body, signal);

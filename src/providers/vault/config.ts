@@ -2,6 +2,7 @@
 // environment variables (VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE, VAULT_CACERT, VAULT_TLS_SERVER_NAME).
 import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
+import { providerLabel } from '../../core/provider.js';
 
 const absPath = z.string().refine((s) => s.startsWith('/'), { message: 'expected an absolute path' });
 const mountName = z.string().regex(/^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/, { message: 'expected a mount path such as "approle" or "auth-team/k8s"' });
@@ -67,14 +68,14 @@ export interface VaultSettings {
 
 export function settingsFrom(name: string, config: VaultConfig, env: Readonly<Record<string, string | undefined>>): VaultSettings {
   const addr = config.address ?? env.VAULT_ADDR;
-  if (!addr) throw new KeywayError('failed_precondition', `vault provider "${name}": no address (set address in [providers.${name}] or VAULT_ADDR)`);
+  if (!addr) throw new KeywayError('failed_precondition', `${providerLabel('vault', name)}: no address (set address in [providers.${name}] or VAULT_ADDR)`);
   let address: URL;
   try {
     address = new URL(addr);
   } catch {
-    throw new KeywayError('invalid_argument', `vault provider "${name}": address is not a URL`);
+    throw new KeywayError('invalid_argument', `${providerLabel('vault', name)}: address is not a URL`);
   }
-  if (address.protocol !== 'http:' && address.protocol !== 'https:') throw new KeywayError('invalid_argument', `vault provider "${name}": address must be http:// or https://`);
+  if (address.protocol !== 'http:' && address.protocol !== 'https:') throw new KeywayError('invalid_argument', `${providerLabel('vault', name)}: address must be http:// or https://`);
   const caFile = config.ca_file ?? env.VAULT_CACERT;
   const tlsServerName = config.tls_server_name ?? env.VAULT_TLS_SERVER_NAME;
   const namespace = (config.namespace ?? env.VAULT_NAMESPACE)?.replace(/^\/+|\/+$/g, '');

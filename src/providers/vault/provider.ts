@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { KeywayError, throwIfAborted } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { ListRequest, Provider, ProviderRequest, StoreRequest, WorkloadIdentity } from '../../core/provider.js';
+import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest, type WorkloadIdentity } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { VaultAuth } from './auth.js';
 import { settingsFrom, type VaultConfig, type VaultSettings } from './config.js';
@@ -57,7 +57,7 @@ export class VaultProvider implements Provider {
     this.name = name;
     this.#config = config;
     this.#o = o;
-    this.#where = name === 'vault' ? 'vault' : `vault provider "${name}"`;
+    this.#where = providerLabel('vault', name);
   }
 
   // ---- Provider ops ----------------------------------------------------------------------------

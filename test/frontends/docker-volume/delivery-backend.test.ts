@@ -68,10 +68,11 @@ test('a mounted volume is a file on the noswap tmpfs with the named secret\'s de
   assert.equal(st.gid, 1234);
   const fs = mountOf(real);
   assert.ok(fs && (fs.fsType === 'ramfs' || [...fs.mountOptions, ...fs.superOptions].includes('noswap')), `on ${fs?.fsType}`);
+  const records = () => (ctx.db.prepare('SELECT count(*) AS n FROM mount_sets').get() as { n: number }).n;
+  assert.equal(records(), 1, 'the live set is recorded while mounted');
   await call(plugin.socket, '/VolumeDriver.Unmount', { Name: 'db', ID });
   assert.equal(existsSync(real), false);
-  assert.equal(ctx.db.prepare('SELECT count(*) AS n FROM mount_sets').get() !== undefined, true);
-  assert.equal((ctx.db.prepare('SELECT count(*) AS n FROM mount_sets').get() as { n: number }).n, 0);
+  assert.equal(records(), 0, 'unmount removes the record with the set');
 });
 
 test('rotation swaps new content into a live directory volume', { skip }, async (t) => {
@@ -108,4 +109,56 @@ test('a restarted plugin adopts the live sets of the previous one and wipes them
   await call(second.plugin.socket, '/VolumeDriver.Unmount', { Name: 'db', ID });
   assert.equal(existsSync(real), false);
   assert.ok(lstatSync(join(w.dir, 'run', 'mounts')).isDirectory());
+});
+
+test('a volume mounted before a restart keeps rotating: the timer of the new process swaps in a replaced secret', { skip }, async (t) => {
+  const w = world(t);
+  writeFileSync(join(w.dir, 'keyway.toml'), `[docker]\nenabled = true\nsocket = "${join(w.dir, 'plugin.sock')}"\n[api]\nenabled = false\n[delivery]\nrefresh_interval_s = 1\n`);
+  const first = w.open();
+  await put(first.ctx, 'a', 'one');
+  await put(first.ctx, 'b', 'bee');
+  await first.plugin.start();
+  assert.equal((await call(first.plugin.socket, '/VolumeDriver.Create', { Name: 'dir', Opts: { secrets: 'a,b', mode: '0440' } })).status, 200);
+  const dir = String((await call(first.plugin.socket, '/VolumeDriver.Mount', { Name: 'dir', ID })).body.Mountpoint);
+  await first.plugin.close();
+  const second = w.open();
+  await second.plugin.start();
+  await put(second.ctx, 'a', 'two', true);
+  const deadline = Date.now() + 20_000;
+  while (readFileSync(join(dir, 'a'), 'utf8') !== 'two' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'two', 'the adopted set was rotated');
+  assert.equal(readFileSync(join(dir, 'b'), 'utf8'), 'bee');
+  assert.equal(statSync(join(dir, 'a')).mode & 0o777, 0o440, 'the volume\'s options still apply after adoption');
+  assert.equal(await second.plugin.driver.rotate(AbortSignal.timeout(10_000)), 0, 'once rotated, unchanged content is not rewritten');
+  await call(second.plugin.socket, '/VolumeDriver.Unmount', { Name: 'dir', ID });
+  assert.equal(existsSync(dir), false);
+});
+
+test('volume create checks a ref= option\'s provider and options at once, as secret create --ref does, and records nothing', { skip }, async (t) => {
+  const w = world(t);
+  const { ctx, plugin } = w.open();
+  await plugin.start();
+  const typo = await call(plugin.socket, '/VolumeDriver.Create', { Name: 'pw', Opts: { ref: 'ref+vualt://kv/app#/pw' } });
+  assert.equal(typo.status, 500);
+  assert.match(String(typo.body.Err), /not_found: no provider named "vualt"/);
+  const opt = await call(plugin.socket, '/VolumeDriver.Create', { Name: 'pw', Opts: { ref: 'ref+local://x?colour=red' } });
+  assert.match(String(opt.body.Err), /invalid_argument: reference: provider "local" has no option "colour"/);
+  const named = await call(plugin.socket, '/VolumeDriver.Create', { Name: 'pw', Opts: { ref: 'ref+secret://nosuch' } });
+  assert.match(String(named.body.Err), /not_found: no secret named "nosuch"/);
+  assert.equal((ctx.db.prepare('SELECT count(*) AS n FROM volumes').get() as { n: number }).n, 0);
+  await put(ctx, 'db', 'v');
+  assert.equal((await call(plugin.socket, '/VolumeDriver.Create', { Name: 'pw', Opts: { ref: 'ref+secret://db' } })).status, 200);
+});
+
+test('a one-letter volume name is refused with the reason and the way to mount that secret', { skip }, async (t) => {
+  const w = world(t);
+  const { ctx, plugin } = w.open();
+  await put(ctx, 'v', 'value');
+  await plugin.start();
+  const r = await call(plugin.socket, '/VolumeDriver.Create', { Name: 'v', Opts: { mode: '0400' } });
+  assert.match(String(r.body.Err), /volume name "v" is one character; Docker volume names have at least two; .*-o secret=NAME VOLUME/);
+  assert.equal((await call(plugin.socket, '/VolumeDriver.Create', { Name: 'vv', Opts: { secret: 'v' } })).status, 200);
+  const m = await call(plugin.socket, '/VolumeDriver.Mount', { Name: 'vv', ID });
+  assert.equal(readFileSync(realpathSync(String(m.body.Mountpoint)), 'utf8'), 'value');
+  await call(plugin.socket, '/VolumeDriver.Unmount', { Name: 'vv', ID });
 });

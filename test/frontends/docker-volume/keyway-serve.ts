@@ -27,11 +27,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export function keywayPlugin(opts: { logLevel?: string } = {}): KeywayPlugin {
+export function keywayPlugin(opts: { logLevel?: string; config?: string } = {}): KeywayPlugin {
   const name = `keyway-test-${randomBytes(4).toString('hex')}`;
   const socket = `${PLUGIN_DIR}/${name}.sock`;
   const instance = makeInstance('kw-dv-');
-  instance.writeConfig(`[docker]\nenabled = true\nsocket = "${socket}"\n[csi]\nenabled = false\n`);
+  instance.writeConfig(`[docker]\nenabled = true\nsocket = "${socket}"\n[csi]\nenabled = false\n${opts.config ?? ''}`);
   let child: ChildProcess | undefined;
   let log = '';
   const stop = async (): Promise<void> => {

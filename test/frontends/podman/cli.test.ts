@@ -3,7 +3,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CLI, REPO, makeInstance, type Instance } from '../../helpers/cli.js';
@@ -129,6 +129,10 @@ test('the fast lookup client answers from the daemon, and falls back to keyway f
   const child = spawn(process.execPath, [CLI, 'serve'], { env: i.env, stdio: 'ignore' });
   t.after(() => child.kill('SIGKILL'));
   for (let k = 0; k < 200 && !existsSync(sock); k++) await new Promise((r) => setTimeout(r, 50));
+  const st = lstatSync(sock);
+  assert.ok(st.isSocket());
+  assert.equal(st.mode & 0o777, 0o600, 'the lookup socket is private to the daemon\'s user');
+  assert.equal(st.uid, process.geteuid?.());
   rmSync(marker);
   const fast = viaClient(i.stateDir);
   assert.equal(fast.status, 0, fast.stderr.toString());

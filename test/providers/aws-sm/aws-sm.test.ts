@@ -266,9 +266,9 @@ test('the config schema is strict, and the factory works without config from the
   assert.deepEqual([...p.optionKeys].sort(), ['region', 'version_id', 'version_stage']);
 });
 
-test('no region anywhere is a clear invalid_argument before any request', async (t) => {
+test('no region anywhere is a clear failed_precondition before any request', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'kw-aws-home-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const p = new AwsSmProvider('a', awsSmConfigSchema.parse({}), { HOME: home });
-  await assert.rejects(p.lookup({ path: 'x', options: {}, signal: ctx.signal }), (e: unknown) => isCode('invalid_argument')(e) && /AWS_REGION/.test((e as Error).message));
+  await assert.rejects(p.lookup({ path: 'x', options: {}, signal: ctx.signal }), (e: unknown) => isCode('failed_precondition')(e) && /^aws-sm provider "a": no AWS region .*AWS_REGION/.test((e as Error).message));
 });
