@@ -16,6 +16,7 @@ interface RunOpts {
   watch?: string | true;
   refreshInterval?: string;
   allowInsecure?: boolean;
+  allowWeak?: boolean;
 }
 
 const DEFAULT_REFRESH_S = 60;
@@ -29,6 +30,7 @@ export function registerRun(program: Command): void {
     .option('--watch [mode]', 'on rotation: "restart" the command (default) or "signal:SIG" it')
     .option('--refresh-interval <seconds>', `how often --watch checks for new versions (default: delivery.refresh_interval_s, else ${DEFAULT_REFRESH_S})`)
     .option('--allow-insecure', 'accept a mount root on a persistent filesystem (not recommended)')
+    .option('--allow-weak', 'non-root without user namespaces: accept the swappable tmpfs of $XDG_RUNTIME_DIR')
     .argument('<command...>', 'the command and its arguments, after --')
     .action(async (command: string[], opts: RunOpts, cmd: Command) => {
       // Parse everything before touching state, so a typo is a usage error with no side effects.
@@ -43,13 +45,21 @@ export function registerRun(program: Command): void {
       }
       const [file, ...args] = command;
       if (file === undefined || file.length === 0) throw new KeywayError('invalid_argument', 'run: missing the command after --');
+      // Non-root: re-executes in a private user + mount namespace (src/delivery/userns/).
+      const { planRunIsolation, withoutCapabilities } = await import('../../delivery/userns/run-namespace.js');
+      const isolation = await planRunIsolation({ allowWeak: opts.allowWeak === true || opts.allowInsecure === true });
+      if (isolation.kind === 'reexec') {
+        process.exitCode = await isolation.run();
+        return;
+      }
+      const target = isolation.kind === 'namespace' ? withoutCapabilities(file, args) : { file, args };
       const { openDelivery } = await import('../../delivery/open.js');
       const { runProcess, RUN_CONSUMER_PREFIX } = await import('../../delivery/run-process.js');
       const code = await withContext(cmd, async (ctx) => {
         const signal = interruptSignal();
         // `run` sweeps only the sets of earlier `run`s: the daemon's volume sets may belong to
         // containers still running while the daemon is down, and the daemon adopts them.
-        const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger, allowInsecure: opts.allowInsecure === true, signal, sweep: (c) => c.startsWith(RUN_CONSUMER_PREFIX) });
+        const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger, allowInsecure: opts.allowInsecure === true, mount: isolation.kind !== 'weak', signal, sweep: (c) => c.startsWith(RUN_CONSUMER_PREFIX) });
         const configured = ctx.config.delivery.refresh_interval_s;
         return runProcess({
           resolver: ctx.broker,
@@ -57,8 +67,8 @@ export function registerRun(program: Command): void {
           logger: ctx.logger,
           secrets,
           env,
-          command: file,
-          args,
+          command: target.file,
+          args: target.args,
           baseEnv: ctx.env,
           defaultMode: ctx.config.delivery.default_mode,
           signal,
