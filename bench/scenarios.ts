@@ -7,5 +7,6 @@ import { csiMount } from './csi.js';
 import { dockerRun } from './docker.js';
 import { podmanRun } from './podman.js';
 import { pluginOneshot, pluginServe } from './plugins.js';
+import { rootlessPodmanVolume } from './rootless.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, mountSetRotate, memory, csiMount, pluginServe, pluginOneshot, podmanRun, dockerRun];
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, mountSetWrite, mountSetRotate, memory, csiMount, pluginServe, pluginOneshot, podmanRun, dockerRun, rootlessPodmanVolume];
