@@ -80,6 +80,11 @@ test("a limited user's keyway serve delivers a rootless Podman volume on ramfs t
   assert.equal(liveSets().length, 1, 'the set stays while a container uses it');
   user.podman(['rm', '--force', '--time', '0', ids[1] ?? '']);
   await waitFor(() => liveSets().length === 0, 'the sets to be wiped on Unmount');
+  // Volume uid/gid/mode options are container ids: keyway chowns inside Podman's namespace.
+  user.podman(['volume', 'create', '--driver', 'keyway', '-o', 'secret=db', '-o', 'uid=1000', '-o', 'gid=1001', '-o', 'mode=0440', 'dbu']);
+  const owned = user.podman(['run', '--rm', '-v', 'dbu:/run/secrets/db', IMAGE, 'stat', '-c', '%u %g %a', '/run/secrets/db']).toString().trim();
+  assert.equal(owned, '1000 1001 440');
+  await waitFor(() => liveSets().length === 0, 'the sets to be wiped on Unmount');
   const needle = value.subarray(-24);
   assert.deepEqual(scanFor([join(user.home, '.local', 'share', 'containers'), user.stateDir, '/tmp', '/var/tmp'], needle), [], 'no copy on disk');
 });
