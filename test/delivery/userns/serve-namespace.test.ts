@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGE, makeRootlessUser, rootlessSkipReason, type RootlessUser } from '../../helpers/rootless.js';
 import { scanFor } from '../../helpers/cli.js';
@@ -96,8 +96,19 @@ test("a restarted keyway serve adopts the set of a running rootless container an
   assert.equal(user.podman(['exec', id, 'sha256sum', '/run/secrets/db']).toString().split(' ')[0], sha, 'the container keeps its secret while keyway is down');
   serveLog = '';
   await startServe();
-  assert.equal(liveSets().length, 1, 'the restarted keyway did not sweep the live set');
+  assert.equal(liveSets().length, 1, `the restarted keyway did not sweep the live set:\n${serveLog}`);
   user.podman(['rm', '--force', '--time', '0', id]);
   await waitFor(() => liveSets().length === 0, 'the adopted set to be wiped on Unmount');
   assert.deepEqual(scanFor([join(user.home, '.local', 'share', 'containers'), user.stateDir], value.subarray(-24)), []);
+});
+
+test("when rootless Podman's namespace is replaced, the user's keyway serve follows it into the new one", { skip: SKIP }, async () => {
+  const pause = Number(readFileSync(join(user.xdgRuntimeDir, 'libpod', 'tmp', 'pause.pid'), 'utf8').trim());
+  assert.ok(pause > 0);
+  process.kill(pause, 'SIGKILL');
+  await waitFor(() => serveLog.includes("joining Podman's new rootless namespace"), 'keyway to join the new namespace');
+  await waitFor(() => serveLog.split("joining Podman's new rootless namespace")[1]?.includes('keyway serving') === true, 'keyway to serve again');
+  const out = user.podman(['run', '--rm', '-v', 'dbv:/run/secrets/db', IMAGE, 'sh', '-c', inspect]).toString().trim().split('\n');
+  assert.equal(out[0]?.split(' ')[0], sha, 'a container in the new namespace gets the volume');
+  assert.match(out[2] ?? '', / - ramfs /);
 });
