@@ -6,11 +6,8 @@
 // capability dropped: the command keeps the user's real uid/gid and cannot unmount or remount
 // anything. The mount exists only in that namespace, so it vanishes with its last process; the
 // store record of a SIGKILLed run is swept by the next start like any orphan.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { constants as osc } from 'node:os';
-import { KeywayError, toKeywayError } from '../../core/errors.js';
+import { reexecSelf } from './reexec.js';
 import { probeUserns, usernsUnavailableError } from './support.js';
 
 /** Set by the outer keyway for the re-executed one; checked against the real uid map. */
@@ -62,33 +59,7 @@ export function withoutCapabilities(file: string, args: readonly string[]): { fi
   return { file: 'setpriv', args: ['--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all', '--', file, ...args] };
 }
 
-/**
- * Runs this very keyway invocation again inside the namespace. setpriv's parent-death signal ties
- * the inner keyway to this process: a SIGKILL here kills it too, as if there were one process.
- */
-async function reexec(): Promise<number> {
-  const argv = ['--map-current-user', '--mount', '--propagation', 'private', '--keep-caps', '--', 'setpriv', '--pdeathsig', 'KILL', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)];
-  const child = spawn('unshare', argv, { env: { ...process.env, [RUN_USERNS_ENV]: '1' }, stdio: 'inherit' });
-  const forward = new Map<NodeJS.Signals, () => void>();
-  for (const sig of FORWARDED) {
-    const h = (): void => {
-      child.kill(sig);
-    };
-    forward.set(sig, h);
-    process.on(sig, h);
-  }
-  try {
-    const [code, sig] = await Promise.race([
-      once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>,
-      once(child, 'error').then(([e]) => {
-        throw toKeywayError(e, 'cannot start unshare(1) for the private namespace');
-      }),
-    ]);
-    if (code !== null) return code;
-    return 128 + (sig !== null ? (osc.signals[sig] ?? 0) : 0);
-  } catch (e) {
-    throw e instanceof KeywayError ? e : toKeywayError(e);
-  } finally {
-    for (const [sig, h] of forward) process.off(sig, h);
-  }
+/** The private namespace: only our own ids mapped, capabilities kept as ambient ones. */
+function reexec(): Promise<number> {
+  return reexecSelf('unshare', ['--map-current-user', '--mount', '--propagation', 'private', '--keep-caps'], { [RUN_USERNS_ENV]: '1' }, FORWARDED);
 }

@@ -3,10 +3,7 @@
 // If Podman replaces that namespace (its pause process restarted), the inner keyway leaves with
 // NAMESPACE_REPLACED and the outer one joins the new namespace; nothing keeps serving from a
 // namespace Podman no longer uses.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { constants as osc } from 'node:os';
-import { toKeywayError } from '../../core/errors.js';
+import { reexecSelf } from './reexec.js';
 import { findPodmanNamespace, joinedPodmanNamespace, PODMAN_NS_ENV, podmanNamespaceAlive, type PodmanNamespace } from './podman-ns.js';
 
 /** Exit status of an inner keyway whose Podman namespace went away (EX_TEMPFAIL). */
@@ -43,34 +40,14 @@ export function watchPodmanNamespace(ns: PodmanNamespace): () => void {
   return () => clearInterval(timer);
 }
 
-async function once_(ns: PodmanNamespace): Promise<number> {
-  const argv = ['-U', '-m', '-t', String(ns.pausePid), '--preserve-credentials', '--', 'setpriv', '--pdeathsig', 'KILL', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)];
-  const child = spawn('nsenter', argv, { env: { ...process.env, [PODMAN_NS_ENV]: String(ns.pausePid) }, stdio: 'inherit' });
-  const forward = new Map<NodeJS.Signals, () => void>();
-  for (const sig of FORWARDED) {
-    const h = (): void => {
-      child.kill(sig);
-    };
-    forward.set(sig, h);
-    process.on(sig, h);
-  }
-  try {
-    const [code, sig] = await Promise.race([
-      once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>,
-      once(child, 'error').then(([e]) => {
-        throw toKeywayError(e, "cannot start nsenter(1) to join Podman's namespace");
-      }),
-    ]);
-    return code ?? 128 + (sig !== null ? (osc.signals[sig] ?? 0) : 0);
-  } finally {
-    for (const [sig, h] of forward) process.off(sig, h);
-  }
+function enterOnce(ns: PodmanNamespace): Promise<number> {
+  return reexecSelf('nsenter', ['-U', '-m', '-t', String(ns.pausePid), '--preserve-credentials'], { [PODMAN_NS_ENV]: String(ns.pausePid) }, FORWARDED);
 }
 
 async function serveInside(first: PodmanNamespace): Promise<number> {
   let ns = first;
   for (let i = 0; ; i++) {
-    const code = await once_(ns);
+    const code = await enterOnce(ns);
     if (code !== NAMESPACE_REPLACED || i >= MAX_REJOINS) return code;
     const next = await findPodmanNamespace();
     if (next === undefined) return code;
