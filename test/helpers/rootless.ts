@@ -114,6 +114,21 @@ export function makeRootlessUser(): RootlessUser {
   ensureBuilt();
   const name = `kw${randomBytes(4).toString('hex')}`;
   must(spawnSync('useradd', ['-m', '-s', '/bin/sh', name]), 'useradd');
+  try {
+    return setUp(name);
+  } catch (e) {
+    // Half-made: remove the user and its runtime dir before failing.
+    const uid = spawnSync('id', ['-u', name]).stdout.toString().trim();
+    if (/^[0-9]+$/.test(uid)) {
+      spawnSync('umount', ['-l', `/run/user/${uid}`], { stdio: 'ignore' });
+      rmSync(`/run/user/${uid}`, { recursive: true, force: true });
+    }
+    spawnSync('userdel', ['-r', '-f', name], { stdio: 'ignore' });
+    throw e;
+  }
+}
+
+function setUp(name: string): RootlessUser {
   const ids = must(spawnSync('id', ['-u', name]), 'id').toString().trim();
   const uid = Number(ids);
   const gid = Number(must(spawnSync('id', ['-g', name]), 'id').toString().trim());
