@@ -46,7 +46,7 @@ export function rootlessSkipReason(): string | undefined {
   if (process.geteuid?.() !== 0) return 'SKIPPED: rootless tests create a real user and need root to do so';
   const podman = podmanSkipReason();
   if (podman !== undefined) return podman;
-  for (const tool of ['useradd', 'newuidmap', 'setpriv', 'unshare', 'nsenter']) {
+  for (const tool of ['useradd', 'newuidmap', 'setpriv', 'unshare', 'nsenter', 'bwrap']) {
     if (spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status !== 0) {
       spawnSync('bash', [join(REPO, 'scripts', 'setup.sh')], { stdio: 'inherit' });
       break;
