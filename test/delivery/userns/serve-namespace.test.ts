@@ -1,9 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGE, makeRootlessUser, rootlessSkipReason, type RootlessUser } from '../../helpers/rootless.js';
 import { scanFor } from '../../helpers/cli.js';
@@ -51,6 +51,10 @@ before(async () => {
   user = makeRootlessUser();
   const created = user.keyway(['secret', 'create', 'db', '-'], { input: value });
   assert.equal(created.status, 0, created.stderr.toString());
+  // Rotation checks every second (the user's default config file).
+  mkdirSync(join(user.home, '.config', 'keyway'), { recursive: true });
+  writeFileSync(join(user.home, '.config', 'keyway', 'keyway.toml'), '[delivery]\nrefresh_interval_s = 1\n');
+  spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, join(user.home, '.config', 'keyway')]);
   const setup = user.keyway(['podman', 'setup']);
   assert.equal(setup.status, 0, setup.stderr.toString());
   await startServe();
@@ -100,6 +104,19 @@ test("a restarted keyway serve adopts the set of a running rootless container an
   user.podman(['rm', '--force', '--time', '0', id]);
   await waitFor(() => liveSets().length === 0, 'the adopted set to be wiped on Unmount');
   assert.deepEqual(scanFor([join(user.home, '.local', 'share', 'containers'), user.stateDir], value.subarray(-24)), []);
+});
+
+test('a rootless directory volume follows a rotation in place while its container runs, and is wiped after', { skip: SKIP }, async () => {
+  assert.equal(user.keyway(['secret', 'create', 'rot', '-'], { input: 'version-one' }).status, 0);
+  user.podman(['volume', 'create', '--driver', 'keyway', '-o', 'secrets=rot', 'rotv']);
+  const id = user.podman(['run', '-d', '-v', 'rotv:/run/secrets/d', IMAGE, 'sleep', '600']).toString().trim();
+  const read = (): string => user.podman(['exec', id, 'cat', '/run/secrets/d/rot']).toString();
+  assert.equal(read(), 'version-one');
+  const replaced = user.keyway(['secret', 'create', 'rot', '-', '--replace'], { input: 'version-two' });
+  assert.equal(replaced.status, 0, replaced.stderr.toString());
+  await waitFor(() => read() === 'version-two', 'the running container to see the rotated value');
+  user.podman(['rm', '--force', '--time', '0', id]);
+  await waitFor(() => liveSets().length === 0, 'the set to be wiped on Unmount');
 });
 
 test("when rootless Podman's namespace is replaced, the user's keyway serve follows it into the new one", { skip: SKIP }, async () => {
