@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { makeRootlessUser, rootlessSkipReason, type RootlessUser } from '../../helpers/rootless.js';
@@ -118,4 +118,15 @@ test('keyway run as a limited user without user namespaces names the kernel sett
   assert.equal(content, 'weak');
   assert.match(mount, / - tmpfs /);
   assert.doesNotMatch(mount, /noswap/);
+});
+
+test('keyway run as a limited user writes nothing to its unbounded ramfs past limits.max_secret_bytes per secret', { skip: SKIP }, () => {
+  assert.equal(user.keyway(['secret', 'create', 'big', '-'], { input: Buffer.alloc(4096, 0x61) }).status, 0);
+  const small = join(user.home, 'small.toml');
+  writeFileSync(small, '[limits]\nmax_secret_bytes = 1024\n');
+  chownSync(small, user.uid, user.gid);
+  const r = user.keyway(['--config', small, 'run', '--secret', 'big', '--', 'true']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr.toString(), /too_large: .*limits\.max_secret_bytes/);
+  assert.equal(records(user), 0, 'no mount set was created');
 });
