@@ -3,6 +3,7 @@
 // If Podman replaces that namespace (its pause process restarted), the inner keyway leaves with
 // NAMESPACE_REPLACED and the outer one joins the new namespace; nothing keeps serving from a
 // namespace Podman no longer uses.
+import { toKeywayError } from '../../core/errors.js';
 import { reexecSelf } from './reexec.js';
 import { findPodmanNamespace, joinedPodmanNamespace, PODMAN_NS_ENV, podmanNamespaceAlive, type PodmanNamespace } from './podman-ns.js';
 
@@ -22,7 +23,15 @@ export async function planServeIsolation(signal?: AbortSignal): Promise<ServeIso
   if (joined !== undefined) return { kind: 'podman', ns: joined };
   if (process.geteuid?.() === 0) return { kind: 'host' };
   delete process.env[PODMAN_NS_ENV];
-  const ns = await findPodmanNamespace(signal);
+  let ns: PodmanNamespace | undefined;
+  try {
+    ns = await findPodmanNamespace(signal);
+  } catch (e) {
+    // Podman is installed but not usable by this user (no subuids, no runtime dir): the admin API
+    // still works; volumes need Podman's namespace, so say why they are off.
+    process.stderr.write(`keyway: warning: ${toKeywayError(e).message}; serving without rootless Podman volumes\n`);
+    return { kind: 'host' };
+  }
   if (ns === undefined) return { kind: 'host' };
   return { kind: 'reexec', run: () => serveInside(ns) };
 }
