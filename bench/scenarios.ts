@@ -8,5 +8,6 @@ import { dockerRun } from './docker.js';
 import { podmanRun } from './podman.js';
 import { pluginOneshot, pluginServe } from './plugins.js';
 import { templateRender } from './templates.js';
+import { rootlessPodmanVolume } from './rootless.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, templateRender, mountSetWrite, mountSetRotate, memory, csiMount, pluginServe, pluginOneshot, podmanRun, dockerRun];
+export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, templateRender, mountSetWrite, mountSetRotate, memory, csiMount, pluginServe, pluginOneshot, podmanRun, dockerRun, rootlessPodmanVolume];

@@ -3,6 +3,9 @@
 // the composition root (src/daemon/providers.ts), which reports `providers.NAME.KEY` paths too.
 import { z } from 'zod';
 
+/** Where root's Docker finds the plugin; non-root defaults to `<runtime_dir>/docker.sock` instead. */
+export const ROOT_DOCKER_SOCKET = '/run/docker/plugins/keyway.sock';
+
 const absPath = z.string().min(1).refine((s) => s.startsWith('/'), { message: 'expected an absolute path' });
 // A file mode: a quoted octal string ("0440") or a TOML octal number (0o440); permission bits only.
 const MODE_EXPECTED = 'expected a file mode 0000-0777, quoted ("0440") or TOML octal (0o440)';
@@ -54,7 +57,7 @@ export const configSchema = z.strictObject({
   runtime_dir: absPath.optional(),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).default({}),
   api: z.strictObject({ enabled: z.boolean().default(true), socket: absPath.optional() }).default({ enabled: true }),
-  docker: z.strictObject({ enabled: z.boolean().optional(), socket: absPath.default('/run/docker/plugins/keyway.sock') }).default({ socket: '/run/docker/plugins/keyway.sock' }),
+  docker: z.strictObject({ enabled: z.boolean().optional(), socket: absPath.default(ROOT_DOCKER_SOCKET) }).default({ socket: ROOT_DOCKER_SOCKET }),
   csi: z
     .strictObject({
       enabled: z.boolean().optional(),

@@ -4,6 +4,7 @@ import { KeywayError } from '../core/errors.js';
 import { createLogger, type LogLevel, type Logger } from '../core/logger.js';
 import { loadConfig } from '../config/load.js';
 import { resolveLocations } from '../config/paths.js';
+import { hostUid } from '../delivery/userns/podman-ns.js';
 import type { Config } from '../config/schema.js';
 import { openDb, type Db } from '../store/db.js';
 import { SecretsRepo } from '../store/secrets.js';
@@ -52,7 +53,8 @@ const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 
 /** Reads flags, env and the config file (no side effects on disk). */
 export function loadSettings(flags: GlobalOptions, defaultLevel: LogLevel = 'warn'): Settings {
   const env = { ...process.env };
-  const uid = process.getuid?.() ?? 1000;
+  // Inside rootless Podman's namespace the user's uid reads as 0; locations follow the real one.
+  const uid = hostUid();
   const loc = resolveLocations({ uid, env, flags });
   const config = loadConfig(loc.configPath, loc.configExplicit);
   const levelText = flags.logLevel ?? env.KEYWAY_LOG_LEVEL ?? config.log.level ?? defaultLevel;

@@ -1,7 +1,10 @@
 // Wires the Docker/Podman volume plugin and Swarm secret provider into `keyway serve`: the volume
 // registry over the store, named secrets as implicit volumes, the broker for values and delivery
 // mount sets on the runtime dir's mount root (mounted when the frontend starts).
+import { join } from 'node:path';
+import { ROOT_DOCKER_SOCKET } from '../config/schema.js';
 import { openDelivery } from '../delivery/open.js';
+import { joinedPodmanNamespace } from '../delivery/userns/podman-ns.js';
 import { processStartTime } from '../delivery/process-identity.js';
 import { deliveryBackend } from '../frontends/docker-volume/delivery-backend.js';
 import { DockerPlugin } from '../frontends/docker-volume/plugin.js';
@@ -10,8 +13,15 @@ import { claimMountSet, VolumesRepo } from '../store/volumes.js';
 import type { Context } from './context.js';
 import { templatingBroker } from './templates.js';
 
+/** On by default as root, and for a non-root keyway serving from rootless Podman's namespace. */
 export function dockerEnabled(ctx: Context): boolean {
-  return ctx.config.docker.enabled ?? ctx.isRoot;
+  return ctx.config.docker.enabled ?? (ctx.isRoot || joinedPodmanNamespace() !== undefined);
+}
+
+/** The root default is a system path; a non-root keyway listens in its runtime dir instead. */
+export function dockerSocketPath(ctx: Pick<Context, 'config' | 'isRoot' | 'runtimeDir'>): string {
+  const s = ctx.config.docker.socket;
+  return !ctx.isRoot && s === ROOT_DOCKER_SOCKET ? join(ctx.runtimeDir, 'docker.sock') : s;
 }
 
 /**
@@ -36,7 +46,7 @@ export function dockerFrontend(ctx: Context): DockerPlugin {
   const claim = (id: string): boolean => claimMountSet(ctx.db, id, process.pid, processStartTime(process.pid));
   return new DockerPlugin({
     ...(fd !== undefined ? { fd } : {}),
-    socket: ctx.config.docker.socket,
+    socket: dockerSocketPath(ctx),
     logger: ctx.logger,
     repo: volumes,
     catalog: {

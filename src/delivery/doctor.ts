@@ -8,6 +8,7 @@ import { run } from './exec.js';
 import { ensureMountRoot } from './mount-root.js';
 import { type Protection, worst } from './protection.js';
 import { selinuxMode } from './selinux.js';
+import { rootlessChecks } from './userns/doctor-checks.js';
 
 export type CheckStatus = Protection | 'info';
 
@@ -102,12 +103,17 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     status: 'info',
     detail: kernelSupportsNoswap(rel) ? `${rel}: tmpfs noswap supported` : `${rel}: no tmpfs noswap (needs 6.4); keyway falls back to ramfs`,
   });
-  try {
-    const root = await ensureMountRoot({ runtimeDir: input.runtimeDir, allowInsecure: true, ...(input.signal ? { signal: input.signal } : {}) });
-    const how = root.isMountPoint ? `${root.fsType} mount` : `plain directory (${root.fsType})`;
-    checks.push({ name: 'mount root', status: root.protection, detail: `${root.path}: ${how}, ${root.reason} [${root.options.join(',')}]` });
-  } catch (e) {
-    checks.push({ name: 'mount root', status: 'insecure', detail: toKeywayError(e).message });
+  // Non-root delivery happens in user namespaces (src/delivery/userns/), checked there.
+  const rootless = process.geteuid?.() !== 0 ? await rootlessChecks(input.runtimeDir, input.signal) : undefined;
+  if (rootless !== undefined) checks.push(...rootless.checks);
+  if (rootless?.replacesMountRoot !== true) {
+    try {
+      const root = await ensureMountRoot({ runtimeDir: input.runtimeDir, allowInsecure: true, ...(input.signal ? { signal: input.signal } : {}) });
+      const how = root.isMountPoint ? `${root.fsType} mount` : `plain directory (${root.fsType})`;
+      checks.push({ name: 'mount root', status: root.protection, detail: `${root.path}: ${how}, ${root.reason} [${root.options.join(',')}]` });
+    } catch (e) {
+      checks.push({ name: 'mount root', status: 'insecure', detail: toKeywayError(e).message });
+    }
   }
   checks.push(swapCheck());
   const se = selinuxMode();

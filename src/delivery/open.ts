@@ -18,6 +18,8 @@ export interface OpenDeliveryOptions {
   readonly db: Db;
   readonly logger: Logger;
   readonly allowInsecure?: boolean;
+  /** Try to mount the root (default: when running as root). */
+  readonly mount?: boolean;
   readonly size?: string;
   readonly signal?: AbortSignal;
   /** Which orphans this opener may sweep, by consumer (default: all). */
@@ -29,6 +31,7 @@ export async function openDelivery(opts: OpenDeliveryOptions): Promise<Delivery>
     runtimeDir: opts.runtimeDir,
     ...(opts.allowInsecure !== undefined ? { allowInsecure: opts.allowInsecure } : {}),
     ...(opts.size !== undefined ? { size: opts.size } : {}),
+    ...(opts.mount !== undefined ? { mount: opts.mount } : {}),
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
   });
   if (root.protection === 'weak') opts.logger.warn({ root: root.path, reason: root.reason }, 'delivery mount root is weak: secrets may be swapped to disk');

@@ -14,12 +14,23 @@ export function processStartTime(pid: number): number | undefined {
   }
 }
 
+/** A zombie has exited; it only waits for a parent (or a slow init) to reap it. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
 export function isSameProcessAlive(pid: number, startTime: number | undefined): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  if (isZombie(pid)) return false;
   if (startTime === undefined) return true;
   const now = processStartTime(pid);
   return now === undefined || now === startTime;

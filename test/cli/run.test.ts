@@ -151,7 +151,7 @@ test('keyway run --watch=signal:HUP delivers a replaced secret and signals the c
 const NOBODY = 65534;
 const SETPRIV_SKIP = ROOT_SKIP || (spawnSync('setpriv', ['--version']).status === 0 ? false : 'SKIPPED: setpriv (util-linux) is missing');
 
-test('as a user who cannot mount, keyway run refuses a runtime dir on disk and reports a plain tmpfs honestly as weak', { skip: SETPRIV_SKIP }, async (t) => {
+test('as a user without user namespaces, keyway run --allow-weak refuses a runtime dir on disk and reports a plain tmpfs honestly as weak', { skip: SETPRIV_SKIP }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'keyway-nonroot-'));
   const xdg = join(dir, 'xdg');
   t.after(async () => {
@@ -163,19 +163,21 @@ test('as a user who cannot mount, keyway run refuses a runtime dir on disk and r
   mkdirSync(xdg);
   const m = await exec('mount', ['-t', 'tmpfs', '-o', `mode=0700,uid=${NOBODY},gid=${NOBODY}`, 'test-xdg', xdg]);
   assert.ok(m.ok, m.stderr);
+  // bubblewrap's --disable-userns: the kernel refuses keyway's own user namespace (docs/rootless.md).
+  const noUserns = ['bwrap', '--unshare-user', '--disable-userns', '--bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--'];
   const asNobody = (runtimeDir: string, args: string[], input = '') =>
-    spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, ...args], {
+    spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', ...(args[0] === 'secret' ? [] : noUserns), process.execPath, CLI, ...args], {
       input,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, KEYWAY_STATE_DIR: join(dir, 'state'), KEYWAY_RUNTIME_DIR: runtimeDir, KEYWAY_CONFIG: join(dir, 'keyway.toml') },
     });
   assert.equal(asNobody(join(dir, 'run'), ['secret', 'create', 's', '-'], 'nobody-secret').status, 0);
 
-  const onDisk = asNobody(join(dir, 'run'), ['run', '--secret', 's', '--', 'true']);
+  const onDisk = asNobody(join(dir, 'run'), ['run', '--allow-weak', '--secret', 's', '--', 'true']);
   assert.equal(onDisk.status, 1);
   assert.match(onDisk.stderr.toString(), /^keyway: failed_precondition: mount root .* persistent filesystem/m);
 
   const out = join(dir, 'inspect.json');
-  const weak = asNobody(join(xdg, 'keyway'), ['run', '--secret', 's', '--', process.execPath, CHILD, 'inspect', 's', out]);
+  const weak = asNobody(join(xdg, 'keyway'), ['run', '--allow-weak', '--secret', 's', '--', process.execPath, CHILD, 'inspect', 's', out]);
   assert.equal(weak.status, 0, weak.stderr.toString());
   assert.match(weak.stderr.toString(), /weak/);
   const seen = JSON.parse(readFileSync(out, 'utf8')) as { content: string; uid: number; mode: number; mount: { fsType: string; options: string[] } };

@@ -112,6 +112,30 @@ export function registerPodman(program: Command): void {
   const podman = program.command('podman').description("Podman secrets through Podman's shell driver (Podman >= 4)");
 
   podman
+    .command('setup')
+    .description("register keyway as a volume plugin of this user's Podman (root: the system's), in a containers.conf.d drop-in")
+    .option('--print', 'only show the file and its content; change nothing')
+    .option('--name <name>', 'volume driver name for `podman volume create --driver NAME`', 'keyway')
+    .action(async (opts: { print?: boolean; name: string }, cmd: Command) => {
+      const { loadSettings } = await import('../../daemon/context.js');
+      const { dockerSocketPath } = await import('../../daemon/docker.js');
+      const { planVolumePluginConf, writeVolumePluginConf } = await import('../../frontends/podman/volume-plugin-conf.js');
+      const s = loadSettings(globalsOf(cmd));
+      const plan = planVolumePluginConf({ isRoot: s.isRoot, env: s.env, name: opts.name, socket: resolve(dockerSocketPath(s)) });
+      if (plan.warning !== undefined) process.stderr.write(`keyway: warning: ${plan.warning}\n`);
+      if (opts.print) {
+        process.stdout.write(`# ${plan.path}${plan.changed ? '' : ' (already in place)'}\n${plan.content}`);
+        return;
+      }
+      if (!plan.changed) {
+        process.stdout.write(`unchanged: ${plan.path} already registers volume plugin ${opts.name}\n`);
+        return;
+      }
+      writeVolumePluginConf(plan);
+      process.stdout.write(`${plan.current === undefined ? 'created' : 'updated'} ${plan.path}:\n${plan.content}`);
+    });
+
+  podman
     .command('driver-opts')
     .description('print the --driver-opts value for `podman secret create --driver shell`')
     .option('--no-fast-lookup', 'always look up in a new keyway process instead of asking the running daemon first')
@@ -177,6 +201,13 @@ export function registerPodman(program: Command): void {
     .option('--no-fast-lookup', 'do not use the daemon fast path for lookups')
     .action(async (name: string, source: string, opts: { label: Record<string, string>; replace?: boolean; podman: string; fastLookup: boolean }, cmd: Command) => {
       validateSecretName(name, 'Podman secret name');
+      if (process.geteuid?.() !== 0) {
+        // Rootless Podman's `--secret` copies the value into its storage on disk; say so, once.
+        process.stderr.write(
+          'keyway: note: rootless Podman copies the value of a --secret into its container storage on disk (userdata/secrets) when a container is created; ' +
+            'a keyway volume (podman volume create --driver keyway, see docs/rootless.md) keeps it in RAM\n',
+        );
+      }
       if (source !== '-' && !isReference(source)) throw new KeywayError('invalid_argument', `expected a reference (ref+provider://...) or - for stdin, got ${JSON.stringify(source.slice(0, 16))}...`);
       const { PODMAN_MAX_BYTES, checkPodmanSize } = await import('../../frontends/podman/payload.js');
       let payload: SecretValue | undefined;

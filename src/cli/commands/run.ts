@@ -18,6 +18,7 @@ interface RunOpts {
   watch?: string | true;
   refreshInterval?: string;
   allowInsecure?: boolean;
+  allowWeak?: boolean;
 }
 
 const DEFAULT_REFRESH_S = 60;
@@ -32,6 +33,7 @@ export function registerRun(program: Command): void {
     .option('--watch [mode]', 'on rotation: "restart" the command (default) or "signal:SIG" it')
     .option('--refresh-interval <seconds>', `how often --watch checks for new versions (default: delivery.refresh_interval_s, else ${DEFAULT_REFRESH_S})`)
     .option('--allow-insecure', 'accept a mount root on a persistent filesystem (not recommended)')
+    .option('--allow-weak', 'non-root without user namespaces: accept the swappable tmpfs of $XDG_RUNTIME_DIR')
     // Optional here so that `--watch CMD` (the mode eating the command) reaches parseWatch's hint.
     .argument('[command...]', 'the command and its arguments, after --')
     .action(async (command: string[], opts: RunOpts, cmd: Command) => {
@@ -47,6 +49,14 @@ export function registerRun(program: Command): void {
       }
       const [file, ...args] = command;
       if (file === undefined || file.length === 0) throw new KeywayError('invalid_argument', 'run: missing the command after --');
+      // Non-root: re-executes in a private user + mount namespace (src/delivery/userns/).
+      const { planRunIsolation, withoutCapabilities } = await import('../../delivery/userns/run-namespace.js');
+      const isolation = await planRunIsolation({ allowWeak: opts.allowWeak === true || opts.allowInsecure === true });
+      if (isolation.kind === 'reexec') {
+        process.exitCode = await isolation.run();
+        return;
+      }
+      const target = isolation.kind === 'namespace' ? withoutCapabilities(file, args) : { file, args };
       const { openDelivery } = await import('../../delivery/open.js');
       const { runProcess, RUN_CONSUMER_PREFIX } = await import('../../delivery/run-process.js');
       const code = await withContext(cmd, async (ctx) => {
@@ -56,7 +66,7 @@ export function registerRun(program: Command): void {
         const signal = interruptSignal();
         // `run` sweeps only the sets of earlier `run`s: the daemon's volume sets may belong to
         // containers still running while the daemon is down, and the daemon adopts them.
-        const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger, allowInsecure: opts.allowInsecure === true, signal, sweep: (c) => c.startsWith(RUN_CONSUMER_PREFIX) });
+        const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger, allowInsecure: opts.allowInsecure === true, mount: isolation.kind !== 'weak', signal, sweep: (c) => c.startsWith(RUN_CONSUMER_PREFIX) });
         const configured = ctx.config.delivery.refresh_interval_s;
         return runProcess({
           resolver: templates.wrap(ctx.broker),
@@ -64,8 +74,8 @@ export function registerRun(program: Command): void {
           logger: ctx.logger,
           secrets: [...secrets, ...templates.secrets],
           env,
-          command: file,
-          args,
+          command: target.file,
+          args: target.args,
           baseEnv: ctx.env,
           defaultMode: ctx.config.delivery.default_mode,
           signal,

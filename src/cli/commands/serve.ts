@@ -7,7 +7,19 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the daemon: admin API, and the Docker/Podman/Swarm/CSI frontends enabled in config')
     .action(async (_opts: unknown, cmd: Command) => {
+      // Non-root with rootless Podman: serve from inside Podman's namespace (src/delivery/userns/).
+      const { planServeIsolation, watchPodmanNamespace } = await import('../../delivery/userns/serve-namespace.js');
+      const isolation = await planServeIsolation();
+      if (isolation.kind === 'reexec') {
+        process.exitCode = await isolation.run();
+        return;
+      }
+      const stopWatch = isolation.kind === 'podman' ? watchPodmanNamespace(isolation.ns) : undefined;
       const { runDaemon } = await import('../../daemon/serve.js');
-      await runDaemon(globalsOf(cmd));
+      try {
+        await runDaemon(globalsOf(cmd));
+      } finally {
+        stopWatch?.();
+      }
     });
 }

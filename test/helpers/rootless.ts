@@ -1,0 +1,248 @@
+// A real limited user for rootless tests and benchmarks: created with useradd -m (subuid/subgid
+// ranges included), its runtime dir /run/user/<uid> (0700, as logind would make it), a rootless
+// Podman configured like test/helpers/podman.ts (runc, cgroupfs, file events, no network, vfs) with
+// the busybox image imported into the user's own storage. Commands run as the user through setpriv
+// with a clean environment. Needs root; cleanup kills the user's processes by pid and removes it.
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, ensureBuilt, REPO } from './cli.js';
+import { IMAGE, podmanSkipReason } from './podman.js';
+
+export { IMAGE };
+
+const APPLETS = ['sh', 'cat', 'ls', 'stat', 'sleep', 'grep', 'od', 'sha256sum', 'test', 'true', 'echo', 'id'];
+
+export interface RootlessUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+  /** $XDG_RUNTIME_DIR (/run/user/<uid>). */
+  readonly xdgRuntimeDir: string;
+  /** keyway's defaults for this user. */
+  readonly stateDir: string;
+  readonly runtimeDir: string;
+  /** dist/cli.js at a path the user can read. */
+  readonly cli: string;
+  /** The repo root as the user sees it (a readable copy when the checkout is not). */
+  readonly repo: string;
+  readonly env: NodeJS.ProcessEnv;
+  run(file: string, args: readonly string[], opts?: { input?: Buffer | string; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<Buffer>;
+  spawn(file: string, args: readonly string[], opts?: { env?: NodeJS.ProcessEnv; stdio?: 'ignore' | 'pipe' }): ChildProcess;
+  keyway(args: readonly string[], opts?: { input?: Buffer | string; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<Buffer>;
+  spawnKeyway(args: readonly string[], opts?: { env?: NodeJS.ProcessEnv; stdio?: 'ignore' | 'pipe' }): ChildProcess;
+  /** Runs podman as the user and fails with its stderr unless it exits 0; returns stdout. */
+  podman(args: readonly string[]): Buffer;
+  /** The user's live processes (pids), from /proc. */
+  pids(): number[];
+  cleanup(): void;
+}
+
+/** Why rootless tests cannot run here (they never skip as root: missing tools are installed). */
+export function rootlessSkipReason(): string | undefined {
+  if (process.geteuid?.() !== 0) return 'SKIPPED: rootless tests create a real user and need root to do so';
+  const podman = podmanSkipReason();
+  if (podman !== undefined) return podman;
+  for (const tool of ['useradd', 'newuidmap', 'setpriv', 'unshare', 'nsenter', 'bwrap']) {
+    if (spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status !== 0) {
+      spawnSync('bash', [join(REPO, 'scripts', 'setup.sh')], { stdio: 'inherit' });
+      break;
+    }
+  }
+  return undefined;
+}
+
+function must(r: SpawnSyncReturns<Buffer>, what: string): Buffer {
+  if (r.status !== 0) throw new Error(`${what} exited ${String(r.status)}: ${r.stderr.toString().slice(0, 2000)}`);
+  return r.stdout;
+}
+
+function readableBy(uid: number, gid: number, path: string): boolean {
+  return spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--', 'test', '-r', path], { stdio: 'ignore' }).status === 0;
+}
+
+let readableCopy: string | undefined;
+
+/** The checkout when the user can read it, else a world-readable copy of what the CLI needs. */
+function repoFor(uid: number, gid: number): string {
+  if (readableBy(uid, gid, CLI) && readableBy(uid, gid, join(REPO, 'node_modules', 'commander', 'package.json'))) return REPO;
+  if (readableCopy !== undefined) return readableCopy;
+  const dir = mkdtempSync(join(tmpdir(), 'keyway-rootless-repo-'));
+  chmodSync(dir, 0o755);
+  for (const part of ['dist', 'node_modules', 'bin', 'package.json', join('test', 'delivery', 'fixtures')]) {
+    cpSync(join(REPO, part), join(dir, part), { recursive: true });
+  }
+  spawnSync('chmod', ['-R', 'a+rX', dir]);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  readableCopy = dir;
+  return dir;
+}
+
+function subIdsPresent(file: string, name: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+  } catch {
+    return false;
+  }
+}
+
+/** Adds a subordinate id range after every range already allocated (useradd did not). */
+function addSubIds(name: string): void {
+  let top = 100000;
+  for (const file of ['/etc/subuid', '/etc/subgid']) {
+    try {
+      for (const l of readFileSync(file, 'utf8').split('\n')) {
+        const [, start, count] = l.split(':');
+        if (start && count) top = Math.max(top, Number(start) + Number(count));
+      }
+    } catch {
+      // no file yet
+    }
+  }
+  must(spawnSync('usermod', ['--add-subuids', `${top}-${top + 65535}`, '--add-subgids', `${top}-${top + 65535}`, name]), 'usermod --add-subuids');
+}
+
+function writeOwned(path: string, text: string, uid: number, gid: number): void {
+  writeFileSync(path, text);
+  chownSync(path, uid, gid);
+}
+
+export function makeRootlessUser(): RootlessUser {
+  ensureBuilt();
+  const name = `kw${randomBytes(4).toString('hex')}`;
+  must(spawnSync('useradd', ['-m', '-s', '/bin/sh', name]), 'useradd');
+  try {
+    return setUp(name);
+  } catch (e) {
+    // Half-made: remove the user and its runtime dir before failing.
+    const uid = spawnSync('id', ['-u', name]).stdout.toString().trim();
+    if (/^[0-9]+$/.test(uid)) {
+      spawnSync('umount', ['-l', `/run/user/${uid}`], { stdio: 'ignore' });
+      rmSync(`/run/user/${uid}`, { recursive: true, force: true });
+    }
+    spawnSync('userdel', ['-r', '-f', name], { stdio: 'ignore' });
+    throw e;
+  }
+}
+
+function setUp(name: string): RootlessUser {
+  const ids = must(spawnSync('id', ['-u', name]), 'id').toString().trim();
+  const uid = Number(ids);
+  const gid = Number(must(spawnSync('id', ['-g', name]), 'id').toString().trim());
+  if (!subIdsPresent('/etc/subuid', name) || !subIdsPresent('/etc/subgid', name)) addSubIds(name);
+  const home = join('/home', name);
+  const xdgRuntimeDir = `/run/user/${uid}`;
+  mkdirSync(xdgRuntimeDir, { recursive: true, mode: 0o700 });
+  // What logind does at login: a small tmpfs of the user's own (swappable: "weak" for secrets).
+  must(spawnSync('mount', ['-t', 'tmpfs', '-o', `mode=0700,uid=${uid},gid=${gid},size=64m,nosuid,nodev`, `keyway-test-user-${uid}`, xdgRuntimeDir]), 'mount the runtime dir');
+  const repo = repoFor(uid, gid);
+  const env: NodeJS.ProcessEnv = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: home,
+    USER: name,
+    LOGNAME: name,
+    XDG_RUNTIME_DIR: xdgRuntimeDir,
+    LANG: 'C.UTF-8',
+  };
+  const asUser = (file: string, args: readonly string[]): string[] => ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--', file, ...args];
+  const run: RootlessUser['run'] = (file, args, opts = {}) =>
+    spawnSync('setpriv', asUser(file, args), { env: { ...env, ...opts.env }, cwd: home, input: opts.input ?? '', maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
+  const spawnAs: RootlessUser['spawn'] = (file, args, opts = {}) => spawn('setpriv', asUser(file, args), { env: { ...env, ...opts.env }, cwd: home, stdio: opts.stdio ?? 'pipe' });
+  const cli = join(repo, 'dist', 'cli.js');
+
+  // Rootless Podman as in a minimal VM: runc, cgroupfs, file events, no network; vfs storage.
+  const conf = join(home, '.config', 'containers');
+  mkdirSync(conf, { recursive: true });
+  writeOwned(
+    join(conf, 'containers.conf'),
+    ['[containers]', 'netns = "none"', 'default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]', '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', ''].join('\n'),
+    uid,
+    gid,
+  );
+  writeOwned(join(conf, 'storage.conf'), ['[storage]', 'driver = "vfs"', ''].join('\n'), uid, gid);
+  spawnSync('chown', ['-R', `${uid}:${gid}`, join(home, '.config')]);
+
+  const podman: RootlessUser['podman'] = (args) => must(run('podman', args), `podman ${args.join(' ')}`);
+
+  // The busybox image, from a tarball the user can read.
+  const work = mkdtempSync(join(tmpdir(), 'keyway-rootless-image-'));
+  try {
+    chmodSync(work, 0o755);
+    const root = join(work, 'root');
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+    if (bb === undefined) throw new Error('busybox-static is not installed');
+    copyFileSync(bb, join(root, 'bin', 'busybox'));
+    chmodSync(join(root, 'bin', 'busybox'), 0o755);
+    for (const a of APPLETS) symlinkSync('busybox', join(root, 'bin', a));
+    const tar = join(work, 'image.tar');
+    must(spawnSync('tar', ['-C', root, '-cf', tar, '.']), 'tar');
+    chmodSync(tar, 0o644);
+    podman(['import', '--quiet', tar, IMAGE]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const pids = (): number[] => {
+    const out: number[] = [];
+    for (const e of readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(e)) continue;
+      try {
+        const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${e}/status`, 'utf8'));
+        if (m && Number(m[1]) === uid) out.push(Number(e));
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return out;
+  };
+
+  return {
+    name,
+    uid,
+    gid,
+    home,
+    xdgRuntimeDir,
+    stateDir: join(home, '.local', 'share', 'keyway'),
+    runtimeDir: join(xdgRuntimeDir, 'keyway'),
+    cli,
+    repo,
+    env,
+    run,
+    spawn: spawnAs,
+    keyway: (args, opts) => run(process.execPath, [cli, ...args], opts),
+    spawnKeyway: (args, opts) => spawnAs(process.execPath, [cli, ...args], opts),
+    podman,
+    pids,
+    cleanup() {
+      run('podman', ['rm', '--all', '--force', '--time', '0']);
+      // Every process of this user (pause process, conmon, keyway), each by its pid.
+      for (let i = 0; i < 50; i++) {
+        const left = pids();
+        if (left.length === 0) break;
+        for (const pid of left) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+        spawnSync('sleep', ['0.1']);
+      }
+      for (const base of [xdgRuntimeDir, home]) {
+        const mounts = readFileSync('/proc/self/mounts', 'utf8')
+          .split('\n')
+          .map((l) => l.split(' ')[1] ?? '')
+          .filter((m) => m === base || m.startsWith(base + '/'))
+          .sort((a, b) => b.length - a.length);
+        for (const m of mounts) spawnSync('umount', ['-l', m]);
+      }
+      spawnSync('userdel', ['-r', '-f', name], { stdio: 'ignore' });
+      rmSync(home, { recursive: true, force: true });
+      rmSync(xdgRuntimeDir, { recursive: true, force: true });
+    },
+  };
+}
