@@ -43,6 +43,7 @@ export function registerRun(program: Command): void {
       }
       const [file, ...args] = command;
       if (file === undefined || file.length === 0) throw new KeywayError('invalid_argument', 'run: missing the command after --');
+      await (await import('../../core/core-dumps.js')).disableCoreDumps();
       const { openDelivery } = await import('../../delivery/open.js');
       const { runProcess, RUN_CONSUMER_PREFIX } = await import('../../delivery/run-process.js');
       const code = await withContext(cmd, async (ctx) => {

@@ -8,6 +8,7 @@ export function registerServe(program: Command): void {
     .description('run the daemon: admin API, and the Docker/Podman/Swarm/CSI frontends enabled in config')
     .action(async (_opts: unknown, cmd: Command) => {
       const { runDaemon } = await import('../../daemon/serve.js');
+      await (await import('../../core/core-dumps.js')).disableCoreDumps();
       await runDaemon(globalsOf(cmd));
     });
 }
