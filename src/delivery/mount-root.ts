@@ -150,13 +150,18 @@ export async function ensureMountRoot(opts: MountRootOptions): Promise<MountRoot
   const rt = openDirNoFollow(opts.runtimeDir, `runtime dir ${opts.runtimeDir}`);
   try {
     if (rt.st.dev !== rtStat.dev || rt.st.ino !== rtStat.ino) throw new KeywayError('failed_precondition', `runtime dir ${opts.runtimeDir} was replaced while keyway was checking it`);
-    return await ensureRootIn(rt.fd, path, opts);
+    return await ensureRootInOpenDir(rt.fd, opts);
   } finally {
     closeSync(rt.fd);
   }
 }
 
-async function ensureRootIn(runtimeFd: number, path: string, opts: MountRootOptions): Promise<MountRootInfo> {
+/**
+ * The mount-root work inside the runtime dir open as `runtimeFd`. @internal: callers must have
+ * checked that directory (ensureMountRoot does); exported so a test can race it directly.
+ */
+export async function ensureRootInOpenDir(runtimeFd: number, opts: MountRootOptions): Promise<MountRootInfo> {
+  const path = mountRootPath(opts.runtimeDir);
   const wantMount = opts.mount ?? process.geteuid?.() === 0;
   const info = await withLock(
     opts.runtimeDir,
