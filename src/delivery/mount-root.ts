@@ -145,7 +145,6 @@ export function verifyMountRoot(expected: MountRootInfo): void {
  * a plain directory on a persistent filesystem.
  */
 export async function ensureMountRoot(opts: MountRootOptions): Promise<MountRootInfo> {
-  const path = mountRootPath(opts.runtimeDir);
   const rtStat = ensureOwnDir(opts.runtimeDir, 'runtime dir');
   const rt = openDirNoFollow(opts.runtimeDir, `runtime dir ${opts.runtimeDir}`);
   try {

@@ -1,9 +1,10 @@
 // Containment of the mount root against a local user who controls the runtime dir: they swap
 // `mounts` for a symlink in a tight loop while keyway sets the root up. Whatever they do, root's
 // tmpfs never lands outside the runtime dir (checked in /proc/self/mountinfo after every start).
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, chownSync, closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureRootInOpenDir } from '../../src/delivery/mount-root.js';
@@ -23,12 +24,16 @@ symlink $target, "L";
 while (1) { rename "mounts", "M"; rename "L", "mounts"; rename "mounts", "L"; rename "M", "mounts"; }
 `;
 
-function startSwapper(t: TestContext, attacker: LocalUser, runtimeDir: string, target: string): ChildProcess {
+/** Runs `body` while the swapper runs; stops it (before any cleanup) and unmounts what is left. */
+async function whileSwapping(attacker: LocalUser, runtimeDir: string, target: string, base: string, body: () => Promise<void>): Promise<void> {
   const child = spawnAs(attacker, 'perl', ['-e', SWAPPER, target], runtimeDir);
-  t.after(() => {
+  try {
+    await body();
+  } finally {
     child.kill('SIGKILL');
-  });
-  return child;
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+    await unmountAllUnder(base);
+  }
 }
 
 /** Mount points below `base` that are not inside `inside`. */
@@ -56,26 +61,25 @@ void test('a user swapping mounts for a symlink in a tight loop never gets the m
   chownSync(sb.runtimeDir, attacker.uid, attacker.gid);
   const target = join(sb.base, 'target');
   mkdirSync(target, { mode: 0o777 });
-  t.after(() => unmountAllUnder(sb.base));
-  startSwapper(t, attacker, sb.runtimeDir, target);
-
   let mounted = 0;
   let refused = 0;
   const outside: string[] = [];
-  for (let i = 0; i < STARTS; i++) {
-    // The mounting step alone, without the runtime dir's owner check in front of it.
-    const rt = openDirNoFollow(sb.runtimeDir, 'runtime dir');
-    try {
-      await ensureRootInOpenDir(rt.fd, { runtimeDir: sb.runtimeDir });
-      mounted++;
-    } catch {
-      refused++;
-    } finally {
-      closeSync(rt.fd);
+  await whileSwapping(attacker, sb.runtimeDir, target, sb.base, async () => {
+    for (let i = 0; i < STARTS; i++) {
+      // The mounting step alone, without the runtime dir's owner check in front of it.
+      const rt = openDirNoFollow(sb.runtimeDir, 'runtime dir');
+      try {
+        await ensureRootInOpenDir(rt.fd, { runtimeDir: sb.runtimeDir });
+        mounted++;
+      } catch {
+        refused++;
+      } finally {
+        closeSync(rt.fd);
+      }
+      outside.push(...mountsOutside(sb.base, sb.runtimeDir));
+      await unmountAllUnder(sb.runtimeDir);
     }
-    outside.push(...mountsOutside(sb.base, sb.runtimeDir));
-    await unmountAllUnder(sb.runtimeDir);
-  }
+  });
   assert.deepEqual(outside, [], `mounted outside the runtime dir (${mounted} mounted, ${refused} refused)`);
   assert.ok(mounted + refused === STARTS);
 });
@@ -84,17 +88,12 @@ void test('keyway run refuses a runtime dir owned by another user on every one o
   ensureBuilt();
   const attacker = localUser('keyway-attacker');
   const i = makeInstance();
-  t.after(async () => {
-    await unmountAllUnder(i.dir);
-    i.cleanup();
-  });
+  t.after(() => i.cleanup());
   chmodSync(i.dir, 0o711);
   mkdirSync(i.runtimeDir, { mode: 0o755 });
   chownSync(i.runtimeDir, attacker.uid, attacker.gid);
   const target = join(i.dir, 'target');
   mkdirSync(target, { mode: 0o777 });
-  startSwapper(t, attacker, i.runtimeDir, target);
-
   const outside: string[] = [];
   const messages = new Set<string>();
   const start = (): Promise<{ status: number | null; stderr: string }> =>
@@ -104,16 +103,20 @@ void test('keyway run refuses a runtime dir owned by another user on every one o
       c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       c.on('close', (status) => resolve({ status, stderr }));
     });
-  for (let n = 0; n < STARTS; n += 5) {
-    const results = await Promise.all([start(), start(), start(), start(), start()]);
-    for (const r of results) {
-      assert.notEqual(r.status, 0);
-      messages.add(r.stderr.replace(/\d+/g, 'N').trim());
+  const inside: string[] = [];
+  await whileSwapping(attacker, i.runtimeDir, target, i.dir, async () => {
+    for (let n = 0; n < STARTS; n += 5) {
+      const results = await Promise.all([start(), start(), start(), start(), start()]);
+      for (const r of results) {
+        assert.notEqual(r.status, 0);
+        messages.add(r.stderr.replace(/\d+/g, 'N').trim());
+      }
+      outside.push(...mountsOutside(i.dir, i.runtimeDir));
+      inside.push(...readMountInfo().map((e) => e.mountPoint).filter((p) => p.startsWith(i.dir + '/')));
     }
-    outside.push(...mountsOutside(i.dir, i.runtimeDir));
-  }
+  });
   assert.deepEqual(outside, []);
-  assert.deepEqual(readMountInfo().filter((e) => e.mountPoint.startsWith(i.dir + '/')), [], 'nothing mounted at all');
+  assert.deepEqual(inside, [], 'nothing mounted at all');
   assert.equal(messages.size, 1, [...messages].join('\n'));
   const [message] = [...messages];
   assert.match(message ?? '', /runtime dir .* is owned by uid N, not keyway's uid N/);
