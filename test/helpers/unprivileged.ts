@@ -18,10 +18,16 @@ export function localUser(name: string): LocalUser {
   };
   const found = look();
   if (found) return found;
-  const r = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { encoding: 'utf8' });
-  const made = look();
-  if (!made) throw new Error(`useradd ${name} failed: ${r.stderr}`);
-  return made;
+  // Parallel test files may run useradd at the same moment; it fails while /etc/passwd is locked.
+  let stderr = '';
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const r = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { encoding: 'utf8' });
+    stderr = r.stderr;
+    const made = look();
+    if (made) return made;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+  throw new Error(`useradd ${name} failed: ${stderr}`);
 }
 
 /** Starts `file` as `user` in `cwd`, in the background (the caller kills it). */
