@@ -2,6 +2,7 @@
 // client. Podman pays for this process on every `podman run --secret`, so it skips the command tree
 // (commander and every command's modules) and accepts only the flags `keyway podman driver-opts`
 // bakes in. `keyway podman lookup` does the same thing through the full CLI.
+import { excludeMemoryFromCoreDumps } from '../core/core-dumps.js';
 import { KeywayError } from '../core/errors.js';
 import type { GlobalOptions } from '../daemon/context.js';
 import { reportError } from './exit.js';
@@ -21,6 +22,7 @@ function parseFlags(argv: readonly string[]): GlobalOptions {
 }
 
 async function main(): Promise<number> {
+  excludeMemoryFromCoreDumps();
   try {
     const flags = parseFlags(process.argv.slice(2));
     const [{ openContext }, { podmanDriverFrom }, { LOOKUP_TIMEOUT_MS }] = await Promise.all([

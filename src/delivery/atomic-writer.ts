@@ -11,6 +11,10 @@
 //
 // Every file is created with O_CREAT|O_EXCL|O_NOFOLLOW, so a pre-planted file or symlink makes the
 // write fail instead of following it; every entry is examined with lstat, never followed.
+// A consumer may own its set dir (a volume with uid=), and can then rename entries in it at any
+// moment. So files inside a payload dir are written, wiped and removed only through that dir
+// opened O_NOFOLLOW (/proc/self/fd/N/<name>, like openat): swapping the payload dir for a symlink
+// between keyway's check and its use cannot send root's writes elsewhere.
 // (libuv opens every descriptor with O_CLOEXEC, so none leaks into a spawned child.)
 import { randomBytes } from 'node:crypto';
 import {
@@ -21,6 +25,7 @@ import { join } from 'node:path';
 import { KeywayError, toKeywayError } from '../core/errors.js';
 import { validateFileName } from '../core/names.js';
 import type { SecretValue } from '../core/secret-value.js';
+import { at, openDirNoFollow } from './fd-mount.js';
 
 export const DATA_LINK = '..data';
 const DATA_TMP = '..data_tmp';
@@ -190,9 +195,15 @@ export async function publish(
     throw toKeywayError(e, `cannot create payload directory in ${dir}`);
   }
   try {
-    for (const f of files) writeExclusive(join(payload, f.name), f.bytes.expose(), f.mode, f.uid, f.gid);
-    chownIfNeeded(payload, owner.uid, owner.gid);
-    chmodSync(payload, owner.mode);
+    const pd = openDirNoFollow(payload, `payload directory in ${dir}`);
+    try {
+      if (pd.st.uid !== myUid()) throw new KeywayError('failed_precondition', `payload directory in ${dir} was replaced while keyway was writing it`);
+      for (const f of files) writeExclusive(at(pd.fd, f.name), f.bytes.expose(), f.mode, f.uid, f.gid);
+      chownIfNeeded(pd.fd, owner.uid, owner.gid);
+      fchmodSync(pd.fd, owner.mode);
+    } finally {
+      closeSync(pd.fd);
+    }
     if (label) await label(payload);
     const tmp = join(dir, DATA_TMP);
     if (lstatOrUndefined(tmp) !== undefined) unlinkSync(tmp);
@@ -216,12 +227,20 @@ export async function publish(
 
 /** Removes a payload dir; `wipe` overwrites file contents first (nobody can be reading them). */
 function removePayload(payload: string, wipe: boolean): void {
-  const st = lstatOrUndefined(payload);
-  if (st === undefined || st.isSymbolicLink() || !st.isDirectory()) return;
-  for (const e of readdirSync(payload)) {
-    const p = join(payload, e);
-    if (wipe) overwriteAndUnlink(p);
-    else unlinkSync(p);
+  let pd;
+  try {
+    pd = openDirNoFollow(payload, `payload directory ${payload}`);
+  } catch {
+    return; // gone, or a symlink someone put there: not ours to follow
+  }
+  try {
+    for (const e of readdirSync(`/proc/self/fd/${pd.fd}`)) {
+      const p = at(pd.fd, e);
+      if (wipe) overwriteAndUnlink(p);
+      else unlinkSync(p);
+    }
+  } finally {
+    closeSync(pd.fd);
   }
   rmdirSync(payload);
 }

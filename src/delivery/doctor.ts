@@ -3,7 +3,9 @@
 // the verdict (a missing podman does not make delivery less safe).
 import { lstatSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { toKeywayError } from '../core/errors.js';
+import { coreLimit } from '../core/core-dumps.js';
+import { KeywayError, toKeywayError } from '../core/errors.js';
+import { inspectOwnDir } from '../core/safe-dir.js';
 import { run } from './exec.js';
 import { ensureMountRoot } from './mount-root.js';
 import { type Protection, worst } from './protection.js';
@@ -46,7 +48,7 @@ function octal(mode: number): string {
   return '0' + (mode & 0o777).toString(8).padStart(3, '0');
 }
 
-function privatePath(name: string, path: string, kind: 'dir' | 'file'): Check {
+function privateFile(name: string, path: string): Check {
   let st;
   try {
     st = lstatSync(path);
@@ -54,11 +56,44 @@ function privatePath(name: string, path: string, kind: 'dir' | 'file'): Check {
     return { name, status: 'info', detail: `${path} does not exist yet` };
   }
   if (st.isSymbolicLink()) return { name, status: 'insecure', detail: `${path} is a symlink` };
-  if (kind === 'dir' ? !st.isDirectory() : !st.isFile()) return { name, status: 'insecure', detail: `${path} is not a ${kind === 'dir' ? 'directory' : 'regular file'}` };
+  if (!st.isFile()) return { name, status: 'insecure', detail: `${path} is not a regular file` };
   const me = process.geteuid?.();
   if (me !== undefined && st.uid !== me) return { name, status: 'insecure', detail: `${path} is owned by uid ${st.uid}, not keyway's uid ${me}` };
   if ((st.mode & 0o077) !== 0) return { name, status: 'insecure', detail: `${path} has mode ${octal(st.mode)}; group/other must have no access` };
   return { name, status: 'secure', detail: `${path} ${octal(st.mode)}, owner uid ${st.uid}` };
+}
+
+/** keyway's own directory: owned by keyway's uid, writable by nobody else, every parent trusted. */
+function ownDirCheck(name: string, path: string): Check {
+  const r = inspectOwnDir(path, name);
+  if (r === undefined) return { name, status: 'info', detail: `${path} does not exist yet` };
+  if (!r.ok) return { name, status: 'insecure', detail: r.problem };
+  if ((r.st.mode & 0o077) !== 0) return { name, status: 'insecure', detail: `${path} has mode ${octal(r.st.mode)}; group/other must have no access (keyway tightens it to 0700 on next start)` };
+  return { name, status: 'secure', detail: `${path} ${octal(r.st.mode)}, owner uid ${r.st.uid}, every parent owned by root or uid ${r.st.uid} and not writable by others` };
+}
+
+/**
+ * Where a crash of keyway would put its memory. keyway sets its own core limit to 0 in `serve`
+ * and `run` and keeps memory out of dumps; the host's core_pattern says where other dumps go.
+ */
+function coreDumpCheck(): Check[] {
+  let pattern: string;
+  try {
+    pattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim();
+  } catch {
+    pattern = '(unreadable)';
+  }
+  const where = pattern.startsWith('|') ? `piped to ${pattern.slice(1).split(' ')[0] ?? ''}` : `written to files named ${JSON.stringify(pattern)}`;
+  const limit = coreLimit();
+  const limitText = limit === undefined ? 'unknown' : limit.soft === 0 ? '0' : String(limit.soft);
+  return [
+    { name: 'core dumps', status: 'info', detail: `host core_pattern ${JSON.stringify(pattern)}: crashes are ${where}` },
+    {
+      name: 'keyway core limit',
+      status: 'info',
+      detail: limit?.soft === 0 ? 'core limit 0 here; serve and run also set it to 0 and keep memory out of dumps' : `core limit ${limitText} in this shell; serve and run set it to 0 themselves (and LimitCORE=0 in the systemd unit)`,
+    },
+  ];
 }
 
 /**
@@ -103,11 +138,15 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     status: 'info',
     detail: kernelSupportsNoswap(rel) ? `${rel}: tmpfs noswap supported` : `${rel}: no tmpfs noswap (needs 6.4); keyway falls back to ramfs`,
   });
+  const runtime = ownDirCheck('runtime dir', input.runtimeDir);
+  const at = checks.push(runtime) - 1;
   // Non-root delivery happens in user namespaces (src/delivery/userns/), checked there.
   const rootless = process.geteuid?.() !== 0 ? await rootlessChecks(input.runtimeDir, input.signal) : undefined;
   if (rootless !== undefined) checks.push(...rootless.checks);
   if (rootless?.replacesMountRoot !== true) {
     try {
+      // Setting up the mount root under a dir someone else controls is exactly what must not happen.
+      if (runtime.status === 'insecure') throw new KeywayError('failed_precondition', 'not set up: the runtime dir is not safe to mount in (see the runtime dir check)');
       const root = await ensureMountRoot({ runtimeDir: input.runtimeDir, allowInsecure: true, ...(input.signal ? { signal: input.signal } : {}) });
       const how = root.isMountPoint ? `${root.fsType} mount` : `plain directory (${root.fsType})`;
       checks.push({ name: 'mount root', status: root.protection, detail: `${root.path}: ${how}, ${root.reason} [${root.options.join(',')}]` });
@@ -115,12 +154,15 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       checks.push({ name: 'mount root', status: 'insecure', detail: toKeywayError(e).message });
     }
   }
+  // Setting up the mount root may have created the runtime dir: report what is there now.
+  if (runtime.status === 'info') checks[at] = ownDirCheck('runtime dir', input.runtimeDir);
   checks.push(swapCheck());
   const se = selinuxMode();
   checks.push({ name: 'selinux', status: 'info', detail: se === 'disabled' ? 'disabled: container_file_t labels are skipped' : `${se}: files are labelled container_file_t` });
-  checks.push(privatePath('state dir', input.stateDir, 'dir'));
-  checks.push(privatePath('database', input.databaseFile, 'file'));
-  checks.push(privatePath('key file', input.keyFile, 'file'));
+  checks.push(...coreDumpCheck());
+  checks.push(ownDirCheck('state dir', input.stateDir));
+  checks.push(privateFile('database', input.databaseFile));
+  checks.push(privateFile('key file', input.keyFile));
   for (const s of input.sockets) checks.push(socketCheck(s.name, s.path));
   for (const tool of input.tools ?? ['podman', 'docker', 'bwrap']) checks.push(await toolCheck(tool, input.signal));
   let verdict: Protection = 'secure';

@@ -2,12 +2,18 @@
 // As root keyway mounts a private tmpfs there with `noswap` (kernel ≥ 6.4), falling back to ramfs,
 // then to a plain tmpfs (classified weak). Without the right to mount, the root is a plain
 // directory and is classified by the filesystem that holds it — honestly, insecure on a disk.
-// Mounting goes through mount(8) via execFile (no shell): Node has no mount(2) binding, and
-// mount(8) is present on every Linux host keyway targets.
-import { chmodSync, closeSync, constants as fsc, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
+// Mounting goes through mount(8) (no shell): Node has no mount(2) binding, and mount(8) is present
+// on every Linux host keyway targets.
+//
+// Root mounts here, so nobody else may steer where: the runtime dir must be keyway's own and every
+// directory above it trusted (src/core/safe-dir.ts), and the mount point is opened without
+// following links, verified, and mounted through that open directory (./fd-mount.ts).
+import { closeSync, constants as fsc, fchmodSync, fstatSync, lstatSync, openSync, readFileSync, realpathSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { KeywayError, toKeywayError } from '../core/errors.js';
+import { ensureOwnDir } from '../core/safe-dir.js';
 import { run } from './exec.js';
+import { mountOnFd, openDirNoFollow, openOwnSubdir } from './fd-mount.js';
 import { mountAt, mountOf, readMountInfo } from './mountinfo.js';
 import { classifyMount, type Protection } from './protection.js';
 
@@ -87,23 +93,11 @@ async function withLock<T>(runtimeDir: string, fn: () => Promise<T>, signal?: Ab
   }
 }
 
-/** Creates the root dir (0700) if missing; refuses a symlink, a non-directory or someone else's dir. */
-function ensureRootDir(path: string): void {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    try {
-      mkdirSync(path, { mode: 0o700 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw toKeywayError(e, `cannot create mount root ${path}`);
-    }
-    st = lstatSync(path);
-  }
-  if (st.isSymbolicLink()) throw new KeywayError('failed_precondition', `mount root ${path} is a symlink; refusing to use it`);
-  if (!st.isDirectory()) throw new KeywayError('failed_precondition', `mount root ${path} is not a directory`);
-  if (st.uid !== process.geteuid?.()) throw new KeywayError('failed_precondition', `mount root ${path} is owned by uid ${st.uid}, not by keyway's uid`);
-  if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
+/** Opens (creating 0700 if missing) the root dir inside the open runtime dir; refuses a symlink or someone else's dir. */
+function openRootDir(runtimeFd: number, path: string): { fd: number; st: Stats } {
+  const opened = openOwnSubdir(runtimeFd, MOUNT_ROOT_DIR, `mount root ${path}`);
+  if ((opened.st.mode & 0o077) !== 0) fchmodSync(opened.fd, 0o700);
+  return opened;
 }
 
 function describe(path: string): MountRootInfo {
@@ -145,49 +139,61 @@ export function verifyMountRoot(expected: MountRootInfo): void {
   }
 }
 
-async function tryMount(path: string, fsType: 'tmpfs' | 'ramfs', options: string, signal?: AbortSignal): Promise<boolean> {
-  const r = await run('mount', ['-t', fsType, '-o', options, `keyway-${fsType}`, path], { timeoutMs: 15_000, ...(signal ? { signal } : {}) });
-  return r.ok;
-}
-
 /**
  * Makes sure the mount root exists and is as safe as this host allows, and reports what it is.
  * Refuses a root that is a symlink, a mount of a persistent filesystem, or (unless allowInsecure)
  * a plain directory on a persistent filesystem.
  */
 export async function ensureMountRoot(opts: MountRootOptions): Promise<MountRootInfo> {
-  const path = mountRootPath(opts.runtimeDir);
+  const rtStat = ensureOwnDir(opts.runtimeDir, 'runtime dir');
+  const rt = openDirNoFollow(opts.runtimeDir, `runtime dir ${opts.runtimeDir}`);
   try {
-    mkdirSync(opts.runtimeDir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw toKeywayError(e, `cannot create runtime dir ${opts.runtimeDir}`);
+    if (rt.st.dev !== rtStat.dev || rt.st.ino !== rtStat.ino) throw new KeywayError('failed_precondition', `runtime dir ${opts.runtimeDir} was replaced while keyway was checking it`);
+    return await ensureRootInOpenDir(rt.fd, opts);
+  } finally {
+    closeSync(rt.fd);
   }
-  const rt = lstatSync(opts.runtimeDir);
-  if (rt.isSymbolicLink() || !rt.isDirectory()) throw new KeywayError('failed_precondition', `runtime dir ${opts.runtimeDir} is not a directory`);
+}
+
+/**
+ * The mount-root work inside the runtime dir open as `runtimeFd`. @internal: callers must have
+ * checked that directory (ensureMountRoot does); exported so a test can race it directly.
+ */
+export async function ensureRootInOpenDir(runtimeFd: number, opts: MountRootOptions): Promise<MountRootInfo> {
+  const path = mountRootPath(opts.runtimeDir);
   const wantMount = opts.mount ?? process.geteuid?.() === 0;
   const info = await withLock(
     opts.runtimeDir,
     async () => {
-      ensureRootDir(path);
-      const existing = mountAt(path);
-      if (existing !== undefined) {
-        const c = classifyMount(existing);
-        if (c.protection === 'insecure') throw new KeywayError('failed_precondition', `mount root ${path} is a ${existing.fsType} mount; expected tmpfs or ramfs`);
-        return describe(path);
-      }
-      if (wantMount) {
-        const size = opts.size ?? DEFAULT_SIZE;
-        const base = 'mode=0700,nosuid,nodev,noexec';
-        const attempts: [fsType: 'tmpfs' | 'ramfs', options: string][] = [
-          ['tmpfs', `noswap,${base},size=${size}`],
-          ['ramfs', base],
-          ['tmpfs', `${base},size=${size}`],
-        ];
-        for (const [fsType, o] of attempts) {
-          if (await tryMount(path, fsType, o, opts.signal)) break;
+      const root = openRootDir(runtimeFd, path);
+      try {
+        const existing = mountAt(path);
+        if (existing !== undefined) {
+          const c = classifyMount(existing);
+          if (c.protection === 'insecure') throw new KeywayError('failed_precondition', `mount root ${path} is a ${existing.fsType} mount; expected tmpfs or ramfs`);
+          return describe(path);
         }
+        if (wantMount) {
+          const size = opts.size ?? DEFAULT_SIZE;
+          const base = 'mode=0700,nosuid,nodev,noexec';
+          const attempts: [fsType: 'tmpfs' | 'ramfs', options: string][] = [
+            ['tmpfs', `noswap,${base},size=${size}`],
+            ['ramfs', base],
+            ['tmpfs', `${base},size=${size}`],
+          ];
+          for (const [fsType, o] of attempts) {
+            if ((await mountOnFd(root.fd, fsType, o, `keyway-${fsType}`, opts.signal)).ok) break;
+          }
+          // The mount sits on the directory opened above; the name must now lead onto it.
+          const now = openDirNoFollow(path, `mount root ${path}`);
+          closeSync(now.fd);
+          const under = fstatSync(root.fd);
+          if (now.st.dev === under.dev && now.st.ino !== under.ino) throw new KeywayError('failed_precondition', `mount root ${path} was replaced while keyway was mounting it`);
+        }
+        return describe(path);
+      } finally {
+        closeSync(root.fd);
       }
-      return describe(path);
     },
     opts.signal,
   );

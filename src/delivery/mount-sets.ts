@@ -1,7 +1,7 @@
 // Mount sets: one private directory of secret files per consumer (a container, a `keyway run`
 // child, a pod volume) on the mount root. Every live set is recorded in the store with its owner
 // pid before anything is written, so a crash at any point leaves a record the next start can sweep.
-import { lstatSync, readFileSync } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KeywayError, toKeywayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -10,7 +10,8 @@ import { validateFileName } from '../core/names.js';
 import { SecretValue } from '../core/secret-value.js';
 import { newId } from '../store/ids.js';
 import type { MountSetFileSpec, MountSetRecord, MountSetsRepo, MountSetSpec } from '../store/mount-sets.js';
-import { createSetDir, DATA_LINK, destroySetDir, publish, type DirOwner, type FileToWrite } from './atomic-writer.js';
+import { createSetDir, currentPayload, destroySetDir, publish, type DirOwner, type FileToWrite } from './atomic-writer.js';
+import { at, openDirNoFollow } from './fd-mount.js';
 import { verifyMountRoot, type MountRootInfo } from './mount-root.js';
 import { isSameProcessAlive, processStartTime } from './process-identity.js';
 import { labelContainerFile, selinuxMode, validateMcsLevel, type SelinuxMode } from './selinux.js';
@@ -95,11 +96,22 @@ export class MountSet {
 
   /** Reads the current bytes of one file (for a refresher that swaps only some files). */
   read(name: string): SecretValue {
-    const path = join(this.dir, DATA_LINK, validateFileName(name));
+    validateFileName(name);
+    // Not through `..data` by name: a consumer that owns the set dir could point it anywhere.
+    const payload = currentPayload(this.dir);
+    if (payload === undefined) throw new KeywayError('not_found', `mount set ${this.id} has no content yet`);
+    const pd = openDirNoFollow(join(this.dir, payload), `payload of mount set ${this.id}`);
     try {
-      return SecretValue.adopt(readFileSync(path));
+      const fd = openSync(at(pd.fd, name), fsc.O_RDONLY | fsc.O_NOFOLLOW);
+      try {
+        return SecretValue.adopt(readFileSync(fd));
+      } finally {
+        closeSync(fd);
+      }
     } catch (e) {
       throw toKeywayError(e, `cannot read ${name} of mount set ${this.id}`);
+    } finally {
+      closeSync(pd.fd);
     }
   }
 

@@ -24,9 +24,9 @@ export function validateMcsLevel(level: string): string {
   return level;
 }
 
-/** Labels `path` recursively. */
+/** Labels `path` recursively, never through a symlink (a consumer may own the set dir and plant one). */
 export async function labelContainerFile(path: string, level?: string): Promise<void> {
-  const args = ['-R', '-t', CONTAINER_FILE_TYPE, ...(level !== undefined ? ['-l', validateMcsLevel(level)] : []), path];
+  const args = ['-R', '-h', '-P', '-t', CONTAINER_FILE_TYPE, ...(level !== undefined ? ['-l', validateMcsLevel(level)] : []), path];
   const r = await run('chcon', args);
   if (!r.ok) throw new KeywayError('failed_precondition', `cannot label ${path} ${CONTAINER_FILE_TYPE}: ${r.error ?? r.stderr.slice(0, 200)}`);
 }

@@ -2,9 +2,10 @@
 // the audit log and references are private even though values are not there), WAL, busy timeout
 // for concurrent CLI processes, migrations.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, constants as fsc } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, openSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import { KeywayError, toKeywayError } from '../core/errors.js';
+import { ensureOwnDir } from '../core/safe-dir.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
@@ -12,19 +13,12 @@ export type Db = Database.Database;
 export const DB_FILE = 'keyway.db';
 const BUSY_TIMEOUT_MS = 10_000;
 
-/** Creates the state dir 0700 if missing; refuses one that is a symlink, not a dir, or group/world-accessible. */
+/**
+ * Creates the state dir 0700 if missing; refuses one that is a symlink, not a dir, someone else's,
+ * writable by others, or below a directory someone else could change (see core/safe-dir.ts).
+ */
 export function ensurePrivateDir(dir: string, what = 'state dir'): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw toKeywayError(e, `cannot create ${what} ${dir}`);
-  }
-  const st = lstatSync(dir);
-  if (st.isSymbolicLink() || !st.isDirectory()) throw new KeywayError('failed_precondition', `${what} ${dir} is not a directory`);
-  if ((st.mode & 0o077) !== 0) {
-    if (st.uid === process.getuid?.()) chmodSync(dir, 0o700);
-    else throw new KeywayError('failed_precondition', `${what} ${dir} has mode ${(st.mode & 0o777).toString(8)} and another owner; expected 0700`);
-  }
+  ensureOwnDir(dir, what);
 }
 
 function checkDbFile(path: string): void {

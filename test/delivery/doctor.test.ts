@@ -1,10 +1,13 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatReport, kernelSupportsNoswap, socketCheck } from '../../src/delivery/doctor.js';
+import { formatReport, kernelSupportsNoswap, runDoctor, socketCheck, type Check, type DoctorReport } from '../../src/delivery/doctor.js';
+import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { mountAt } from '../../src/delivery/mountinfo.js';
+import { localUser } from '../helpers/unprivileged.js';
 
 test('kernelSupportsNoswap is true from 6.4 on', () => {
   assert.equal(kernelSupportsNoswap('6.3.9-arch1'), false);
@@ -39,4 +42,65 @@ test('a socket is secure at 0600, and at 0660 with group root (keyway.socket\'s 
   assert.equal(grade(0o660, 1234), 'weak');
   assert.equal(grade(0o666, 0), 'insecure');
   assert.equal(socketCheck('docker', join(dir, 'absent.sock')).status, 'info');
+});
+
+const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: needs root to create and act as other users';
+
+function dirs(t: TestContext): { base: string; runtimeDir: string; stateDir: string } {
+  const base = mkdtempSync(join(tmpdir(), 'keyway-doctor-'));
+  t.after(async () => {
+    await unmountRoot(join(base, 'run')).catch(() => undefined);
+    rmSync(base, { recursive: true, force: true });
+  });
+  return { base, runtimeDir: join(base, 'run'), stateDir: join(base, 'state') };
+}
+
+function doctor(d: { runtimeDir: string; stateDir: string }): Promise<DoctorReport> {
+  return runDoctor({ runtimeDir: d.runtimeDir, stateDir: d.stateDir, keyFile: join(d.stateDir, 'local.key'), databaseFile: join(d.stateDir, 'keyway.db'), sockets: [], tools: [] });
+}
+
+function check(r: DoctorReport, name: string): Check {
+  const c = r.checks.find((x) => x.name === name);
+  assert.ok(c, `no ${name} check`);
+  return c;
+}
+
+test('doctor calls a runtime dir owned by another user insecure and sets nothing up in it', { skip: ROOT_SKIP }, async (t) => {
+  const other = localUser('keyway-attacker');
+  const d = dirs(t);
+  mkdirSync(d.runtimeDir, { mode: 0o700 });
+  chownSync(d.runtimeDir, other.uid, other.gid);
+  const r = await doctor(d);
+  assert.equal(check(r, 'runtime dir').status, 'insecure');
+  assert.match(check(r, 'runtime dir').detail, new RegExp(`owned by uid ${other.uid}, not keyway's uid 0.*fix:`));
+  assert.equal(check(r, 'mount root').status, 'insecure');
+  assert.match(check(r, 'mount root').detail, /not set up/);
+  assert.equal(r.verdict, 'insecure');
+  assert.deepEqual(readdirSync(d.runtimeDir), []);
+  assert.equal(mountAt(join(d.runtimeDir, 'mounts')), undefined);
+});
+
+test('doctor calls a group-writable state dir, or one below a parent others can write, insecure', { skip: ROOT_SKIP }, async (t) => {
+  const d = dirs(t);
+  mkdirSync(d.stateDir);
+  chmodSync(d.stateDir, 0o770);
+  const r = await doctor(d);
+  assert.equal(check(r, 'state dir').status, 'insecure');
+  assert.match(check(r, 'state dir').detail, /mode 0770.*chmod 700/);
+  chmodSync(d.stateDir, 0o700);
+  chmodSync(d.base, 0o777);
+  const r2 = await doctor(d);
+  assert.equal(check(r2, 'state dir').status, 'insecure');
+  assert.match(check(r2, 'state dir').detail, new RegExp(`${d.base} has mode 0777: group or others can rename entries in it`));
+  chmodSync(d.base, 0o700);
+  const r3 = await doctor(d);
+  assert.equal(check(r3, 'state dir').status, 'secure');
+  assert.equal(check(r3, 'runtime dir').status, 'secure');
+});
+
+test("doctor reports the host's core_pattern and keyway's core limit", async (t) => {
+  const r = await doctor(dirs(t));
+  const pattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim();
+  assert.ok(check(r, 'core dumps').detail.includes(`core_pattern ${JSON.stringify(pattern)}`));
+  assert.match(check(r, 'keyway core limit').detail, /core limit/);
 });

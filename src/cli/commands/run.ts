@@ -49,6 +49,7 @@ export function registerRun(program: Command): void {
       }
       const [file, ...args] = command;
       if (file === undefined || file.length === 0) throw new KeywayError('invalid_argument', 'run: missing the command after --');
+      await (await import('../../core/core-dumps.js')).disableCoreDumps();
       // Non-root: re-executes in a private user + mount namespace (src/delivery/userns/).
       const { planRunIsolation, withoutCapabilities } = await import('../../delivery/userns/run-namespace.js');
       const isolation = await planRunIsolation({ allowWeak: opts.allowWeak === true || opts.allowInsecure === true });

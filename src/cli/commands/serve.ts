@@ -7,6 +7,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the daemon: admin API, and the Docker/Podman/Swarm/CSI frontends enabled in config')
     .action(async (_opts: unknown, cmd: Command) => {
+      await (await import('../../core/core-dumps.js')).disableCoreDumps();
       // Non-root with rootless Podman: serve from inside Podman's namespace (src/delivery/userns/).
       const { planServeIsolation, watchPodmanNamespace } = await import('../../delivery/userns/serve-namespace.js');
       const isolation = await planServeIsolation();

@@ -1,0 +1,135 @@
+// Trusting a directory by name. A path is only as safe as every directory on the way to it: whoever
+// can write one of them can rename an entry and put a symlink or a directory of their own in its
+// place between keyway's check and its use. So, as sshd's StrictModes does, every directory from
+// `/` down must be owned by root or by keyway's own uid and not writable by group or others; a
+// sticky world-writable directory such as /tmp is accepted as a parent, because there only the
+// owner of an entry may rename or remove it (and the entry itself is checked next). The directory
+// keyway keeps its own files in must be owned by keyway's uid and writable by nobody else: keyway
+// never uses a directory that someone else could have planted files in.
+import { chmodSync, lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
+import { KeywayError, toKeywayError } from './errors.js';
+
+const S_ISVTX = 0o1000;
+
+export function euid(): number {
+  return process.geteuid?.() ?? 0;
+}
+
+function octal(mode: number): string {
+  return '0' + (mode & 0o7777).toString(8).padStart(3, '0');
+}
+
+/** `/`, `/a`, `/a/b` ... for an absolute path. */
+function prefixes(abs: string): string[] {
+  const out: string[] = [sep];
+  let cur = '';
+  for (const part of abs.split(sep)) {
+    if (part === '') continue;
+    cur += sep + part;
+    out.push(cur);
+  }
+  return out;
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw toKeywayError(e, `cannot examine ${path}`);
+  }
+}
+
+/** Why `st` (an ancestor of something keyway trusts) is unsafe, or undefined when it is fine. */
+function ancestorProblem(p: string, st: Stats, me: number): string | undefined {
+  if (st.uid !== 0 && st.uid !== me) return `${p} is owned by uid ${st.uid}, so that user can replace what is inside it; fix: chown root ${p}, or choose a path whose every directory is owned by root or uid ${me}`;
+  if (st.isSymbolicLink()) return undefined;
+  if (!st.isDirectory()) return `${p} is not a directory`;
+  if ((st.mode & 0o022) !== 0 && (st.mode & S_ISVTX) === 0) return `${p} has mode ${octal(st.mode)}: group or others can rename entries in it; fix: chmod go-w ${p} (or chmod +t ${p} if it must stay shared, like /tmp)`;
+  return undefined;
+}
+
+/**
+ * Checks every existing directory above `path` (and every symlink on the way, and the directories
+ * it resolves to). Missing trailing components are fine: the caller creates them. Throws a
+ * `failed_precondition` naming the offending directory and how to fix it.
+ */
+export function checkAncestors(path: string, what: string, me = euid()): void {
+  const abs = resolve(path);
+  const parent = dirname(abs);
+  let deepestExisting: string | undefined;
+  let sawLink = false;
+  for (const p of prefixes(parent)) {
+    const st = lstatOrUndefined(p);
+    if (st === undefined) break;
+    const problem = ancestorProblem(p, st, me);
+    if (problem !== undefined) throw new KeywayError('failed_precondition', `${what} ${path}: ${problem}`);
+    if (st.isSymbolicLink()) sawLink = true;
+    deepestExisting = p;
+  }
+  if (!sawLink || deepestExisting === undefined) return;
+  // A symlink on the way: the directories it leads to must pass the same test.
+  let real: string;
+  try {
+    real = realpathSync(deepestExisting);
+  } catch (e) {
+    throw toKeywayError(e, `${what} ${path}: cannot resolve ${deepestExisting}`);
+  }
+  for (const p of prefixes(real)) {
+    const problem = ancestorProblem(p, lstatSync(p), me);
+    if (problem !== undefined) throw new KeywayError('failed_precondition', `${what} ${path}: ${problem} (reached through a symlink)`);
+  }
+}
+
+/** Why `st`, the directory keyway keeps its own files in, is unsafe, or undefined when it is fine. */
+export function ownDirProblem(path: string, st: Stats, me = euid()): string | undefined {
+  if (st.isSymbolicLink()) return `${path} is a symlink; fix: point keyway at the real directory, or remove the link so keyway creates the directory`;
+  if (!st.isDirectory()) return `${path} is not a directory; fix: remove it so keyway creates the directory`;
+  if (st.uid !== me) return `${path} is owned by uid ${st.uid}, not keyway's uid ${me}; keyway does not use a directory someone else made; fix: remove it (after checking what is inside) so keyway creates its own, or choose another path`;
+  if ((st.mode & 0o022) !== 0) return `${path} has mode ${octal(st.mode)}: group or others could have planted files in it; fix: check what is inside, then chmod 700 ${path}`;
+  return undefined;
+}
+
+/**
+ * Makes `path` a directory only keyway's uid can use, creating it and any missing parents with
+ * mode 0700 (never following a link it did not check). An existing directory must pass
+ * `ownDirProblem`; one that others may only read is tightened to 0700. Refuses with a message that
+ * says how to fix the problem, and creates nothing inside a directory it refuses.
+ */
+export function ensureOwnDir(path: string, what: string, me = euid()): Stats {
+  checkAncestors(path, what, me);
+  const abs = resolve(path);
+  // Create missing components top-down, each 0700: they are ours, so nobody can swap them later.
+  for (const p of prefixes(abs)) {
+    if (lstatOrUndefined(p) !== undefined) continue;
+    try {
+      mkdirSync(p, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw toKeywayError(e, `cannot create ${what} ${path}`);
+      // Created by someone else in between: the checks below (or of the next level) judge it.
+    }
+    if (p !== abs) checkAncestors(p + sep + 'x', what, me);
+  }
+  const st = lstatSync(abs);
+  const problem = ownDirProblem(path, st, me);
+  if (problem !== undefined) throw new KeywayError('failed_precondition', `${what} ${problem}`);
+  if ((st.mode & 0o077) !== 0) {
+    chmodSync(abs, 0o700);
+    return lstatSync(abs);
+  }
+  return st;
+}
+
+/** The same judgement without creating or changing anything (for `keyway doctor`). */
+export function inspectOwnDir(path: string, what: string, me = euid()): { ok: true; st: Stats } | { ok: false; problem: string } | undefined {
+  try {
+    checkAncestors(path, what, me);
+  } catch (e) {
+    return { ok: false, problem: toKeywayError(e).message };
+  }
+  const st = lstatOrUndefined(resolve(path));
+  if (st === undefined) return undefined;
+  const problem = ownDirProblem(path, st, me);
+  return problem === undefined ? { ok: true, st } : { ok: false, problem: `${what} ${problem}` };
+}
