@@ -59,8 +59,8 @@ export function buildFrontends(ctx: Context): Frontend[] {
     out.push(api);
   }
   if (ctx.config.csi.enabled ?? ctx.isRoot) {
-    const { socket, access } = ctx.config.csi;
-    out.push(new CsiFrontend({ socket, resolver: ctx.broker, logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, ...(access ? { access } : {}) }));
+    const { socket, access, max_objects: maxObjects, max_response_bytes: maxResponseBytes } = ctx.config.csi;
+    out.push(new CsiFrontend({ socket, resolver: ctx.broker, logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, maxObjects, maxResponseBytes, ...(access ? { access } : {}) }));
   }
   if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
   // Fast path for Podman's shell-driver lookups (bin/keyway-podman-lookup); private to this user.
