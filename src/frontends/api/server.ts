@@ -1,11 +1,12 @@
 // The admin API: HTTP + JSON on a 0600 unix socket in the runtime dir. Health, and named secrets
 // without values. Other frontends and tools (metrics, fast lookups) hang further routes here.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { KeywayError, toKeywayError, type ErrorCode } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SecretRecord } from '../../store/secrets.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import { closeUnix, listenUnix } from '../unix-socket.js';
+import { createLimitedServer, type HttpLimits } from '../http-limits.js';
 import type { Frontend } from '../frontend.js';
 
 export interface AdminApiDeps {
@@ -15,6 +16,8 @@ export interface AdminApiDeps {
   readonly listSecrets: () => SecretRecord[];
   readonly getSecret: (name: string) => SecretRecord | undefined;
   readonly toJson: (r: SecretRecord) => Record<string, unknown>;
+  /** Connection timeouts and cap (defaults in http-limits.ts). */
+  readonly limits?: Partial<HttpLimits>;
 }
 
 export type Route = (req: IncomingMessage, url: URL, res: ServerResponse) => Promise<unknown> | unknown;
@@ -93,7 +96,7 @@ export class AdminApi implements Frontend {
 
   constructor(deps: AdminApiDeps) {
     this.#d = deps;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server = createLimitedServer((req, res) => void this.#handle(req, res), deps.limits);
     this.route('GET /v1/health', () => ({ status: 'ok', version: deps.version }));
     this.route('GET /v1/secrets', () => deps.listSecrets().map(deps.toJson));
   }
