@@ -32,8 +32,8 @@ export class RawBody {
 
 const MAX_BODY = 64 * 1024;
 
-/** Reads a small JSON request body; anything else is invalid_argument. */
-export function readJson(req: IncomingMessage): Promise<unknown> {
+/** Reads a small JSON object request body; anything else (`null`, a list, not JSON) is invalid_argument. */
+export function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -46,13 +46,35 @@ export function readJson(req: IncomingMessage): Promise<unknown> {
     });
     req.on('error', reject);
     req.on('end', () => {
+      let parsed: unknown;
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
         reject(new KeywayError('invalid_argument', 'request body is not JSON'));
+        return;
       }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) reject(new KeywayError('invalid_argument', 'request body must be a JSON object'));
+      else resolve(parsed as Record<string, unknown>);
     });
   });
+}
+
+/** The request URL; a malformed one is the client's mistake. */
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://keyway');
+  } catch {
+    throw new KeywayError('invalid_argument', 'request URL is malformed');
+  }
+}
+
+/** One %-decoded path segment; a bad escape is invalid_argument, not a crash. */
+function decodeSegment(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new KeywayError('invalid_argument', `${what} has a malformed %-escape`);
+  }
 }
 
 /** Aborted when the client goes away, so abandoned requests stop waiting on backends. */
@@ -110,12 +132,12 @@ export class AdminApi implements Frontend {
     let status = 200;
     let body: unknown;
     try {
-      const url = new URL(req.url ?? '/', 'http://keyway');
+      const url = requestUrl(req);
       const key = `${req.method ?? 'GET'} ${url.pathname}`;
       const route = this.#routes.get(key);
       if (route) body = await route(req, url, res);
       else if (req.method === 'GET' && url.pathname.startsWith('/v1/secrets/')) {
-        const name = decodeURIComponent(url.pathname.slice('/v1/secrets/'.length));
+        const name = decodeSegment(url.pathname.slice('/v1/secrets/'.length), 'secret name in the path');
         const r = this.#d.getSecret(name);
         if (!r) throw new KeywayError('not_found', `no secret named ${JSON.stringify(name)}`);
         body = this.#d.toJson(r);
