@@ -37,7 +37,7 @@ function table(rows: string[][], noheading: boolean): string {
 }
 
 function lookupRecord(ctx: Context, name: string): SecretRecord | undefined {
-  return ctx.secrets.get(name) ?? ctx.secrets.getById(name);
+  return ctx.secrets.find(name);
 }
 
 export function registerSecret(program: Command): void {
