@@ -124,9 +124,16 @@ export class Broker implements Resolver {
     return { ref, record, subject: name };
   }
 
-  /** Refuses query keys the provider does not declare (checked without contacting the backend). */
+  /**
+   * Refuses query keys the provider does not declare (checked without contacting the backend),
+   * and `ref+local://` references to a named secret's own stored value: that blob is replaced
+   * (and the old one deleted) whenever the secret is, so such a reference would break silently.
+   */
   checkOptions(ref: Reference): Provider {
     const provider = this.#d.registry.get(ref.provider);
+    if (provider.type === LOCAL_PROVIDER && this.#d.secrets.blobInUse(ref.path)) {
+      throw new KeywayError('invalid_argument', `reference: ref+${ref.provider}:// names the stored value of a named secret, which is replaced with the secret; refer to the secret by name (NAME or ref+secret://NAME)`);
+    }
     for (const key of Object.keys(ref.query)) {
       if ((BROKER_QUERY_KEYS as readonly string[]).includes(key)) continue;
       if (!provider.optionKeys.includes(key)) {
