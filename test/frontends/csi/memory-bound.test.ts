@@ -3,12 +3,11 @@
 // never pile up on one signal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { CLI, makeInstance } from '../../helpers/cli.js';
-import { attributes, dial, grpcError, MemoryResolver, startHarness } from './harness.js';
+import { makeInstance } from '../../helpers/cli.js';
+import { attributes, dial, grpcError, MemoryResolver, spawnServe, startHarness } from './harness.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../../src/frontends/csi/mount.js';
 
 const MB = 1024 * 1024;
@@ -24,27 +23,13 @@ function objectList(count: number, secret: string): string {
   return Array.from({ length: count }, (_, i) => `- {objectName: obj-${i}, secret: ${secret}}`).join('\n');
 }
 
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 test('a Mount of 1,000 objects of a 1 MB secret is refused with RESOURCE_EXHAUSTED and the daemon peak memory stays near the limit', async (t) => {
   const i = makeInstance('keyway-csi-mem-');
   t.after(() => i.cleanup());
   const socket = join(i.dir, 'providers', 'keyway.sock');
   i.writeConfig(`[docker]\nenabled = false\n[csi]\nenabled = true\nsocket = "${socket}"\n`);
   assert.equal(i.run(['secret', 'create', 'big', '-'], { input: Buffer.alloc(MB, 0x42) }).status, 0);
-  const child = spawn(process.execPath, [CLI, 'serve'], { env: i.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let logs = '';
-  child.stdout.on('data', (d: Buffer) => (logs += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
-  t.after(() => child.kill('SIGKILL'));
-  await waitFor(() => existsSync(socket) || child.exitCode !== null);
-  assert.ok(existsSync(socket), `serve did not start: ${logs}`);
+  const { child } = await spawnServe(t, i, socket);
   const pid = child.pid;
   assert.ok(pid !== undefined);
 
@@ -70,9 +55,9 @@ test('a Mount of 1,000 objects of a 1 MB secret is refused with RESOURCE_EXHAUST
   assert.match(err.details, /gRPC message limit/);
   const growth = peakRss(pid) - before;
   // The kept values stop at the 4 MiB limit; what else may be alive is the values in flight
-  // (16 at a time) and their copies. Before the limit was enforced while fetching, this was
-  // about 1 GB (2.2 GB RSS).
-  const bound = 8 * DEFAULT_MAX_RESPONSE_BYTES;
+  // (16 at a time) and copies the garbage collector has not freed yet (measured: 7-14 MiB).
+  // Before the limit was enforced while fetching, the growth was about 2 GB.
+  const bound = 10 * DEFAULT_MAX_RESPONSE_BYTES;
   assert.ok(growth <= bound, `peak RSS grew by ${(growth / MB).toFixed(1)} MiB, over ${bound / MB} MiB`);
   t.diagnostic(`VmHWM before ${(before / MB).toFixed(1)} MiB, growth ${(growth / MB).toFixed(1)} MiB`);
 
