@@ -55,8 +55,28 @@ interface Guard {
 type CacheResult = 'hit' | 'miss' | 'negative' | 'stale' | 'shared' | 'refresh';
 
 const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
-/** A signal that never fires, for upstream calls shared by many callers. */
-const DETACHED = new AbortController().signal;
+/**
+ * Waits for a provider's answer, or gives up when the deadline fires even if the provider ignores
+ * its signal; a value that arrives after that is wiped.
+ */
+function untilDeadline(p: Promise<SecretValue>, deadline: AbortSignal): Promise<SecretValue> {
+  return new Promise<SecretValue>((resolve, reject) => {
+    const onAbort = (): void => reject(deadline.reason as Error);
+    if (deadline.aborted) onAbort();
+    else deadline.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        deadline.removeEventListener('abort', onAbort);
+        if (deadline.aborted) v.zero();
+        else resolve(v);
+      },
+      (e: unknown) => {
+        deadline.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+}
 
 export class Broker implements Resolver {
   readonly #d: BrokerDeps;
@@ -104,9 +124,16 @@ export class Broker implements Resolver {
     return { ref, record, subject: name };
   }
 
-  /** Refuses query keys the provider does not declare (checked without contacting the backend). */
+  /**
+   * Refuses query keys the provider does not declare (checked without contacting the backend),
+   * and `ref+local://` references to a named secret's own stored value: that blob is replaced
+   * (and the old one deleted) whenever the secret is, so such a reference would break silently.
+   */
   checkOptions(ref: Reference): Provider {
     const provider = this.#d.registry.get(ref.provider);
+    if (provider.type === LOCAL_PROVIDER && this.#d.secrets.blobInUse(ref.path)) {
+      throw new KeywayError('invalid_argument', `reference: ref+${ref.provider}:// names the stored value of a named secret, which is replaced with the secret; refer to the secret by name (NAME or ref+secret://NAME)`);
+    }
     for (const key of Object.keys(ref.query)) {
       if ((BROKER_QUERY_KEYS as readonly string[]).includes(key)) continue;
       if (!provider.optionKeys.includes(key)) {
@@ -219,18 +246,23 @@ export class Broker implements Resolver {
   }
 
   /**
-   * One guarded upstream call: breaker, concurrency/rate limit, timeout, retries with backoff.
-   * It belongs to no single caller (it is shared through single-flight), so only its own
-   * per-attempt timeouts bound it.
+   * One guarded upstream call: breaker, concurrency/rate limit, retries with backoff, all under
+   * one deadline of `policy.timeoutMs` for the whole call (waiting, every attempt and every
+   * backoff), so `timeout = 3s` means at most about 3 s whatever the retry count. It belongs to
+   * no single caller (it is shared through single-flight), so only that deadline bounds it.
    */
   async #upstream(ref: Reference, identity: WorkloadIdentity, policy: ProviderPolicy): Promise<SecretValue> {
     const provider = this.#d.registry.get(ref.provider);
     const guard = this.#guard(ref.provider, policy);
     const options = this.#providerOptions(ref);
+    const deadline = AbortSignal.timeout(policy.timeoutMs);
+    const expired = (attempts: number): KeywayError =>
+      new KeywayError('timeout', `provider "${ref.provider}" did not answer within the ${policy.timeoutMs} ms timeout (${attempts} attempt${attempts === 1 ? '' : 's'})`);
     for (let attempt = 0; ; attempt++) {
+      if (deadline.aborted) throw expired(attempt);
       guard.breaker.enter();
       try {
-        const value = await guard.limiter.run(DETACHED, () => provider.lookup({ path: ref.path, options, signal: AbortSignal.timeout(policy.timeoutMs), identity }));
+        const value = await guard.limiter.run(deadline, () => untilDeadline(provider.lookup({ path: ref.path, options, signal: deadline, identity }), deadline));
         guard.breaker.success();
         this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: 'ok' });
         if (value.length > this.#d.maxSecretBytes) {
@@ -245,10 +277,11 @@ export class Broker implements Resolver {
           guard.breaker.failure(transient);
           this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: err.code });
         }
+        if (deadline.aborted) throw expired(attempt + 1);
         if (!transient || attempt >= policy.retries || guard.breaker.state === 'open') throw err;
-        // Exponential backoff with full jitter.
+        // Exponential backoff with full jitter, cut short by the deadline.
         const delay = Math.random() * policy.backoffMs * 2 ** attempt;
-        await this.#clock.sleep(delay);
+        await this.#clock.sleep(delay, deadline).catch(() => undefined);
       }
     }
   }

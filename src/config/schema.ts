@@ -64,8 +64,11 @@ export const configSchema = z.strictObject({
       socket: absPath.default('/var/run/secrets-store-csi-providers/keyway.sock'),
       // Namespace (or "*") → targets its pods may mount: exact NAME/REF or a prefix ending in "*".
       access: z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
+      // A Mount is refused once its files pass the response limit or it names too many objects.
+      max_objects: z.number().int().min(1).max(1000).default(1000),
+      max_response_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
     })
-    .default({ socket: '/var/run/secrets-store-csi-providers/keyway.sock' }),
+    .default({ socket: '/var/run/secrets-store-csi-providers/keyway.sock', max_objects: 1000, max_response_bytes: 4 * 1024 * 1024 }),
   limits: z.strictObject({ max_secret_bytes: z.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024) }).default({ max_secret_bytes: 1024 * 1024 }),
   local: z.strictObject({ key_file: absPath.optional() }).default({}),
   delivery: z.strictObject({ default_mode: mode.default(0o400), refresh_interval_s: z.number().int().min(0).default(0) }).default({ default_mode: 0o400, refresh_interval_s: 0 }),

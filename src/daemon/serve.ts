@@ -48,7 +48,7 @@ export function buildFrontends(ctx: Context): Frontend[] {
     // Values over the 0600 admin socket: the fast path of short-lived clients (podman's shell
     // driver, `keyway get` with a daemon running) that would otherwise open SQLite themselves.
     api.route('POST /v1/resolve', async (req, _url, res) => {
-      const body = (await readJson(req)) as { target?: unknown; consumer?: unknown; frontend?: unknown; refresh?: unknown };
+      const body = await readJson(req);
       if (typeof body.target !== 'string') throw new KeywayError('invalid_argument', 'resolve: "target" must be a string (NAME or REF)');
       const r = await ctx.broker.resolve(body.target, {
         identity: { frontend: typeof body.frontend === 'string' ? body.frontend.slice(0, 32) : 'api', ...(typeof body.consumer === 'string' ? { consumer: body.consumer.slice(0, 128) } : {}) },
@@ -60,8 +60,8 @@ export function buildFrontends(ctx: Context): Frontend[] {
     out.push(api);
   }
   if (ctx.config.csi.enabled ?? ctx.isRoot) {
-    const { socket, access } = ctx.config.csi;
-    out.push(new CsiFrontend({ socket, resolver: templatingBroker(ctx), logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, ...(access ? { access } : {}) }));
+    const { socket, access, max_objects: maxObjects, max_response_bytes: maxResponseBytes } = ctx.config.csi;
+    out.push(new CsiFrontend({ socket, resolver: templatingBroker(ctx), logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, maxObjects, maxResponseBytes, ...(access ? { access } : {}) }));
   }
   if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
   // Fast path for Podman's shell-driver lookups (bin/keyway-podman-lookup); private to this user.

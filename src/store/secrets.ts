@@ -59,6 +59,10 @@ function toParams(s: SecretRecord): Row {
   };
 }
 
+/** Shortest id prefix that may stand for a secret in a NAME-or-ID argument. */
+export const MIN_ID_PREFIX = 12;
+const ID_PREFIX_RE = new RegExp(`^[0-9a-f]{${MIN_ID_PREFIX},25}$`);
+
 export class SecretsRepo {
   readonly #db: Db;
   // Prepared once: `get` is on every resolve's path.
@@ -74,11 +78,21 @@ export class SecretsRepo {
     return row && fromRow(row);
   }
 
-  /** By full id or unique id prefix (Podman accepts prefixes). */
+  /**
+   * A NAME-or-ID argument (`secret rm`, `inspect`, `exists`): an exact name wins; otherwise a full
+   * id, or an id prefix of at least MIN_ID_PREFIX hex digits that matches exactly one secret.
+   * Short prefixes never count: `rm 46d` must not remove a secret that merely has such an id.
+   */
+  find(nameOrId: string): SecretRecord | undefined {
+    return this.get(nameOrId) ?? this.getById(nameOrId);
+  }
+
+  /** By full id or an unambiguous prefix of at least MIN_ID_PREFIX hex digits. */
   getById(idOrPrefix: string): SecretRecord | undefined {
-    if (!/^[0-9a-f]{1,25}$/.test(idOrPrefix)) return undefined;
+    if (!ID_PREFIX_RE.test(idOrPrefix)) return undefined;
     const rows = this.#db.prepare("SELECT * FROM secrets WHERE id LIKE ? || '%' LIMIT 2").all(idOrPrefix) as Row[];
-    return rows.length === 1 && rows[0] ? fromRow(rows[0]) : undefined;
+    if (rows.length > 1) throw new KeywayError('invalid_argument', `id prefix ${JSON.stringify(idOrPrefix)} matches more than one secret; give more digits or the name`);
+    return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
   list(): SecretRecord[] {

@@ -57,13 +57,13 @@ function assertClean(r: PluginReply, what: string): void {
     assert.equal(r.body.Err ?? '', '', `${what}: 200 with an error`);
     return;
   }
-  assert.equal(r.status, 500, `${what}: status ${r.status} ${JSON.stringify(r.body)}`);
   const err = String(r.body.Err);
+  assert.equal(r.status, err.startsWith('keyway: invalid_argument:') ? 400 : 500, `${what}: status ${r.status} ${JSON.stringify(r.body)}`);
   assert.match(err, CODES, `${what}: unclean error`);
   assert.ok(!err.includes(CANARY), `${what}: the error quotes a secret`);
 }
 
-test('the Docker volume API answers any body with 200 or a clean 500, quotes no secret and keeps serving', async (t) => {
+test('the Docker volume API answers any body with 200 or a clean 400/500, quotes no secret and keeps serving', async (t) => {
   const w = fakeWorld(t);
   const createdAt = new Date().toISOString();
   for (const n of ['db', 'bin', 'dir']) w.secrets.set(n, { bytes: Buffer.from(`${CANARY}-${n}`), createdAt });
@@ -98,7 +98,7 @@ test('the Docker volume API answers any body with 200 or a clean 500, quotes no 
   assert.deepEqual(readdirSync(w.setsDir), [], 'no mount set left');
 });
 
-test('Swarm GetSecret answers any body with the value or a clean 500, and keeps serving', async (t) => {
+test('Swarm GetSecret answers any body with the value or a clean 400/500, and keeps serving', async (t) => {
   const w = fakeWorld(t);
   w.secrets.set('db', { bytes: Buffer.from(CANARY), createdAt: new Date().toISOString() });
   w.refs.set('ref+mem://db', Buffer.from(CANARY));

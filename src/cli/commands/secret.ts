@@ -32,7 +32,7 @@ function checkFilter(f: string, acc: string[]): string[] {
 }
 
 function lookupRecord(ctx: Context, name: string): SecretRecord | undefined {
-  return ctx.secrets.get(name) ?? ctx.secrets.getById(name);
+  return ctx.secrets.find(name);
 }
 
 export function registerSecret(program: Command): void {

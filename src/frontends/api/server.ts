@@ -1,11 +1,12 @@
 // The admin API: HTTP + JSON on a 0600 unix socket in the runtime dir. Health, and named secrets
 // without values. Other frontends and tools (metrics, fast lookups) hang further routes here.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { KeywayError, toKeywayError, type ErrorCode } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SecretRecord } from '../../store/secrets.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import { closeUnix, listenUnix } from '../unix-socket.js';
+import { createLimitedServer, type HttpLimits } from '../http-limits.js';
 import type { Frontend } from '../frontend.js';
 
 export interface AdminApiDeps {
@@ -15,6 +16,8 @@ export interface AdminApiDeps {
   readonly listSecrets: () => SecretRecord[];
   readonly getSecret: (name: string) => SecretRecord | undefined;
   readonly toJson: (r: SecretRecord) => Record<string, unknown>;
+  /** Connection timeouts and cap (defaults in http-limits.ts). */
+  readonly limits?: Partial<HttpLimits>;
 }
 
 export type Route = (req: IncomingMessage, url: URL, res: ServerResponse) => Promise<unknown> | unknown;
@@ -29,8 +32,8 @@ export class RawBody {
 
 const MAX_BODY = 64 * 1024;
 
-/** Reads a small JSON request body; anything else is invalid_argument. */
-export function readJson(req: IncomingMessage): Promise<unknown> {
+/** Reads a small JSON object request body; anything else (`null`, a list, not JSON) is invalid_argument. */
+export function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -43,13 +46,35 @@ export function readJson(req: IncomingMessage): Promise<unknown> {
     });
     req.on('error', reject);
     req.on('end', () => {
+      let parsed: unknown;
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
         reject(new KeywayError('invalid_argument', 'request body is not JSON'));
+        return;
       }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) reject(new KeywayError('invalid_argument', 'request body must be a JSON object'));
+      else resolve(parsed as Record<string, unknown>);
     });
   });
+}
+
+/** The request URL; a malformed one is the client's mistake. */
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://keyway');
+  } catch {
+    throw new KeywayError('invalid_argument', 'request URL is malformed');
+  }
+}
+
+/** One %-decoded path segment; a bad escape is invalid_argument, not a crash. */
+function decodeSegment(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new KeywayError('invalid_argument', `${what} has a malformed %-escape`);
+  }
 }
 
 /** Aborted when the client goes away, so abandoned requests stop waiting on backends. */
@@ -93,7 +118,7 @@ export class AdminApi implements Frontend {
 
   constructor(deps: AdminApiDeps) {
     this.#d = deps;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server = createLimitedServer((req, res) => void this.#handle(req, res), deps.limits);
     this.route('GET /v1/health', () => ({ status: 'ok', version: deps.version }));
     this.route('GET /v1/secrets', () => deps.listSecrets().map(deps.toJson));
   }
@@ -107,12 +132,12 @@ export class AdminApi implements Frontend {
     let status = 200;
     let body: unknown;
     try {
-      const url = new URL(req.url ?? '/', 'http://keyway');
+      const url = requestUrl(req);
       const key = `${req.method ?? 'GET'} ${url.pathname}`;
       const route = this.#routes.get(key);
       if (route) body = await route(req, url, res);
       else if (req.method === 'GET' && url.pathname.startsWith('/v1/secrets/')) {
-        const name = decodeURIComponent(url.pathname.slice('/v1/secrets/'.length));
+        const name = decodeSegment(url.pathname.slice('/v1/secrets/'.length), 'secret name in the path');
         const r = this.#d.getSecret(name);
         if (!r) throw new KeywayError('not_found', `no secret named ${JSON.stringify(name)}`);
         body = this.#d.toJson(r);

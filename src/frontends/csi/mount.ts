@@ -8,9 +8,12 @@ import type { Resolver } from '../../broker/types.js';
 import { encodeMountResponse, type MountRequest, type MountResponse } from './proto.js';
 import { disposeIdentity, parseMountRequest } from './request.js';
 import { checkAccess, type AccessPolicy } from './access.js';
+import { MAX_OBJECTS } from './objects.js';
 
 /** The driver's default MaxCallRecvMsgSize. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** Objects one Mount may name (`csi.max_objects`); never above the parser's own ceiling. */
+export const DEFAULT_MAX_OBJECTS = MAX_OBJECTS;
 /** Objects fetched at once, so one big SecretProviderClass does not flood a backend. */
 const CONCURRENCY = 16;
 
@@ -19,6 +22,7 @@ export interface MountDeps {
   /** The per-installation HMAC key for versions. */
   readonly versionKey: () => Buffer;
   readonly maxResponseBytes?: number;
+  readonly maxObjects?: number;
   /** Which namespaces may mount which targets; undefined lets every namespace mount anything. */
   readonly access?: AccessPolicy;
 }
@@ -31,29 +35,62 @@ export interface MountOutcome {
   readonly pod: { readonly namespace?: string; readonly name?: string; readonly uid?: string };
 }
 
+function tooLarge(objects: number, size: string, limit: number): KeywayError {
+  return new KeywayError(
+    'too_large',
+    `the response for ${objects} objects is ${size} bytes, over the ${limit}-byte gRPC message limit of the driver (csi.max_response_bytes); split the objects over several volumes`,
+  );
+}
+
 export function objectVersion(key: Buffer, content: Buffer): string {
   return createHmac('sha256', key).update(content).digest('hex');
+}
+
+/**
+ * What one file adds to the encoded MountResponse, a little over the real figure: the File
+ * (path, mode, contents) and its ObjectVersion (id, 64 hex digits), each with tags and lengths.
+ */
+export function responseBytes(objectName: string, contentLength: number): number {
+  const name = Buffer.byteLength(objectName);
+  return contentLength + 2 * name + 64 + 48;
 }
 
 export async function handleMount(req: MountRequest, deps: MountDeps, signal: AbortSignal): Promise<MountOutcome> {
   const parsed = parseMountRequest(req);
   const { objects, defaultMode, identity } = parsed;
+  const limit = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const maxObjects = deps.maxObjects ?? DEFAULT_MAX_OBJECTS;
   const values: (SecretValue | undefined)[] = new Array<SecretValue | undefined>(objects.length);
   // One failure stops the rest: the driver fails the whole mount anyway.
   const stop = new AbortController();
   const inner = AbortSignal.any([signal, stop.signal]);
   try {
+    if (objects.length > maxObjects) {
+      throw new KeywayError('too_large', `parameter "objects" names ${objects.length} objects, over csi.max_objects (${maxObjects}); split them over several volumes`);
+    }
     checkAccess(deps.access, identity.pod?.namespace, objects);
     let next = 0;
     let failure: KeywayError | undefined;
+    // The response limit is enforced while fetching: values are kept only while their running
+    // total fits, so a hostile list costs at most the limit plus the values in flight.
+    let total = 0;
     const worker = async (): Promise<void> => {
+      // Each worker listens on its own signal derived from the mount's: waiters attach abort
+      // listeners, and CONCURRENCY of them on one shared signal would trip MaxListeners.
+      const mine = AbortSignal.any([inner]);
       while (failure === undefined && next < objects.length) {
         const i = next++;
         const o = objects[i];
         if (!o) break;
         try {
-          throwIfAborted(inner, 'mount');
-          const r = await deps.resolver.resolve(o.target, { identity, signal: inner });
+          throwIfAborted(mine, 'mount');
+          const r = await deps.resolver.resolve(o.target, { identity, signal: mine });
+          total += responseBytes(o.objectName, r.value.length);
+          if (failure !== undefined || total > limit) {
+            r.value.zero();
+            if (failure !== undefined) break;
+            throw tooLarge(objects.length, `at least ${total}`, limit);
+          }
           values[i] = r.value;
         } catch (e) {
           if (failure === undefined) {
@@ -81,13 +118,9 @@ export async function handleMount(req: MountRequest, deps: MountDeps, signal: Ab
       response.object_version.push({ id: o.objectName, version: objectVersion(key, content) });
     });
     const encoded = encodeMountResponse(response);
-    const limit = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (encoded.length > limit) {
       encoded.fill(0);
-      throw new KeywayError(
-        'too_large',
-        `the response for ${objects.length} objects is ${encoded.length} bytes, over the ${limit}-byte gRPC message limit of the driver; split the objects over several volumes`,
-      );
+      throw tooLarge(objects.length, String(encoded.length), limit);
     }
     return { encoded, objects: objects.length, pod: { ...identity.pod } };
   } finally {

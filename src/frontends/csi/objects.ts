@@ -115,7 +115,8 @@ function parseObjectsUncached(text: string | undefined): CsiObject[] {
   }
   if (!Array.isArray(list)) throw bad('parameter "objects" must be a YAML list of {objectName, ref | secret, mode}');
   if (list.length === 0) throw bad('parameter "objects" is an empty list (the driver needs at least one object)');
-  if (list.length > MAX_OBJECTS) throw bad(`parameter "objects" has ${list.length} entries (at most ${MAX_OBJECTS})`);
+  // A hard ceiling before any entry is parsed; csi.max_objects (at most this) may be lower.
+  if (list.length > MAX_OBJECTS) throw new KeywayError('too_large', `parameter "objects" has ${list.length} entries (at most ${MAX_OBJECTS})`);
   const objects = list.map((raw, i) => parseEntry(raw, i));
   checkDistinctNames(objects.map((o) => o.objectName));
   return objects;

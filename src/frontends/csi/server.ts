@@ -30,6 +30,8 @@ export interface CsiFrontendDeps {
   readonly version: string;
   readonly mountTimeoutMs?: number;
   readonly maxResponseBytes?: number;
+  /** Objects one Mount may name (`csi.max_objects`). */
+  readonly maxObjects?: number;
   /** `[csi.access]`: namespace (or "*") → allowed targets; without it every namespace may mount anything. */
   readonly access?: AccessPolicy;
 }
@@ -66,7 +68,7 @@ export class CsiFrontend implements Frontend {
     const signal = AbortSignal.any([ac.signal, AbortSignal.timeout(this.#d.mountTimeoutMs ?? DEFAULT_MOUNT_TIMEOUT_MS)]);
     let out: MountOutcome;
     try {
-      out = await handleMount(call.request, { resolver: this.#d.resolver, versionKey: this.#versionKey, maxResponseBytes: this.#d.maxResponseBytes, access: this.#d.access }, signal);
+      out = await handleMount(call.request, { resolver: this.#d.resolver, versionKey: this.#versionKey, maxResponseBytes: this.#d.maxResponseBytes, maxObjects: this.#d.maxObjects, access: this.#d.access }, signal);
     } catch (e) {
       const err = toKeywayError(e, 'mount');
       // Only the code and keyway's own message: never the request, whose attributes hold tokens.

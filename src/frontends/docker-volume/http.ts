@@ -2,10 +2,11 @@
 // sends no Content-Type and Podman sends its own, so any Content-Type and Accept are accepted;
 // the answer is always JSON. Bodies are capped, every request gets a deadline and is cancelled
 // when the peer goes away, and a handler's failure never takes the server down.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { KeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { closeUnix, listenUnix } from '../unix-socket.js';
+import { createLimitedServer, type HttpLimits } from '../http-limits.js';
 import { PLUGIN_CONTENT_TYPE, wireError, wireNotImplemented, wireOk, type WireReply } from './wire.js';
 
 export type PluginHandler = (body: Record<string, unknown>, signal: AbortSignal) => Promise<WireReply> | WireReply;
@@ -22,6 +23,8 @@ export interface PluginServerOptions {
   readonly what?: string;
   /** An already listening socket handed over by systemd (socket activation): used instead of `socket`. */
   readonly fd?: number;
+  /** Connection timeouts and cap (defaults in http-limits.ts). */
+  readonly limits?: Partial<HttpLimits>;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -64,7 +67,7 @@ export class PluginServer {
 
   constructor(opts: PluginServerOptions) {
     this.#o = opts;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server = createLimitedServer((req, res) => void this.#handle(req, res), opts.limits);
   }
 
   /** Registers `/<Method>` (e.g. "/VolumeDriver.Mount"). */

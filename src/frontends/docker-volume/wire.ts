@@ -1,6 +1,7 @@
 // The one place where keyway errors become Docker plugin wire errors (volume driver and Swarm
-// secret provider alike). Docker and Podman read `Err` only from a non-200 answer (Podman ignores
-// it on 200), so every failure is HTTP 500 with {"Err": "keyway: <code>: <message>"}.
+// secret provider alike). Docker and Podman read `Err` from any non-200 answer (Podman ignores
+// it on 200): bad input is HTTP 400, every other failure HTTP 500, both with
+// {"Err": "keyway: <code>: <message>"}.
 import { toKeywayError } from '../../core/errors.js';
 
 export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1+json';
@@ -14,7 +15,7 @@ export interface WireReply {
 
 export function wireError(e: unknown, context?: string): WireReply {
   const err = toKeywayError(e, context);
-  return { status: 500, body: { Err: `keyway: ${err.code}: ${err.message}` } };
+  return { status: err.code === 'invalid_argument' ? 400 : 500, body: { Err: `keyway: ${err.code}: ${err.message}` } };
 }
 
 export function wireOk(body: Record<string, unknown> = {}): WireReply {

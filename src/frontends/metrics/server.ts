@@ -1,8 +1,9 @@
 // Optional Prometheus endpoint on TCP (`[metrics] listen = "127.0.0.1:9464"`). Serves only
 // GET /metrics; the same text is always available on the admin socket.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Logger } from '../../core/logger.js';
 import type { Frontend } from '../frontend.js';
+import { createLimitedServer, type HttpLimits } from '../http-limits.js';
 
 export class MetricsServer implements Frontend {
   readonly name = 'metrics';
@@ -12,12 +13,12 @@ export class MetricsServer implements Frontend {
   readonly #logger: Logger;
   #listening = false;
 
-  constructor(listen: string, render: () => Promise<{ contentType: string; text: string }>, logger: Logger) {
+  constructor(listen: string, render: () => Promise<{ contentType: string; text: string }>, logger: Logger, limits?: Partial<HttpLimits>) {
     const i = listen.lastIndexOf(':');
     this.#host = listen.slice(0, i).replace(/^\[|\]$/g, '');
     this.#port = Number(listen.slice(i + 1));
     this.#logger = logger;
-    this.#server = createServer((req, res) => {
+    this.#server = createLimitedServer((req, res) => {
       if (req.method !== 'GET' || req.url !== '/metrics') {
         res.writeHead(404).end();
         return;
@@ -26,7 +27,7 @@ export class MetricsServer implements Frontend {
         (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.text),
         () => res.writeHead(500).end(),
       );
-    });
+    }, limits);
   }
 
   get port(): number {

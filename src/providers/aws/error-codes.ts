@@ -12,8 +12,11 @@ const AWS_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
   InvalidKeyId: 'permission_denied',
   UnrecognizedClientException: 'unauthenticated',
   InvalidSignatureException: 'unauthenticated',
+  // The JSON services and the SDKs spell these with the suffix; the query APIs without.
   IncompleteSignature: 'unauthenticated',
+  IncompleteSignatureException: 'unauthenticated',
   MissingAuthenticationToken: 'unauthenticated',
+  MissingAuthenticationTokenException: 'unauthenticated',
   InvalidClientTokenId: 'unauthenticated',
   ExpiredTokenException: 'unauthenticated',
   ExpiredToken: 'unauthenticated',

@@ -49,6 +49,8 @@ export class AwsEmulator extends HttpEmulator {
   readonly deniedActions = new Set<string>();
   /** When set, every request fails with it (outage, throttling). */
   failure: AwsError | undefined;
+  /** Request headers a proxy in front of the service strips (e.g. `authorization`). */
+  readonly dropHeaders = new Set<string>();
   /** Page size of BatchGetSecretValue answers, to exercise NextToken. */
   batchPageSize = 20;
   readonly calls: string[] = [];
@@ -113,7 +115,9 @@ export class AwsEmulator extends HttpEmulator {
     const service = prefix === 'secretsmanager' ? 'secretsmanager' : prefix === 'AmazonSSM' ? 'ssm' : undefined;
     if (!service || dot < 0) throw new AwsError('UnknownOperationException', `Unknown target ${target}`);
     if (req.headers['content-type'] !== 'application/x-amz-json-1.1') throw new AwsError('SerializationException', 'Content-Type must be application/x-amz-json-1.1');
-    const auth = verifySigV4(req, this.keys, this.region, service);
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !this.dropHeaders.has(k)));
+    const auth = verifySigV4({ ...req, headers }, this.keys, this.region, service);
+    // Statuses as in the AWS common-errors reference: IncompleteSignature 400, MissingAuthenticationToken 403.
     if ('type' in auth) throw new AwsError(auth.type, auth.message, auth.type === 'ExpiredTokenException' || auth.type === 'IncompleteSignatureException' ? 400 : 403);
     this.calls.push(target);
     if (this.failure) throw this.failure;

@@ -1,7 +1,8 @@
 // Test harness for the CSI frontend: a real gRPC server on a temp unix socket, a real grpc-js client
 // dialing `unix:` with authority "localhost" like the driver, a small in-memory Resolver, and a
 // logger whose output is captured so tests can prove tokens and secrets never reach it.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +14,7 @@ import type { WorkloadIdentity } from '../../../src/core/provider.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
 import type { ResolveContext, Resolved, Resolver } from '../../../src/broker/types.js';
 import { CsiFrontend, type CsiFrontendDeps } from '../../../src/frontends/csi/server.js';
+import { CLI, type Instance } from '../../helpers/cli.js';
 import { protoPath, type MountRequest, type MountResponse, type VersionResponse } from '../../../src/frontends/csi/proto.js';
 
 /** Fixed bytes by target (NAME or ref+...); records what each call saw of the identity. */
@@ -127,4 +129,25 @@ export function grpcError(e: unknown): { code: number; details: string; keywayCo
   const err = e as ServiceError;
   const v = err.metadata?.get('keyway-error-code')[0];
   return { code: err.code, details: err.details, keywayCode: typeof v === 'string' ? v : undefined };
+}
+
+/** Starts the built `keyway serve` of instance `i` and waits for its CSI socket; output is captured. */
+export async function spawnServe(t: { after: (fn: () => void) => void }, i: Instance, socket: string, args: readonly string[] = []): Promise<{ child: ChildProcessWithoutNullStreams; logs: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: i.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stdout.on('data', (d: Buffer) => (logs += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+  t.after(() => child.kill('SIGKILL'));
+  await waitFor(() => existsSync(socket) || child.exitCode !== null);
+  if (!existsSync(socket)) throw new Error(`serve did not start: ${logs}`);
+  return { child, logs: () => logs };
+}
+
+/** Polls until `cond` holds (a daemon's socket appearing), failing after `ms`. */
+export async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -1,18 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, makeInstance, scanFor } from '../../helpers/cli.js';
-import { attributes, dial } from './harness.js';
-
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { makeInstance, scanFor } from '../../helpers/cli.js';
+import { attributes, dial, spawnServe } from './harness.js';
 
 test('keyway serve (built) runs the CSI provider from [csi] and serves named secrets to the driver', async (t) => {
   const i = makeInstance('keyway-csi-');
@@ -22,13 +13,7 @@ test('keyway serve (built) runs the CSI provider from [csi] and serves named sec
   const canary = 'CANARY-csi-serve-41';
   const token = 'SA-TOKEN-CANARY-serve';
   assert.equal(i.run(['secret', 'create', 'db-password', '-'], { input: canary }).status, 0);
-  const child = spawn(process.execPath, [CLI, 'serve', '--log-level', 'trace'], { env: i.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let logs = '';
-  child.stdout.on('data', (d: Buffer) => (logs += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
-  t.after(() => child.kill('SIGKILL'));
-  await waitFor(() => existsSync(socket) || child.exitCode !== null);
-  assert.ok(existsSync(socket), `serve did not start: ${logs}`);
+  const { child, logs: output } = await spawnServe(t, i, socket, ['--log-level', 'trace']);
   assert.equal(statSync(socket).mode & 0o777, 0o600);
 
   const client = dial(socket);
@@ -42,6 +27,7 @@ test('keyway serve (built) runs the CSI provider from [csi] and serves named sec
   child.kill('SIGTERM');
   assert.equal(await exit, 0);
   assert.ok(!existsSync(socket), 'socket removed on shutdown');
+  const logs = output();
   assert.match(logs, /csi mount/);
   assert.ok(!logs.includes(canary) && !logs.includes(token), 'no secret or token in the logs');
   // Nothing on disk holds the value in clear or the token (the local store keeps only ciphertext).

@@ -1,0 +1,57 @@
+// AWS authentication errors reach keyway as `unauthenticated`, whichever spelling the service uses.
+// The emulator answers like the service: a request without an Authorization header is
+// MissingAuthenticationTokenException (403), a signature missing its date is
+// IncompleteSignatureException (400).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { awsErrorCode } from '../../../src/providers/aws/error-codes.js';
+import { AwsSmProvider, awsSmConfigSchema } from '../../../src/providers/aws-sm/index.js';
+import { AwsEmulator } from '../../emulators/aws/emulator.js';
+import { brokerFor, testCtx } from '../../emulators/broker.js';
+
+const AKID = 'AKIDKEYWAYERRCODES01';
+
+async function setup(t: { after: (fn: () => unknown) => void }) {
+  const emu = await new AwsEmulator('us-east-1').start();
+  emu.addKey(AKID, 'err-codes-secret-key');
+  emu.putSecret('app/db', 'value');
+  const home = mkdtempSync(join(tmpdir(), 'kw-aws-err-'));
+  t.after(async () => {
+    await emu.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+  const env = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: 'err-codes-secret-key' };
+  const provider = new AwsSmProvider('aws', awsSmConfigSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
+  return { emu, broker: brokerFor(t, provider) };
+}
+
+test('the suffixed and bare spellings of the signature errors map to unauthenticated', () => {
+  for (const type of ['IncompleteSignatureException', 'IncompleteSignature', 'MissingAuthenticationTokenException', 'MissingAuthenticationToken']) {
+    assert.equal(awsErrorCode(type), 'unauthenticated', type);
+  }
+});
+
+test('a request whose Authorization header is stripped fails as unauthenticated (MissingAuthenticationTokenException, 403)', async (t) => {
+  const { emu, broker } = await setup(t);
+  emu.dropHeaders.add('authorization');
+  await assert.rejects(broker.resolve('ref+aws://app/db', testCtx()), (e: unknown) => {
+    const err = e as { code?: string; message?: string };
+    assert.equal(err.code, 'unauthenticated', err.message);
+    assert.match(String(err.message), /MissingAuthenticationTokenException/);
+    return true;
+  });
+});
+
+test('a signature without its X-Amz-Date fails as unauthenticated (IncompleteSignatureException, 400)', async (t) => {
+  const { emu, broker } = await setup(t);
+  emu.dropHeaders.add('x-amz-date');
+  await assert.rejects(broker.resolve('ref+aws://app/db', testCtx()), (e: unknown) => {
+    const err = e as { code?: string; message?: string };
+    assert.equal(err.code, 'unauthenticated', err.message);
+    assert.match(String(err.message), /IncompleteSignatureException/);
+    return true;
+  });
+});
