@@ -32,3 +32,15 @@ export function interruptSignal(): AbortSignal {
   process.once('SIGTERM', onSig);
   return ac.signal;
 }
+
+/**
+ * Before keyway re-executes itself in a user namespace, checks the runtime and state dirs' parents
+ * from the host's view: inside, directories owned outside the namespace hide their real owner.
+ */
+export async function checkDirsBeforeEntering(cmd: Command): Promise<void> {
+  const { loadSettings } = await import('../daemon/context.js');
+  const { checkAncestors } = await import('../core/safe-dir.js');
+  const s = loadSettings(globalsOf(cmd));
+  checkAncestors(s.runtimeDir, 'runtime dir');
+  checkAncestors(s.stateDir, 'state dir');
+}

@@ -6,7 +6,7 @@
 // owner of an entry may rename or remove it (and the entry itself is checked next). The directory
 // keyway keeps its own files in must be owned by keyway's uid and writable by nobody else: keyway
 // never uses a directory that someone else could have planted files in.
-import { chmodSync, lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { KeywayError, toKeywayError } from './errors.js';
 
@@ -14,6 +14,31 @@ const S_ISVTX = 0o1000;
 
 export function euid(): number {
   return process.geteuid?.() ?? 0;
+}
+
+/**
+ * Inside a user namespace that does not map host root (`keyway run` and rootless `serve` as a
+ * non-root user, or keyway started by rootless Podman as its shell driver), directories owned by
+ * ids outside the namespace, such as root's `/` and `/home`, show up as the kernel's overflow uid:
+ * their real owner cannot be seen from there. Such an owner is accepted for ancestors only (never
+ * for a directory keyway keeps files in), and the mode rule still applies. The same user's keyway
+ * outside the namespace sees the real owners: `run` and `serve` check the parents from there
+ * before they enter (checkDirsBeforeEntering in src/cli/context.ts), and `doctor` reports them.
+ */
+let outsideOwnerCache: number | null | undefined;
+
+function outsideOwner(): number | undefined {
+  if (outsideOwnerCache === undefined) {
+    outsideOwnerCache = null;
+    try {
+      const map = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
+      const initial = map.length === 3 && map[0] === '0' && map[1] === '0' && map[2] === '4294967295';
+      if (!initial) outsideOwnerCache = Number(readFileSync('/proc/sys/kernel/overflowuid', 'utf8').trim());
+    } catch {
+      // No procfs: judge owners as they are shown.
+    }
+  }
+  return outsideOwnerCache ?? undefined;
 }
 
 function octal(mode: number): string {
@@ -43,7 +68,7 @@ function lstatOrUndefined(path: string): Stats | undefined {
 
 /** Why `st` (an ancestor of something keyway trusts) is unsafe, or undefined when it is fine. */
 function ancestorProblem(p: string, st: Stats, me: number): string | undefined {
-  if (st.uid !== 0 && st.uid !== me) return `${p} is owned by uid ${st.uid}, so that user can replace what is inside it; fix: chown root ${p}, or choose a path whose every directory is owned by root or uid ${me}`;
+  if (st.uid !== 0 && st.uid !== me && st.uid !== outsideOwner()) return `${p} is owned by uid ${st.uid}, so that user can replace what is inside it; fix: chown root ${p}, or choose a path whose every directory is owned by root or uid ${me}`;
   if (st.isSymbolicLink()) return undefined;
   if (!st.isDirectory()) return `${p} is not a directory`;
   if ((st.mode & 0o022) !== 0 && (st.mode & S_ISVTX) === 0) return `${p} has mode ${octal(st.mode)}: group or others can rename entries in it; fix: chmod go-w ${p} (or chmod +t ${p} if it must stay shared, like /tmp)`;

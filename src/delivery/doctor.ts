@@ -141,7 +141,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const runtime = ownDirCheck('runtime dir', input.runtimeDir);
   const at = checks.push(runtime) - 1;
   // Non-root delivery happens in user namespaces (src/delivery/userns/), checked there.
-  const rootless = process.geteuid?.() !== 0 ? await rootlessChecks(input.runtimeDir, input.signal) : undefined;
+  // Not in a runtime dir someone else controls: those checks mount in it.
+  const rootless = process.geteuid?.() !== 0 && runtime.status !== 'insecure' ? await rootlessChecks(input.runtimeDir, input.signal) : undefined;
   if (rootless !== undefined) checks.push(...rootless.checks);
   if (rootless?.replacesMountRoot !== true) {
     try {

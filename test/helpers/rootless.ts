@@ -135,6 +135,9 @@ function setUp(name: string): RootlessUser {
   if (!subIdsPresent('/etc/subuid', name) || !subIdsPresent('/etc/subgid', name)) addSubIds(name);
   const home = join('/home', name);
   const xdgRuntimeDir = `/run/user/${uid}`;
+  // /run/user is 0755 root on a logind host; mkdir -p would make it 0700 and lock the user out.
+  mkdirSync('/run/user', { recursive: true, mode: 0o755 });
+  chmodSync('/run/user', 0o755);
   mkdirSync(xdgRuntimeDir, { recursive: true, mode: 0o700 });
   // What logind does at login: a small tmpfs of the user's own (swappable: "weak" for secrets).
   must(spawnSync('mount', ['-t', 'tmpfs', '-o', `mode=0700,uid=${uid},gid=${gid},size=64m,nosuid,nodev`, `keyway-test-user-${uid}`, xdgRuntimeDir]), 'mount the runtime dir');

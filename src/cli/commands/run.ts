@@ -5,7 +5,7 @@
 // signals, exits with CMD's status and removes the directory afterwards.
 import type { Command } from 'commander';
 import { KeywayError } from '../../core/errors.js';
-import { interruptSignal, withContext } from '../context.js';
+import { checkDirsBeforeEntering, interruptSignal, withContext } from '../context.js';
 
 function collect(value: string, acc: string[]): string[] {
   return [...acc, value];
@@ -54,6 +54,7 @@ export function registerRun(program: Command): void {
       const { planRunIsolation, withoutCapabilities } = await import('../../delivery/userns/run-namespace.js');
       const isolation = await planRunIsolation({ allowWeak: opts.allowWeak === true || opts.allowInsecure === true });
       if (isolation.kind === 'reexec') {
+        await checkDirsBeforeEntering(cmd);
         process.exitCode = await isolation.run();
         return;
       }

@@ -1,6 +1,6 @@
 // `keyway serve`: every frontend enabled in config, until SIGTERM/SIGINT.
 import type { Command } from 'commander';
-import { globalsOf } from '../context.js';
+import { checkDirsBeforeEntering, globalsOf } from '../context.js';
 
 export function registerServe(program: Command): void {
   program
@@ -12,6 +12,7 @@ export function registerServe(program: Command): void {
       const { planServeIsolation, watchPodmanNamespace } = await import('../../delivery/userns/serve-namespace.js');
       const isolation = await planServeIsolation();
       if (isolation.kind === 'reexec') {
+        await checkDirsBeforeEntering(cmd);
         process.exitCode = await isolation.run();
         return;
       }
