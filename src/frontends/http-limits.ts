@@ -26,7 +26,8 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   keepAliveTimeoutMs: 5_000,
   // The Docker plugin lets a request run for 110 s; a silent socket is cut only after that.
   idleTimeoutMs: 120_000,
-  maxConnections: 256,
+  // Above what Docker opens at once for many containers starting together (the load test runs 500).
+  maxConnections: 1024,
   checkIntervalMs: 1_000,
 };
 

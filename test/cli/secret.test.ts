@@ -96,11 +96,12 @@ for (const ref of ['ref+local:/x', 'ref+LOCAL://x', 'ref+local://x#', 'ref+local
 
 test('ref check explains a valid reference without fetching it', (t) => {
   const i = inst(t);
-  const id = i.run(['secret', 'create', 'j', '-'], { input: '{"x":1}' }).stdout.toString().trim();
-  const r = i.run(['ref', 'check', `ref+local://${id}#/x`]);
+  i.run(['secret', 'create', 'j', '-'], { input: '{"x":1}' });
+  const r = i.run(['ref', 'check', 'ref+secret://j#/x']);
   assert.equal(r.status, 0, r.stderr.toString());
-  assert.match(r.stdout.toString(), /provider:\s+local \(local\)/);
+  assert.match(r.stdout.toString(), /provider:\s+secret \(named secret\)/);
   assert.match(r.stdout.toString(), /selects:\s+\/x/);
+  assert.match(r.stdout.toString(), /secret:\s+j -> local encrypted value/);
 });
 
 test('an unknown config key gives a one-line error naming it and exit 2', (t) => {
