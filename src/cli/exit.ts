@@ -1,5 +1,5 @@
 // The CLI's one mapping from error codes to exit codes and the one-line stderr form
-// `keyway: <code>: <message>` (CONTRACT.md "Conventions").
+// `keyway: <code>: <message>` (docs/cli.md lists the exit codes).
 import { toKeywayError, type ErrorCode } from '../core/errors.js';
 
 export const EXIT_OK = 0;

@@ -1,4 +1,4 @@
-// Default locations (CONTRACT.md "Conventions"): root uses system paths, others XDG dirs.
+// Default locations (docs/config.md, `state_dir` and `runtime_dir`): root uses system paths, others XDG dirs.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 

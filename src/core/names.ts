@@ -1,4 +1,4 @@
-// Name rules shared by every frontend (CONTRACT.md "Conventions").
+// Name rules shared by every frontend (docs/cli.md, "Named secrets"; docs/docker.md, "Names").
 import { KeywayError } from './errors.js';
 
 export const MAX_NAME_LENGTH = 253;

@@ -1,4 +1,4 @@
-// `keyway plugin register|ls|inspect|rm|verify|test|import` (CONTRACT.md "Plugins").
+// `keyway plugin register|ls|inspect|rm|verify|test|import` (docs/plugins.md).
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { KeywayError } from '../../core/errors.js';

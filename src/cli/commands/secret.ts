@@ -1,4 +1,4 @@
-// `keyway secret create|ls|inspect|rm|exists` (CONTRACT.md "Named secrets").
+// `keyway secret create|ls|inspect|rm|exists` (docs/cli.md).
 import type { Command } from 'commander';
 import { KeywayError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';

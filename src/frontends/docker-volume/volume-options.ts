@@ -1,4 +1,4 @@
-// `-o` options of an explicit volume (CONTRACT.md "Docker and Podman volumes"):
+// `-o` options of an explicit volume (docs/docker.md):
 //   ref=REF | secret=NAME | secrets=A,B | template=FILE   (exactly one: what the volume holds)
 //   mode=0400, uid=N, gid=N               (how its files are delivered)
 // Unknown keys are errors naming the key, so a typo never silently changes delivery.
