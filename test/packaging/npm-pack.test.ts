@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ test('the npm tarball installs into a fresh prefix and every command works from 
 
   // PATH holds only the prefix and the system: nothing resolves back to this checkout.
   const env = { ...i.env, PATH: `${join(prefix, 'bin')}:/usr/bin:/bin` };
-  const keyway = (args: readonly string[], input = ''): ReturnType<typeof spawnSync<Buffer>> => spawnSync('keyway', args, { env, input, cwd: work });
+  const keyway = (args: readonly string[], input = ''): SpawnSyncReturns<Buffer> => spawnSync('keyway', args, { env, input, cwd: work });
 
   const v = keyway(['version']);
   assert.equal(v.status, 0, v.stderr.toString());
@@ -60,7 +60,7 @@ test('the npm tarball installs into a fresh prefix and every command works from 
   assert.ok(lookup !== undefined, text);
   if (text.includes('keyway-podman-lookup')) assert.ok(text.includes(join(installed, 'bin', 'keyway-podman-lookup')));
   // Store the way Podman does (payload on stdin, its id in SECRET_ID), then look it up.
-  const run = (name: string, id: string, input = ''): ReturnType<typeof spawnSync<Buffer>> =>
+  const run = (name: string, id: string, input = ''): SpawnSyncReturns<Buffer> =>
     spawnSync('/bin/sh', ['-c', new RegExp(`${name}=(exec .*?)(,[a-z]+=|$)`).exec(text.trim())?.[1] ?? 'false'], { env: { ...env, SECRET_ID: id }, input });
   const id = 'a1b2c3d4e5f60718293a4b5c6';
   const stored = run('store', id, 'podman-CANARY');
