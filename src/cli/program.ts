@@ -12,6 +12,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerPodman } from './commands/podman.js';
 import { registerPodmanPlugin } from './commands/podman-plugin.js';
 import { registerPlugin } from './commands/plugin.js';
+import { registerCompletion } from './commands/completion.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 import { toKeywayError } from '../core/errors.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory [env KEYWAY_STATE_DIR]')
     .option('--runtime-dir <dir>', 'runtime directory for sockets and mounts [env KEYWAY_RUNTIME_DIR]')
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
+    .option('--log-format <format>', 'auto|text|json: text lines on a terminal, JSON otherwise [env KEYWAY_LOG_FORMAT]')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -39,6 +41,7 @@ export function buildProgram(): Command {
   registerPodmanPlugin(program);
   registerPlugin(program);
   registerVersion(program);
+  registerCompletion(program);
   return program;
 }
 
