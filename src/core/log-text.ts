@@ -31,6 +31,19 @@ export function formatRecord(line: string): string {
   return `${time} ${level.padEnd(5)} ${[msg, ...fields].filter((s) => s.length > 0).join(' ')}\n`;
 }
 
+/** Writes all of `text` to `fd`, waiting out EAGAIN (a terminal fd may be non-blocking). */
+function writeFully(fd: number, text: string): void {
+  let buf = Buffer.from(text);
+  while (buf.length > 0) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
 /** A destination for pino that writes text lines to `fd` synchronously, like pino's own. */
 export function textDestination(fd: number): Writable {
   let pending = '';
@@ -42,7 +55,7 @@ export function textDestination(fd: number): Writable {
       while ((nl = pending.indexOf('\n')) >= 0) {
         const out = formatRecord(pending.slice(0, nl));
         pending = pending.slice(nl + 1);
-        writeSync(fd, out);
+        writeFully(fd, out);
       }
       done();
     },

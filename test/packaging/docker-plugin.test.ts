@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, makeInstance, REPO } from '../helpers/cli.js';
@@ -15,6 +15,28 @@ import { imageSkipReason, importDockerImage } from '../helpers/images.js';
 const skip = dockerSkipReason() || imageSkipReason();
 const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
 const NAME = `keyway/keyway:${version}`;
+
+/**
+ * A plugin that failed to start can leave its containerd shim behind after dockerd stops; the
+ * shims of this test's private dockerd name its directory in their argv.
+ */
+function killShimsOf(dir: string): void {
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    let argv = '';
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (argv.startsWith('/usr/bin/containerd-shim') && argv.includes(`${dir}/`)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
 
 async function waitFor(cond: () => boolean, what: string, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -44,6 +66,7 @@ test('the managed plugin is built disabled, serves docker run and a Swarm servic
     d.docker(['plugin', 'disable', '-f', NAME]);
     d.docker(['plugin', 'rm', '-f', NAME]);
     await d.stop();
+    killShimsOf(d.dir);
     unmountUnder(host.dir);
     host.cleanup();
     rmSync(out, { recursive: true, force: true });
