@@ -4,7 +4,7 @@
 // neither downloads one from GitHub nor compiles SQLite (which takes minutes on a small machine).
 //
 //   node scripts/npm-local.mjs pack DEST_DIR            → prints the tarball path
-//   node scripts/npm-local.mjs install TARBALL PREFIX    → npm i -g --prefix PREFIX TARBALL
+//   node scripts/npm-local.mjs install TARBALL PREFIX [NPM_ARGS...]   → npm i -g --prefix PREFIX TARBALL
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,11 +68,11 @@ export function installTarball(tarball, prefix, extraArgs = []) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [verb, a, b] = process.argv.slice(2);
+  const [verb, a, b, ...rest] = process.argv.slice(2);
   if (verb === 'pack' && a) console.log(pack(resolve(a)));
-  else if (verb === 'install' && a && b) process.stdout.write(installTarball(a, resolve(b)));
+  else if (verb === 'install' && a && b) process.stdout.write(installTarball(a, resolve(b), rest));
   else {
-    console.error('usage: npm-local.mjs pack DEST_DIR | install TARBALL PREFIX');
+    console.error('usage: npm-local.mjs pack DEST_DIR | install TARBALL PREFIX [NPM_ARGS...]');
     process.exit(2);
   }
 }

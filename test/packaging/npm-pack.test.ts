@@ -8,10 +8,8 @@ import { makeInstance, REPO } from '../helpers/cli.js';
 
 const NPM_LOCAL = join(REPO, 'scripts', 'npm-local.mjs');
 
-function npmLocal(args: readonly string[]): string {
-  const r = spawnSync(process.execPath, [NPM_LOCAL, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
+function npmLocal(args: readonly string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [NPM_LOCAL, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
 
 test('the npm tarball installs into a fresh prefix and every command works from the installed copy', (t) => {
@@ -21,20 +19,29 @@ test('the npm tarball installs into a fresh prefix and every command works from 
     i.cleanup();
     rmSync(work, { recursive: true, force: true });
   });
-  const tarball = npmLocal(['pack', work]).trim();
+  const packed = npmLocal(['pack', work]);
+  assert.equal(packed.status, 0, packed.stderr);
+  const tarball = packed.stdout.trim();
   assert.match(tarball, /keyway-\d+\.\d+\.\d+\.tgz$/);
   const prefix = join(work, 'prefix');
-  npmLocal(['install', tarball, prefix]);
+  // --offline: every dependency comes from npm's cache (filled by `npm ci`), never the network. A
+  // checkout whose node_modules did not come through this cache falls back to --prefer-offline.
+  let installed = npmLocal(['install', tarball, prefix, '--offline']);
+  if (installed.status !== 0 && installed.stderr.includes('ENOTCACHED')) {
+    console.error('npm cache lacks some dependencies; installing with --prefer-offline instead');
+    installed = npmLocal(['install', tarball, prefix]);
+  }
+  assert.equal(installed.status, 0, installed.stderr);
 
-  const installed = join(prefix, 'lib', 'node_modules', 'keyway');
+  const pkg = join(prefix, 'lib', 'node_modules', 'keyway');
   const bin = join(prefix, 'bin', 'keyway');
-  assert.ok(realpathSync(bin).startsWith(realpathSync(installed)), 'the keyway on PATH is the installed copy');
+  assert.ok(realpathSync(bin).startsWith(realpathSync(pkg)), 'the keyway on PATH is the installed copy');
   for (const f of ['bin/keyway-podman-lookup', 'proto/csi/v1alpha1/service.proto', 'deploy/docker-plugin/config.json', 'deploy/kubernetes/daemonset.yaml']) {
-    assert.ok(existsSync(join(installed, f)), `${f} is in the package`);
+    assert.ok(existsSync(join(pkg, f)), `${f} is in the package`);
   }
   // Only what keyway needs at run time, and no compiler run: the addon came from a prebuild.
-  assert.ok(!existsSync(join(installed, 'src')) && !existsSync(join(installed, 'test')));
-  assert.ok(!existsSync(join(installed, 'node_modules', 'better-sqlite3', 'build', 'Release', 'obj.target')));
+  assert.ok(!existsSync(join(pkg, 'src')) && !existsSync(join(pkg, 'test')));
+  assert.ok(!existsSync(join(pkg, 'node_modules', 'better-sqlite3', 'build', 'Release', 'obj.target')));
 
   // PATH holds only the prefix and the system: nothing resolves back to this checkout.
   const env = { ...i.env, PATH: `${join(prefix, 'bin')}:/usr/bin:/bin` };
@@ -55,10 +62,10 @@ test('the npm tarball installs into a fresh prefix and every command works from 
   const opts = keyway(['podman', 'driver-opts']);
   assert.equal(opts.status, 0, opts.stderr.toString());
   const text = opts.stdout.toString();
-  assert.ok(text.includes(join(installed, 'dist', 'cli.js')) && !text.includes(REPO), text);
+  assert.ok(text.includes(join(pkg, 'dist', 'cli.js')) && !text.includes(REPO), text);
   const lookup = /lookup=(exec .*?),store=/.exec(text)?.[1];
   assert.ok(lookup !== undefined, text);
-  if (text.includes('keyway-podman-lookup')) assert.ok(text.includes(join(installed, 'bin', 'keyway-podman-lookup')));
+  if (text.includes('keyway-podman-lookup')) assert.ok(text.includes(join(pkg, 'bin', 'keyway-podman-lookup')));
   // Store the way Podman does (payload on stdin, its id in SECRET_ID), then look it up.
   const run = (name: string, id: string, input = ''): SpawnSyncReturns<Buffer> =>
     spawnSync('/bin/sh', ['-c', new RegExp(`${name}=(exec .*?)(,[a-z]+=|$)`).exec(text.trim())?.[1] ?? 'false'], { env: { ...env, SECRET_ID: id }, input });
