@@ -95,7 +95,7 @@ test('the managed plugin is built disabled, serves docker run and a Swarm servic
   const held = d.docker(['run', '-d', '--network', 'none', '--volume-driver', NAME, '-v', 'db:/run/secrets/db', img, 'sleep', '300']);
   assert.equal(held.status, 0, held.stderr);
   const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
-  const tmpfs = mountinfo.split('\n').find((l) => / \/\S*\/propagated-mount\/mounts /.test(l) || /propagated-mount\/mounts /.test(l));
+  const tmpfs = mountinfo.split('\n').find((l) => l.includes(`${d.dir}/`) && /\/propagated-mount\/mounts /.test(l));
   assert.ok(tmpfs?.includes(' - tmpfs ') && /\bnoswap\b/.test(tmpfs), `no noswap tmpfs under the propagated mount:\n${mountinfo.split('\n').filter((l) => l.includes('propagated')).join('\n')}`);
   d.docker(['rm', '-f', String(held.stdout).trim()]);
 
