@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the host tools keyway's tests drive for real (Debian 12). Idempotent; needs root.
 set -euo pipefail
-packages=(podman runc docker.io bubblewrap pass gnupg systemd busybox-static uidmap openssl util-linux iproute2 procps)
+packages=(podman runc docker.io bubblewrap pass gnupg systemd busybox-static uidmap openssl util-linux iproute2 procps zsh docker-compose binutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

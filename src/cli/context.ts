@@ -5,12 +5,13 @@ import type { Context, GlobalOptions } from '../daemon/context.js';
 import type { LogLevel } from '../core/logger.js';
 
 export function globalsOf(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals<{ config?: string; stateDir?: string; runtimeDir?: string; logLevel?: string }>();
+  const o = cmd.optsWithGlobals<{ config?: string; stateDir?: string; runtimeDir?: string; logLevel?: string; logFormat?: string }>();
   return {
     ...(o.config !== undefined ? { config: o.config } : {}),
     ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
     ...(o.runtimeDir !== undefined ? { runtimeDir: o.runtimeDir } : {}),
     ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
+    ...(o.logFormat !== undefined ? { logFormat: o.logFormat } : {}),
   };
 }
 

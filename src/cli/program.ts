@@ -12,6 +12,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerPodman } from './commands/podman.js';
 import { registerPodmanPlugin } from './commands/podman-plugin.js';
 import { registerPlugin } from './commands/plugin.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerTemplate } from './commands/template.js';
 import { registerVolume } from './commands/volume.js';
 import { EXIT_USAGE, reportError } from './exit.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory [env KEYWAY_STATE_DIR]')
     .option('--runtime-dir <dir>', 'runtime directory for sockets and mounts [env KEYWAY_RUNTIME_DIR]')
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
+    .option('--log-format <format>', 'auto|text|json: text lines on a terminal, JSON otherwise [env KEYWAY_LOG_FORMAT]')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -43,6 +45,7 @@ export function buildProgram(): Command {
   registerTemplate(program);
   registerVolume(program);
   registerVersion(program);
+  registerCompletion(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 // The composition root: the only place that reads config files and process.env, and wires
 // config into store, providers, broker. CLI commands and `keyway serve` both start here.
 import { KeywayError } from '../core/errors.js';
-import { createLogger, type LogLevel, type Logger } from '../core/logger.js';
+import { createLogger, LOG_FORMATS, type LogFormat, type LogLevel, type Logger } from '../core/logger.js';
 import { loadConfig } from '../config/load.js';
 import { resolveLocations } from '../config/paths.js';
 import { hostUid } from '../delivery/userns/podman-ns.js';
@@ -23,6 +23,7 @@ export interface GlobalOptions {
   readonly stateDir?: string;
   readonly runtimeDir?: string;
   readonly logLevel?: string;
+  readonly logFormat?: string;
 }
 
 export interface Settings {
@@ -31,6 +32,7 @@ export interface Settings {
   readonly stateDir: string;
   readonly runtimeDir: string;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly isRoot: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -59,6 +61,8 @@ export function loadSettings(flags: GlobalOptions, defaultLevel: LogLevel = 'war
   const config = loadConfig(loc.configPath, loc.configExplicit);
   const levelText = flags.logLevel ?? env.KEYWAY_LOG_LEVEL ?? config.log.level ?? defaultLevel;
   if (!(LEVELS as readonly string[]).includes(levelText)) throw new KeywayError('invalid_argument', `--log-level: expected one of ${LEVELS.join(', ')}`);
+  const formatText = flags.logFormat ?? env.KEYWAY_LOG_FORMAT ?? 'auto';
+  if (!(LOG_FORMATS as readonly string[]).includes(formatText)) throw new KeywayError('invalid_argument', `--log-format: expected one of ${LOG_FORMATS.join(', ')}`);
   return {
     config,
     configPath: loc.configPath,
@@ -66,6 +70,7 @@ export function loadSettings(flags: GlobalOptions, defaultLevel: LogLevel = 'war
     stateDir: flags.stateDir ?? env.KEYWAY_STATE_DIR ?? config.state_dir ?? loc.stateDir,
     runtimeDir: flags.runtimeDir ?? env.KEYWAY_RUNTIME_DIR ?? config.runtime_dir ?? loc.runtimeDir,
     logLevel: levelText as LogLevel,
+    logFormat: formatText as LogFormat,
     isRoot: uid === 0,
     env,
   };
@@ -77,7 +82,7 @@ export interface ContextOptions {
 
 export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn', opts: ContextOptions = {}): Context {
   const settings = loadSettings(flags, defaultLevel);
-  const logger = createLogger(settings.logLevel);
+  const logger = createLogger(settings.logLevel, 2, settings.logFormat);
   const db = openDb(settings.stateDir, settings.config.store.busy_timeout_ms);
   const secrets = new SecretsRepo(db);
   const audit = new AuditLog(db);
