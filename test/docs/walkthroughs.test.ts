@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
 import { CLI, makeInstance, REPO, type Instance } from '../helpers/cli.js';
@@ -132,4 +132,21 @@ test('examples/plugins: the files-oneshot quick start registers the plugin and r
   const setup = `mkdir -p ${srv}/db && printf 'hunter2' > ${srv}/db/password && chmod -R a+rX ${srv} && chmod 0755 ${sh.dir}`;
   const out = sh.run(`${setup}\n${script}`, `examples/plugins/README.md:${b.line}`, join(REPO, 'examples', 'plugins'));
   assert.ok(out.endsWith('hunter2'), `keyway get printed the file's bytes:\n${out}`);
+});
+
+test('every keyway config example in the docs loads (containers.conf examples aside; pins filled in)', (t) => {
+  const sh = shell(t);
+  let n = 0;
+  const docs = readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+  const providers = readdirSync(join(REPO, 'docs', 'providers')).filter((f) => f.endsWith('.md')).map((f) => `docs/providers/${f}`);
+  for (const file of ['README.md', ...docs, ...providers]) {
+    for (const b of blocks(file).filter((x) => x.lang === 'toml')) {
+      // Podman's containers.conf, shown next to keyway's own config: not keyway's to load.
+      if (/^\[(engine|secrets)[.\]]/m.test(b.text)) continue;
+      const config = join(sh.dir, `example-${n++}.toml`);
+      writeFileSync(config, b.text.replaceAll('<64 hex>', 'a'.repeat(64)));
+      sh.run(`keyway --config ${config} secret ls --quiet >/dev/null`, `${file}:${b.line}`);
+    }
+  }
+  assert.ok(n >= 3, `found ${n} config examples`);
 });
