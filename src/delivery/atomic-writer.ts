@@ -5,11 +5,13 @@
 //   <set>/<name> -> ..data/<name>         what consumers open
 //
 // A reader resolves <name> through ..data in one path walk, so it opens the old version or the new
-// one, never a mix. The version a swap replaces stays for one more generation: a reader that read
-// ..data just before the swap still finds its file (removing it at once gave such a reader ENOENT).
-// The next swap removes it: overwritten with zeros first once it has been superseded for
-// ZERO_AFTER_MS, only unlinked before that (a reader between its open and its read must see whole
-// bytes; tmpfs frees the pages on last close). Files of a released set are always zeroed.
+// one, never a mix. A replaced version is not removed at once: a reader that read ..data just before
+// a swap may be descheduled before it looks up the payload dir it names (removing it gave such a
+// reader ENOENT). The version a swap replaces always stays until the next swap, and an older one
+// is removed by a later swap once it has been superseded for KEEP_MS; it is overwritten with zeros
+// first once superseded for ZERO_AFTER_MS, only unlinked before that (a reader between its open
+// and its read must see whole bytes; tmpfs frees the pages on last close). Files of a released set
+// are always zeroed.
 //
 // Every file is created with O_CREAT|O_EXCL|O_NOFOLLOW, so a pre-planted file or symlink makes the
 // write fail instead of following it; every entry is examined with lstat, never followed.
@@ -121,10 +123,13 @@ export function overwriteAndUnlink(path: string): void {
   unlinkSync(path);
 }
 
+/** How long a superseded version stays reachable for an open already under way. */
+export const KEEP_MS = 2_000;
+
 /**
  * A superseded version is overwritten with zeros when it is removed if it was superseded at least
- * this long ago; a version that lived only through rapid rotations is just unlinked, since a reader
- * may still be between opening and reading it.
+ * this long ago; one that lived only through rapid rotations is just unlinked, since a reader may
+ * still be between opening and reading it.
  */
 export const ZERO_AFTER_MS = 5_000;
 
@@ -252,16 +257,29 @@ async function publishNow(dir: string, files: readonly FileToWrite[], owner: Dir
   for (const entry of readdirSync(dir)) {
     if (!entry.startsWith('..') && !names.has(entry)) unlinkSync(join(dir, entry));
   }
-  // Keep the version just replaced (in-flight opens resolved through the old ..data); remove every
-  // older one, and any left behind by a crash between mkdir and swap. They were superseded no
-  // later than `old` was created, so that bounds how long ago from below.
-  const oldTime = old !== undefined ? payloadTime(old) : undefined;
-  const wipe = oldTime !== undefined && now.getTime() - oldTime >= ZERO_AFTER_MS;
-  for (const entry of readdirSync(dir)) {
-    if (PAYLOAD_RE.test(entry) && entry !== payloadName && entry !== old) removePayload(join(dir, entry), wipe);
-  }
+  removeSuperseded(dir, payloadName, old, now.getTime());
   // The payload was labelled before it became visible; this covers the set dir and new links.
   if (label) await label(dir);
+}
+
+/**
+ * Removes the versions that neither the swap just made (`current`) nor the one it replaced (`old`)
+ * still need: each older version goes once the version that superseded it (the next one by name,
+ * names being creation times) is KEEP_MS old. Payload dirs left by a crash between mkdir and swap
+ * are covered the same way.
+ */
+function removeSuperseded(dir: string, current: string, old: string | undefined, now: number): void {
+  const names = readdirSync(dir)
+    .filter((e) => PAYLOAD_RE.test(e))
+    .sort();
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    if (name === current || name === old) continue;
+    const next = names[i + 1];
+    const supersededAt = next !== undefined ? payloadTime(next) : undefined;
+    if (supersededAt === undefined || now - supersededAt < KEEP_MS) continue;
+    removePayload(join(dir, name), now - supersededAt >= ZERO_AFTER_MS);
+  }
 }
 
 /** Removes a payload dir; `wipe` overwrites its files with zeros first. */

@@ -75,16 +75,14 @@ void test('update swaps the content through ..data and keeps the previous versio
   assert.equal(set.read('a').expose().toString(), 'two');
 });
 
-void test('a superseded version stays readable until the next update, which removes it', { skip: ROOT_SKIP }, async (t) => {
+void test('superseded versions stay readable for opens under way while later updates land', { skip: ROOT_SKIP }, async (t) => {
   const { mgr } = await setup(t);
   const set = await mgr.create('test:gen', [{ name: 'a', bytes: sv('version-1') }]);
   const v1 = readlinkSync(join(set.dir, '..data'));
   await set.update([{ name: 'a', bytes: sv('version-2') }]);
-  // A reader that resolved ..data before the swap still finds version 1, whole.
-  assert.equal(readFileSync(join(set.dir, v1, 'a'), 'utf8'), 'version-1');
   await set.update([{ name: 'a', bytes: sv('version-3') }]);
-  assert.equal(existsSync(join(set.dir, v1)), false, 'two generations back is removed');
-  assert.equal(readdirSync(set.dir).filter((e) => e.startsWith('..') && e !== '..data').length, 2);
+  // A reader that resolved ..data two swaps ago still finds version 1, whole (removal: atomic-writer.test.ts).
+  assert.equal(readFileSync(join(set.dir, v1, 'a'), 'utf8'), 'version-1');
   assert.equal(readFileSync(join(set.dir, 'a'), 'utf8'), 'version-3');
 });
 
