@@ -187,9 +187,9 @@ const publishing = new Map<string, Promise<void>>();
 
 /**
  * Writes `files` as the new version of the set in `dir` and swaps it in atomically. On failure
- * before the swap the previous version stays in place untouched. Publishes of one set are
- * serialised: a swap removes versions older than the one it replaces, which must never be the
- * half-written payload of a concurrent publish.
+ * before the swap the previous version stays in place untouched. Publishes of one set run one at
+ * a time in call order, so the last update made is the one left in place and a swap never removes
+ * the half-written payload of another.
  */
 export function publish(
   dir: string,
