@@ -11,6 +11,8 @@ import { PluginCatalog } from '../plugins/catalog.js';
 import type { HostDeps } from '../plugins/host/launcher.js';
 import { pluginProviders, type PluginProviderSource } from '../plugins/provider.js';
 import { join } from 'node:path';
+import { KeywayError } from '../core/errors.js';
+import { resolveUserBinds } from '../plugins/host/binds.js';
 
 export interface PluginWiring {
   readonly logger: Logger;
@@ -83,6 +85,27 @@ export function pluginCatalog(config: Config, db: Db): PluginCatalog {
   return new PluginCatalog(config.plugins, new PluginsRepo(db));
 }
 
+/**
+ * Refuses, when config is loaded, a configured plugin whose ro_binds would show keyway's state, the
+ * whole host or its kernel interfaces: the same check register and every spawn make, so a bad
+ * `[plugins.NAME]` table fails at start instead of at the first lookup. A bind that does not exist
+ * yet is left to the spawn check (it may be created later and is checked again there).
+ */
+export function checkConfiguredBinds(config: Pick<Config, 'plugins'>, hide: readonly string[]): void {
+  for (const [name, c] of Object.entries(config.plugins)) {
+    for (const bind of c.ro_binds ?? []) {
+      try {
+        resolveUserBinds([bind], hide);
+      } catch (e) {
+        if (e instanceof KeywayError && (e.code === 'invalid_argument' || e.code === 'permission_denied')) {
+          throw new KeywayError(e.code, `plugins.${name}: ${e.message}`);
+        }
+      }
+    }
+  }
+}
+
 export function pluginSource(w: PluginWiring, db: Db): PluginProviderSource {
+  checkConfiguredBinds(w.config, hiddenFromPlugins(w));
   return pluginProviders(pluginCatalog(w.config, db), pluginHostDeps(w));
 }

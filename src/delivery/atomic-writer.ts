@@ -5,9 +5,13 @@
 //   <set>/<name> -> ..data/<name>         what consumers open
 //
 // A reader resolves <name> through ..data in one path walk, so it opens the old version or the new
-// one, never a mix. Superseded payload files are unlinked but not overwritten: a reader may still
-// hold one open and must keep seeing whole bytes (tmpfs frees the pages on last close). Files of a
-// released set are overwritten with zeros and then unlinked.
+// one, never a mix. A replaced version is not removed at once: a reader that read ..data just before
+// a swap may be descheduled before it looks up the payload dir it names (removing it gave such a
+// reader ENOENT). The version a swap replaces always stays until the next swap, and an older one
+// is removed by a later swap once it has been superseded for KEEP_MS; it is overwritten with zeros
+// first once superseded for ZERO_AFTER_MS, only unlinked before that (a reader between its open
+// and its read must see whole bytes; tmpfs frees the pages on last close). Files of a released set
+// are always zeroed.
 //
 // Every file is created with O_CREAT|O_EXCL|O_NOFOLLOW, so a pre-planted file or symlink makes the
 // write fail instead of following it; every entry is examined with lstat, never followed.
@@ -119,6 +123,24 @@ export function overwriteAndUnlink(path: string): void {
   unlinkSync(path);
 }
 
+/** How long a superseded version stays reachable for an open already under way. */
+export const KEEP_MS = 2_000;
+
+/**
+ * A superseded version is overwritten with zeros when it is removed if it was superseded at least
+ * this long ago; one that lived only through rapid rotations is just unlinked, since a reader may
+ * still be between opening and reading it.
+ */
+export const ZERO_AFTER_MS = 5_000;
+
+/** The creation time encoded in a payload dir name (UTC, milliseconds). */
+function payloadTime(name: string): number | undefined {
+  const m = /^\.\.(\d{4})_(\d{2})_(\d{2})_(\d{2})_(\d{2})_(\d{2})\.(\d{3})/.exec(name);
+  if (!m) return undefined;
+  const n = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  return Date.UTC(n[0], n[1] - 1, n[2], n[3], n[4], n[5], n[6]);
+}
+
 function newPayloadName(now: Date): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
   return `..${now.getUTCFullYear()}_${p(now.getUTCMonth() + 1)}_${p(now.getUTCDate())}_${p(now.getUTCHours())}_${p(now.getUTCMinutes())}_${p(now.getUTCSeconds())}.${p(now.getUTCMilliseconds(), 3)}${randomBytes(3).toString('hex')}`;
@@ -160,17 +182,32 @@ export function createSetDir(dir: string, owner: DirOwner): void {
   chmodSync(dir, owner.mode);
 }
 
+/** The publish in progress per set dir, so publishes of one set run one at a time. */
+const publishing = new Map<string, Promise<void>>();
+
 /**
  * Writes `files` as the new version of the set in `dir` and swaps it in atomically. On failure
- * before the swap the previous version stays in place untouched.
+ * before the swap the previous version stays in place untouched. Publishes of one set run one at
+ * a time in call order, so the last update made is the one left in place and a swap never removes
+ * the half-written payload of another.
  */
-export async function publish(
+export function publish(
   dir: string,
   files: readonly FileToWrite[],
   owner: DirOwner,
   label?: (path: string) => Promise<void>,
-  now: Date = new Date(),
+  now?: Date,
 ): Promise<void> {
+  const run = (publishing.get(dir) ?? Promise.resolve()).then(() => publishNow(dir, files, owner, label, now ?? new Date()));
+  const settled = run.catch(() => undefined);
+  publishing.set(dir, settled);
+  void settled.then(() => {
+    if (publishing.get(dir) === settled) publishing.delete(dir);
+  });
+  return run;
+}
+
+async function publishNow(dir: string, files: readonly FileToWrite[], owner: DirOwner, label: ((path: string) => Promise<void>) | undefined, now: Date): Promise<void> {
   checkSetDir(dir);
   const names = new Set<string>();
   for (const f of files) {
@@ -220,12 +257,32 @@ export async function publish(
   for (const entry of readdirSync(dir)) {
     if (!entry.startsWith('..') && !names.has(entry)) unlinkSync(join(dir, entry));
   }
-  if (old !== undefined && old !== payloadName) removePayload(join(dir, old), false);
+  removeSuperseded(dir, payloadName, old, now.getTime());
   // The payload was labelled before it became visible; this covers the set dir and new links.
   if (label) await label(dir);
 }
 
-/** Removes a payload dir; `wipe` overwrites file contents first (nobody can be reading them). */
+/**
+ * Removes the versions that neither the swap just made (`current`) nor the one it replaced (`old`)
+ * still need: each older version goes once the version that superseded it (the next one by name,
+ * names being creation times) is KEEP_MS old. Payload dirs left by a crash between mkdir and swap
+ * are covered the same way.
+ */
+function removeSuperseded(dir: string, current: string, old: string | undefined, now: number): void {
+  const names = readdirSync(dir)
+    .filter((e) => PAYLOAD_RE.test(e))
+    .sort();
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    if (name === current || name === old) continue;
+    const next = names[i + 1];
+    const supersededAt = next !== undefined ? payloadTime(next) : undefined;
+    if (supersededAt === undefined || now - supersededAt < KEEP_MS) continue;
+    removePayload(join(dir, name), now - supersededAt >= ZERO_AFTER_MS);
+  }
+}
+
+/** Removes a payload dir; `wipe` overwrites its files with zeros first. */
 function removePayload(payload: string, wipe: boolean): void {
   let pd;
   try {
@@ -235,9 +292,8 @@ function removePayload(payload: string, wipe: boolean): void {
   }
   try {
     for (const e of readdirSync(`/proc/self/fd/${pd.fd}`)) {
-      const p = at(pd.fd, e);
-      if (wipe) overwriteAndUnlink(p);
-      else unlinkSync(p);
+      if (wipe) overwriteAndUnlink(at(pd.fd, e));
+      else unlinkSync(at(pd.fd, e));
     }
   } finally {
     closeSync(pd.fd);

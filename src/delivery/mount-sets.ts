@@ -14,6 +14,7 @@ import { createSetDir, currentPayload, destroySetDir, publish, type DirOwner, ty
 import { at, openDirNoFollow } from './fd-mount.js';
 import { verifyMountRoot, type MountRootInfo } from './mount-root.js';
 import { isSameProcessAlive, processStartTime } from './process-identity.js';
+import { checkRamfsRoom, DEFAULT_RAMFS_MAX_BYTES } from './ramfs-cap.js';
 import { labelContainerFile, selinuxMode, validateMcsLevel, type SelinuxMode } from './selinux.js';
 
 export const DEFAULT_FILE_MODE = 0o400;
@@ -46,6 +47,8 @@ export interface MountSetManagerOptions {
   readonly logger: Logger;
   /** Override for tests; default reads /sys/fs/selinux. */
   readonly selinux?: SelinuxMode;
+  /** Total bytes allowed on a ramfs root (it has no size limit of its own); default 64 MiB. */
+  readonly ramfsMaxBytes?: number;
 }
 
 function checkId(id: number, what: string): number {
@@ -120,6 +123,7 @@ export class MountSet {
     if (this.#released) throw new KeywayError('failed_precondition', `mount set ${this.id} was released`);
     const specs = this.#manager.normalize(files);
     this.#manager.checkRoot();
+    this.#manager.checkRoom(files);
     await publish(this.dir, toWrite(files, specs), this.#owner, this.#manager.labeller(this.#level));
     const changed = JSON.stringify(specs) !== JSON.stringify(this.#files);
     this.#files = specs;
@@ -150,9 +154,11 @@ export class MountSetManager {
   readonly #logger: Logger;
   readonly #selinux: SelinuxMode;
   readonly #live = new Map<string, MountSet>();
+  readonly #ramfsMaxBytes: number;
 
   constructor(opts: MountSetManagerOptions) {
     this.root = opts.root;
+    this.#ramfsMaxBytes = opts.ramfsMaxBytes ?? DEFAULT_RAMFS_MAX_BYTES;
     this.repo = opts.repo;
     this.#logger = opts.logger;
     this.#selinux = opts.selinux ?? selinuxMode();
@@ -194,6 +200,11 @@ export class MountSetManager {
     verifyMountRoot(this.root);
   }
 
+  /** @internal refuses a write that would pass the cap of a ramfs root. */
+  checkRoom(files: readonly MountSetFile[]): void {
+    checkRamfsRoom(this.root, this.#ramfsMaxBytes, files.reduce((n, f) => n + f.bytes.length, 0));
+  }
+
   /** @internal */
   labeller(level: string | undefined): ((path: string) => Promise<void>) | undefined {
     if (this.#selinux === 'disabled') return undefined;
@@ -215,6 +226,7 @@ export class MountSetManager {
     };
     if (opts.selinuxLevel !== undefined) validateMcsLevel(opts.selinuxLevel);
     this.checkRoot();
+    this.checkRoom(files);
     const id = newId();
     const dir = join(this.root.path, id);
     const ownerPid = opts.ownerPid ?? process.pid;

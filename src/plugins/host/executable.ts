@@ -159,7 +159,7 @@ function sweepStaleCopies(dir: string): void {
  * keyway can write (0711), hashing exactly the bytes written. Returns a read-only descriptor of the
  * copy (no writable descriptor survives, so it can be executed), its path and the hash.
  */
-function privateCopy(src: number, dir: string, name: string, what: string): { fd: number; path: string; sha256: string } {
+function privateCopy(src: number, dir: string, name: string, what: string, onChunk?: (pos: number) => void): { fd: number; path: string; sha256: string } {
   sweepStaleCopies(dir);
   let home: string;
   try {
@@ -176,6 +176,7 @@ function privateCopy(src: number, dir: string, name: string, what: string): { fd
       sha256 = hashFd(src, (chunk, pos) => {
         let off = 0;
         while (off < chunk.length) off += writeSync(rw, chunk, off, chunk.length - off, pos + off);
+        onChunk?.(pos);
       });
       // Readable and executable by the plugin's unprivileged user, writable by no one.
       fchmodSync(rw, 0o555);
@@ -193,12 +194,12 @@ function privateCopy(src: number, dir: string, name: string, what: string): { fd
  * Opens, checks and copies the executable; the returned descriptor is the verified private copy.
  * The caller owns it.
  */
-export function openVerified(path: string, expectedSha256: string, pluginDir?: string, copyDir: string = DEFAULT_COPY_DIR): VerifiedExecutable {
+export function openVerified(path: string, expectedSha256: string, pluginDir?: string, copyDir: string = DEFAULT_COPY_DIR, onChunk?: (pos: number) => void): VerifiedExecutable {
   const real = checkPluginDir(path, pluginDir);
   const { fd, st: before } = openTrusted(real, path);
   try {
     if ((before.mode & 0o111) === 0) throw new KeywayError('failed_precondition', `plugin executable ${path} is not executable`);
-    const copy = privateCopy(fd, copyDir, basename(real), `plugin executable ${path}`);
+    const copy = privateCopy(fd, copyDir, basename(real), `plugin executable ${path}`, onChunk);
     const after = fstatSync(fd);
     const bad = !sameFile(before, after)
       ? new KeywayError('checksum_mismatch', `plugin executable ${path} changed while it was being verified`)

@@ -29,6 +29,8 @@ export interface HostDeps {
   readonly isRoot: boolean;
   /** Where verified private copies of plugin executables are made (default /dev/shm). */
   readonly copyDir?: string;
+  /** Test seam: called after each chunk of the executable is hashed, with its file offset. */
+  readonly onHashChunk?: (pos: number) => void;
   /** Called after every successful spawn (the catalog audits it). */
   readonly onLaunch?: (info: LaunchInfo) => void;
   readonly killGraceMs?: number;
@@ -94,7 +96,7 @@ export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): 
   const limits: ResourceLimits = opts.lifecycle === 'oneshot' ? { ...base, cpuSeconds: Math.ceil(entry.timeoutMs / 1000) + 1 } : base;
   if (sandbox.kind !== 'oci' && (entry.path === undefined || entry.sha256 === undefined)) throw new KeywayError('failed_precondition', `plugin ${entry.name} has no pinned path and sha256`);
   // Verify (and copy) the executable before building the sandbox, so a refused file opens nothing.
-  const exe = sandbox.kind === 'oci' ? undefined : openVerified(entry.path ?? '', entry.sha256 ?? '', deps.pluginDir, deps.copyDir);
+  const exe = sandbox.kind === 'oci' ? undefined : openVerified(entry.path ?? '', entry.sha256 ?? '', deps.pluginDir, deps.copyDir, deps.onHashChunk);
   let command;
   try {
     command = buildCommand(sandbox.kind === 'bwrap' && exe ? { ...sandbox, execPath: exe.realPath } : sandbox, limits, deps.isRoot, env);
