@@ -6,11 +6,9 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { CLI, makeInstance, scanFor, type Instance } from '../helpers/cli.js';
+import { CLI, makeInstance, scanFor, type Instance, mountSetRecords } from '../helpers/cli.js';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
 import { run as exec } from '../../src/delivery/exec.js';
-import { openDb } from '../../src/store/db.js';
-import { MountSetsRepo } from '../../src/store/mount-sets.js';
 
 const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
 const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
@@ -24,14 +22,6 @@ function inst(t: TestContext): Instance {
   return i;
 }
 
-function records(i: Instance): number {
-  const db = openDb(i.stateDir);
-  try {
-    return new MountSetsRepo(db).list().length;
-  } finally {
-    db.close();
-  }
-}
 
 const mounts = (i: Instance): string[] => readdirSync(join(i.runtimeDir, 'mounts'));
 
@@ -58,7 +48,7 @@ test('the child of keyway run reads its secret from a noswap tmpfs dir, 0400, ow
   assert.ok(seen.mount.fsType === 'ramfs' || (seen.mount.fsType === 'tmpfs' && seen.mount.options.includes('noswap')), JSON.stringify(seen.mount));
   assert.equal(existsSync(seen.dir), false, 'the directory is gone');
   assert.deepEqual(mounts(i), []);
-  assert.equal(records(i), 0, 'the mount set record is gone');
+  assert.equal(mountSetRecords(i), 0, 'the mount set record is gone');
 });
 
 test('keyway run exits with the command status, and forwards SIGTERM to it', { skip: ROOT_SKIP }, async (t) => {
@@ -73,7 +63,7 @@ test('keyway run exits with the command status, and forwards SIGTERM to it', { s
   const [code] = (await once(kw, 'exit')) as [number | null];
   assert.equal(code, 17);
   assert.deepEqual(mounts(i), []);
-  assert.equal(records(i), 0);
+  assert.equal(mountSetRecords(i), 0);
 });
 
 test('after keyway run is SIGKILLed while its command runs, the next keyway start sweeps the orphan', { skip: ROOT_SKIP }, async (t) => {
@@ -95,12 +85,12 @@ test('after keyway run is SIGKILLed while its command runs, the next keyway star
   await once(kw, 'exit');
   const [orphan] = mounts(i);
   assert.ok(orphan, 'the set outlives a SIGKILLed keyway');
-  assert.equal(records(i), 1);
+  assert.equal(mountSetRecords(i), 1);
   process.kill(childPid, 'SIGKILL');
   const next = i.run(['run', '--secret', 's', '--', 'true']);
   assert.equal(next.status, 0, next.stderr.toString());
   assert.deepEqual(mounts(i), [], 'the orphan was swept');
-  assert.equal(records(i), 0);
+  assert.equal(mountSetRecords(i), 0);
 });
 
 test('a canary delivered through keyway run never reaches persistent disk or the logs', { skip: ROOT_SKIP }, (t) => {
@@ -145,7 +135,7 @@ test('keyway run --watch=signal:HUP delivers a replaced secret and signals the c
   assert.equal(code, 0);
   assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n').at(-1), 'two');
   assert.deepEqual(mounts(i), []);
-  assert.equal(records(i), 0);
+  assert.equal(mountSetRecords(i), 0);
 });
 
 const NOBODY = 65534;

@@ -4,10 +4,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, makeInstance, type Instance } from '../helpers/cli.js';
+import { CLI, makeInstance, type Instance, mountSetRecords } from '../helpers/cli.js';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
-import { openDb } from '../../src/store/db.js';
-import { MountSetsRepo } from '../../src/store/mount-sets.js';
 
 const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
 const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
@@ -27,14 +25,6 @@ function inst(t: TestContext): Instance {
 const APP_CONF = 'DATABASE_URL=postgres://{{ db_user }}:{{ db_password | trim | url }}@db:5432/app\nPASSWORD={{ db_password | trim | shell }}\njson: {{db_password|json}}\n\\{{ literal }}\n';
 const RENDERED = `DATABASE_URL=postgres://app:p%40ss%20%22w%27o%5Crd%22%20%24%28id%29@db:5432/app\nPASSWORD='p@ss "w'\\''o\\rd" $(id)'\njson: ${JSON.stringify(PASSWORD)}\n{{ literal }}\n`;
 
-function records(i: Instance): number {
-  const db = openDb(i.stateDir);
-  try {
-    return new MountSetsRepo(db).list().length;
-  } finally {
-    db.close();
-  }
-}
 
 test('template render prints the exact rendered bytes and template check lists the targets without fetching', (t) => {
   const i = inst(t);
@@ -100,7 +90,7 @@ test('a failing template leaves no file and does not start the command', { skip:
     assert.equal(r.status, status, r.stderr.toString());
     assert.match(r.stderr.toString(), message);
     assert.equal(existsSync(marker), false, 'the command was not started');
-    assert.equal(records(i), 0, 'no mount set was left');
+    assert.equal(mountSetRecords(i), 0, 'no mount set was left');
     const mounts = join(i.runtimeDir, 'mounts');
     assert.deepEqual(existsSync(mounts) ? readdirSync(mounts) : [], []);
   }
@@ -126,5 +116,5 @@ test('keyway run --template --watch re-renders when a referenced secret changes'
   kw.kill('SIGTERM');
   const [code] = (await once(kw, 'exit')) as [number | null];
   assert.equal(code, 0);
-  assert.equal(records(i), 0);
+  assert.equal(mountSetRecords(i), 0);
 });

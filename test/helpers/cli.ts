@@ -3,6 +3,8 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { openDb } from '../../src/store/db.js';
+import { MountSetsRepo } from '../../src/store/mount-sets.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(REPO, 'dist', 'cli.js');
@@ -139,4 +141,14 @@ export function scanFor(dirs: readonly string[], needle: Buffer): string[] {
   };
   for (const d of dirs) walk(d);
   return hits;
+}
+
+/** How many mount-set records the instance's store holds (each live delivery has one). */
+export function mountSetRecords(i: Instance): number {
+  const db = openDb(i.stateDir);
+  try {
+    return new MountSetsRepo(db).list().length;
+  } finally {
+    db.close();
+  }
 }
