@@ -2,6 +2,7 @@
 // KeywayErrors with the codes the rest of keyway relies on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,4 +78,12 @@ test('misuse of a closed handle is an internal error, and closing twice is harml
   db.close();
   assert.equal(db.open, false);
   assert.throws(() => stmt.get(), (e: unknown) => e instanceof KeywayError && e.code === 'internal');
+});
+
+test('opening a database prints no warning on any supported Node (Node 22 calls node:sqlite experimental)', () => {
+  const code = `import { openDbFile } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'store', 'db.ts'))}; openDbFile(':memory:', { readOnly: false }).close(); process.emitWarning('other warnings still show');`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /SQLite/);
+  assert.match(r.stderr, /Warning: other warnings still show/);
 });
