@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: refuses an unsupported Node before anything else loads, and enables the compile cache.
+import './runtime.js';
 import { runCli } from './cli/program.js';
 import { excludeMemoryFromCoreDumps } from './core/core-dumps.js';
 

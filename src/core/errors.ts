@@ -62,29 +62,12 @@ export function toKeywayError(e: unknown, context?: string): KeywayError {
     return new KeywayError(e.name === 'TimeoutError' ? 'timeout' : 'cancelled', `${prefix}operation ${e.name === 'TimeoutError' ? 'timed out' : 'was cancelled'}`, { cause: e });
   }
   const errno = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof errno === 'string' && errno.startsWith('SQLITE_')) {
-    const [code, text] = sqliteCode(errno);
-    return new KeywayError(code, `${prefix}${text}`, { cause: e });
-  }
   if (typeof errno === 'string') {
     const mapped = errnoCode(errno);
     const path = (e as NodeJS.ErrnoException).path;
     return new KeywayError(mapped, `${prefix}${errno}${path ? ` on ${path}` : ''}`, { cause: e });
   }
   return new KeywayError('internal', `${prefix}unexpected error`, { cause: e });
-}
-
-/** better-sqlite3 errors carry SQLite's result code name; say what it means for the user. */
-function sqliteCode(code: string): [ErrorCode, string] {
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return ['unavailable', 'the database is locked by another process; try again'];
-  if (code.startsWith('SQLITE_FULL')) return ['too_large', 'the state dir is full (no space left for the database)'];
-  // Write-side I/O errors on the db, its WAL or shared-memory file are, in practice, a full disk.
-  if (code === 'SQLITE_IOERR_SHMSIZE' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_TRUNCATE') return ['too_large', `the state dir is full or not writable (${code})`];
-  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_AUTH')) return ['permission_denied', 'the database is read-only or not writable'];
-  if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) return ['failed_precondition', 'the database file is corrupt or not a keyway database'];
-  if (code.startsWith('SQLITE_CONSTRAINT')) return ['already_exists', 'a record with that key already exists'];
-  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) return ['failed_precondition', `the database cannot be read or written (${code})`];
-  return ['internal', `database error ${code}`];
 }
 
 function errnoCode(errno: string): ErrorCode {

@@ -1,14 +1,15 @@
 // Opens keyway's SQLite database: state dir 0700, db file 0600 (a looser db file is refused, since
 // the audit log and references are private even though values are not there), WAL, busy timeout
 // for concurrent CLI processes, migrations.
-import Database from 'better-sqlite3';
 import { chmodSync, closeSync, lstatSync, openSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
-import { KeywayError, toKeywayError } from '../core/errors.js';
+import { KeywayError } from '../core/errors.js';
 import { ensureOwnDir } from '../core/safe-dir.js';
 import { MIGRATIONS } from './migrations.js';
+import { Db } from './sqlite.js';
+import { sqliteError } from './sqlite-errors.js';
 
-export type Db = Database.Database;
+export type { Db } from './sqlite.js';
 
 export const DB_FILE = 'keyway.db';
 const BUSY_TIMEOUT_MS = 10_000;
@@ -43,19 +44,26 @@ export function openDb(stateDir: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Db {
   checkDbFile(path);
   let db: Db;
   try {
-    db = new Database(path, { timeout: busyTimeoutMs });
+    db = new Db(path);
+  } catch (e) {
+    throw sqliteError(e, `cannot open database ${path}`);
+  }
+  try {
+    // First, so that every later statement (journal mode included) waits for a busy writer.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('secure_delete = ON');
   } catch (e) {
-    throw toKeywayError(e, `cannot open database ${path}`);
+    db.close();
+    throw sqliteError(e, `cannot open database ${path}`);
   }
   try {
     migrate(db);
   } catch (e) {
     db.close();
-    throw toKeywayError(e, `cannot migrate database ${path}`);
+    throw sqliteError(e, `cannot migrate database ${path}`);
   }
   for (const suffix of ['-wal', '-shm']) {
     try {
@@ -83,6 +91,14 @@ export function migrate(db: Db): void {
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
   }
+}
+
+/**
+ * Opens a database file as it is: no permission checks, pragmas or migrations. For tools and
+ * tests that inspect a live state dir (read-only by default, so they cannot disturb it).
+ */
+export function openDbFile(path: string, opts: { readOnly?: boolean } = { readOnly: true }): Db {
+  return new Db(path, opts);
 }
 
 /** Current time as stored in the db (RFC 3339, UTC, ms). */

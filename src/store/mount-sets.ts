@@ -3,6 +3,7 @@
 // `spec` holds file names, modes and owners only.
 import { KeywayError } from '../core/errors.js';
 import { nowIso, type Db } from './db.js';
+import { isKeyConflict } from './sqlite-errors.js';
 
 export interface MountSetFileSpec {
   readonly name: string;
@@ -62,7 +63,7 @@ export class MountSetsRepo {
         .prepare('INSERT INTO mount_sets (id, consumer, path, owner_pid, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(rec.id, rec.consumer, rec.path, rec.ownerPid, JSON.stringify(rec.spec), at, at);
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' || (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      if (isKeyConflict(e)) {
         throw new KeywayError('already_exists', `mount set ${rec.id} at ${rec.path} is already recorded`, { cause: e });
       }
       throw e;

@@ -3,6 +3,7 @@
 // the id: a reference, or the id of a local ciphertext blob.
 import { KeywayError } from '../core/errors.js';
 import type { Db } from './db.js';
+import { isKeyConflict } from './sqlite-errors.js';
 
 export interface PodmanSecretRecord {
   readonly id: string;
@@ -37,7 +38,7 @@ export class PodmanSecretsRepo {
     try {
       this.#db.prepare('INSERT INTO podman_secrets (id, ref, blob_id, created_at) VALUES (?, ?, ?, ?)').run(rec.id, rec.ref, rec.blobId, rec.createdAt);
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new KeywayError('already_exists', `podman secret ${rec.id} already exists`, { cause: e });
+      if (isKeyConflict(e)) throw new KeywayError('already_exists', `podman secret ${rec.id} already exists`, { cause: e });
       throw e;
     }
   }

@@ -1,7 +1,7 @@
 // Named secrets: metadata only (a reference, or the id of a local ciphertext blob).
 import { KeywayError } from '../core/errors.js';
-import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
+import type { Statement } from './sqlite.js';
 
 export interface SecretRecord {
   readonly id: string;

@@ -4,6 +4,7 @@
 // delivery mount set behind it, so a restarted keyway can release what an earlier process mounted.
 import { KeywayError } from '../core/errors.js';
 import { nowIso, type Db } from './db.js';
+import { isKeyConflict } from './sqlite-errors.js';
 
 export interface VolumeRecord {
   readonly name: string;
@@ -62,7 +63,7 @@ export class VolumesRepo {
     try {
       this.#db.prepare('INSERT INTO volumes (name, opts, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(opts), at);
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new KeywayError('already_exists', `volume ${JSON.stringify(name)} already exists`, { cause: e });
+      if (isKeyConflict(e)) throw new KeywayError('already_exists', `volume ${JSON.stringify(name)} already exists`, { cause: e });
       throw e;
     }
     return { name, opts: { ...opts }, createdAt: at };

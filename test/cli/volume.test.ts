@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDbFile } from '../../src/store/db.js';
 import { makeInstance } from '../helpers/cli.js';
 
 /** An instance whose store holds what `docker volume create -d keyway` and one Mount would leave. */
@@ -9,7 +9,7 @@ function withVolumes(t: { after: (fn: () => void) => void }) {
   const i = makeInstance();
   t.after(() => i.cleanup());
   assert.equal(i.run(['secret', 'create', 'a', '-'], { input: 'x' }).status, 0);
-  const db = new Database(join(i.stateDir, 'keyway.db'));
+  const db = openDbFile(join(i.stateDir, 'keyway.db'), { readOnly: false });
   try {
     const add = db.prepare('INSERT INTO volumes (name, opts, created_at) VALUES (?, ?, ?)');
     add.run('app-pw', JSON.stringify({ ref: 'ref+vault://kv/app?version=3#/password', mode: '0440', gid: '1000' }), '2026-01-02T03:04:05.000Z');

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { CLI, ensureBuilt, REPO } from './cli.js';
 import { IMAGE, podmanSkipReason } from './podman.js';
 
@@ -72,8 +72,9 @@ function repoFor(uid: number, gid: number): string {
   if (readableCopy !== undefined) return readableCopy;
   const dir = mkdtempSync(join(tmpdir(), 'keyway-rootless-repo-'));
   chmodSync(dir, 0o755);
-  for (const part of ['dist', 'node_modules', 'bin', 'package.json', join('test', 'delivery', 'fixtures')]) {
-    cpSync(join(REPO, part), join(dir, part), { recursive: true });
+  // .node/: the project-local Node (scripts/install-node.sh) the tests may be running on.
+  for (const part of ['dist', 'node_modules', 'bin', 'package.json', join('test', 'delivery', 'fixtures'), '.node']) {
+    if (part !== '.node' || existsSync(join(REPO, part))) cpSync(join(REPO, part), join(dir, part), { recursive: true });
   }
   spawnSync('chmod', ['-R', 'a+rX', dir]);
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -155,6 +156,8 @@ function setUp(name: string): RootlessUser {
     spawnSync('setpriv', asUser(file, args), { env: { ...env, ...opts.env }, cwd: home, input: opts.input ?? '', maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
   const spawnAs: RootlessUser['spawn'] = (file, args, opts = {}) => spawn('setpriv', asUser(file, args), { env: { ...env, ...opts.env }, cwd: home, stdio: opts.stdio ?? 'pipe' });
   const cli = join(repo, 'dist', 'cli.js');
+  // The same Node as the tests, from the user's copy when it came from the checkout's .node/.
+  const node = process.execPath.startsWith(REPO + '/') ? join(repo, relative(REPO, process.execPath)) : process.execPath;
 
   // Rootless Podman as in a minimal VM: runc, cgroupfs, file events, no network; vfs storage.
   const conf = join(home, '.config', 'containers');
@@ -216,8 +219,8 @@ function setUp(name: string): RootlessUser {
     env,
     run,
     spawn: spawnAs,
-    keyway: (args, opts) => run(process.execPath, [cli, ...args], opts),
-    spawnKeyway: (args, opts) => spawnAs(process.execPath, [cli, ...args], opts),
+    keyway: (args, opts) => run(node, [cli, ...args], opts),
+    spawnKeyway: (args, opts) => spawnAs(node, [cli, ...args], opts),
     podman,
     pids,
     cleanup() {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDbFile } from '../../src/store/db.js';
 import { SecretValue } from '../../src/core/secret-value.js';
 import { openContext } from '../../src/daemon/context.js';
 import { CLI } from '../helpers/cli.js';
@@ -67,7 +67,7 @@ async function restart(kw: KeywayPlugin): Promise<void> {
 }
 
 function records(kw: KeywayPlugin): { sets: string[]; mounts: { mount_id: string; mount_set_id: string; volume: string }[] } {
-  const db = new Database(join(kw.instance.stateDir, 'keyway.db'), { readonly: true });
+  const db = openDbFile(join(kw.instance.stateDir, 'keyway.db'));
   try {
     return {
       sets: (db.prepare('SELECT id FROM mount_sets ORDER BY id').all() as { id: string }[]).map((r) => r.id),

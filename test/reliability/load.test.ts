@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDbFile } from '../../src/store/db.js';
 import { SecretValue } from '../../src/core/secret-value.js';
 import { openContext } from '../../src/daemon/context.js';
 import { readMountInfo } from '../../src/delivery/mountinfo.js';
@@ -56,7 +56,7 @@ function childrenOf(pid: number): number[] {
 }
 
 function records(): { sets: number; mounts: number } {
-  const db = new Database(join(kw.instance.stateDir, 'keyway.db'), { readonly: true });
+  const db = openDbFile(join(kw.instance.stateDir, 'keyway.db'));
   try {
     const n = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { sets: n('mount_sets'), mounts: n('volume_mounts') };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDbFile } from '../../src/store/db.js';
 import { makeInstance } from '../helpers/cli.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -48,7 +48,7 @@ test('a database locked by another process fails the write clearly within the bu
   t.after(() => i.cleanup());
   i.writeConfig('[store]\nbusy_timeout_ms = 300\n');
   assert.equal(i.run(['secret', 'create', 'before', '-'], { input: 'v1' }).status, 0);
-  const holder = new Database(join(i.stateDir, 'keyway.db'));
+  const holder = openDbFile(join(i.stateDir, 'keyway.db'), { readOnly: false });
   holder.exec('BEGIN EXCLUSIVE');
   const locked = i.run(['secret', 'create', 'during', '-'], { input: 'v2' });
   assert.equal(locked.status, 1);

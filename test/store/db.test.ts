@@ -53,5 +53,5 @@ test('a database that is not SQLite gives a clear error and is left untouched', 
   openDb(state).close();
   rmSync(join(state, 'keyway.db'));
   writeFileSync(join(state, 'keyway.db'), 'not a database at all'.repeat(100), { mode: 0o600 });
-  assert.throws(() => openDb(state), (e: unknown) => e instanceof KeywayError && e.code === 'failed_precondition');
+  assert.throws(() => openDb(state), (e: unknown) => e instanceof KeywayError && e.code === 'failed_precondition' && /cannot open database .*: the database file is corrupt or not a keyway database/.test(e.message));
 });

@@ -127,6 +127,10 @@ export class CsiFrontend implements Frontend {
       this.#grpc.tryShutdown(() => resolve());
     });
     clearTimeout(timer);
+    // A closing session ends its connection once the last response is flushed; destroying it
+    // earlier would drop that response (Node 24 reports the session closed before the flush).
+    const ended = Promise.all([...this.#conns].map((c) => new Promise((resolve) => c.once('close', resolve))));
+    await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
     injector.destroy();
     for (const c of this.#conns) c.destroy();
     await closed;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDbFile } from '../../../src/store/db.js';
 import { CLI, makeInstance, scanFor, type Instance } from '../../helpers/cli.js';
 import { IMAGE, makePodman, podmanSkipReason, type PodmanEnv } from '../../helpers/podman.js';
 
@@ -37,7 +37,7 @@ function readSecret(name: string, extra: string[] = []) {
 
 /** keyway's own records for Podman, read straight from its database. */
 function keywayRows(): { secrets: unknown[]; blobs: unknown[] } {
-  const db = new Database(join(i.stateDir, 'keyway.db'), { readonly: true });
+  const db = openDbFile(join(i.stateDir, 'keyway.db'));
   try {
     return {
       secrets: db.prepare('SELECT id, ref, blob_id FROM podman_secrets ORDER BY id').all(),
