@@ -1,12 +1,11 @@
 // Packs keyway and installs the tarball the way a user would (`npm i -g keyway-<version>.tgz`),
-// without reaching any registry but npm's, and without a compiler: better-sqlite3's install step
-// (prebuild-install) is handed this checkout's already-built addon as a "local prebuild", so it
-// neither downloads one from GitHub nor compiles SQLite (which takes minutes on a small machine).
+// preferring npm's cache (filled by `npm ci`) over the registry. keyway has no native addon, so
+// nothing is compiled or downloaded from anywhere but npm's registry.
 //
 //   node scripts/npm-local.mjs pack DEST_DIR            → prints the tarball path
 //   node scripts/npm-local.mjs install TARBALL PREFIX [NPM_ARGS...]   → npm i -g --prefix PREFIX TARBALL
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,37 +29,16 @@ export function pack(dest) {
 }
 
 /**
- * Writes prebuild-install tarballs for the native dependencies into `dir`, named the way
- * prebuild-install looks them up ({name}-v{version}-node-v{abi}-{platform}-{arch}.tar.gz, glibc),
- * and returns the environment that points prebuild-install at them.
- */
-export function localPrebuilds(dir) {
-  mkdirSync(dir, { recursive: true });
-  const env = {};
-  for (const name of ['better-sqlite3']) {
-    const root = join(REPO, 'node_modules', name);
-    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    const addon = join('build', 'Release', `${name.replace(/-/g, '_')}.node`);
-    if (!existsSync(join(root, addon))) throw new Error(`${name} is not built in this checkout (${addon} missing); run npm ci`);
-    const file = `${name}-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-    run('tar', ['-czf', join(dir, file), '-C', root, addon]);
-    env[`npm_config_${name.replace(/[^a-zA-Z0-9]/g, '_')}_local_prebuilds`] = dir;
-  }
-  return env;
-}
-
-/**
- * `npm i -g --prefix PREFIX TARBALL`, preferring npm's cache (filled by `npm ci`) over the network
- * and the local prebuilds over a compile. Returns npm's combined output.
+ * `npm i -g --prefix PREFIX TARBALL`, preferring npm's cache (filled by `npm ci`) over the network.
+ * Returns npm's combined output.
  */
 export function installTarball(tarball, prefix, extraArgs = []) {
-  const scratch = mkdtempSync(join(tmpdir(), 'keyway-prebuilds-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'keyway-install-'));
   try {
-    const env = { ...process.env, ...localPrebuilds(scratch) };
     return run(
       'npm',
       ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--no-update-notifier', ...extraArgs, resolve(tarball)],
-      { env, cwd: scratch },
+      { cwd: scratch },
     );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
