@@ -63,7 +63,8 @@ test('the npm tarball installs into a fresh prefix and every command works from 
   const opts = keyway(['podman', 'driver-opts']);
   assert.equal(opts.status, 0, opts.stderr.toString());
   const text = opts.stdout.toString();
-  assert.ok(text.includes(join(pkg, 'dist', 'cli.js')) && !text.includes(REPO), text);
+  // (The Node it names may live in this checkout's .node/ when the system's is too old.)
+  assert.ok(text.includes(join(pkg, 'dist', 'cli.js')) && !text.split(process.execPath).join('').includes(REPO), text);
   const lookup = /lookup=(exec .*?),store=/.exec(text)?.[1];
   assert.ok(lookup !== undefined, text);
   if (text.includes('keyway-podman-lookup')) assert.ok(text.includes(join(pkg, 'bin', 'keyway-podman-lookup')));
