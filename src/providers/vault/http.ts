@@ -2,10 +2,17 @@
 // server name, an AbortSignal on every request, a cap on response size, and transport failures
 // mapped to keyway codes. Status codes are interpreted by the caller (see ./errors.ts).
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { createRequire } from 'node:module';
 import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
+
+// node:http/https (and TLS under them) load when a Vault provider is created, not with the module:
+// every CLI start imports the built-in providers.
+const require = createRequire(import.meta.url);
+const nodeHttp = (): typeof import('node:http') => require('node:http') as typeof import('node:http');
+const nodeHttps = (): typeof import('node:https') => require('node:https') as typeof import('node:https');
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
@@ -53,9 +60,9 @@ export class VaultHttp {
           throw toKeywayError(e, `${o.where}: ca_file`);
         }
       }
-      this.#agent = new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}), ...(o.tlsServerName ? { servername: o.tlsServerName } : {}) });
+      this.#agent = new (nodeHttps().Agent)({ keepAlive: true, ...(ca ? { ca } : {}), ...(o.tlsServerName ? { servername: o.tlsServerName } : {}) });
     } else {
-      this.#agent = new HttpAgent({ keepAlive: true });
+      this.#agent = new (nodeHttp().Agent)({ keepAlive: true });
     }
   }
 
@@ -74,7 +81,7 @@ export class VaultHttp {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);
     }
-    const send = this.#https ? httpsRequest : httpRequest;
+    const send = this.#https ? nodeHttps().request : nodeHttp().request;
     const where = this.#o.where;
     return new Promise<VaultResponse>((resolve, reject) => {
       const req = send(
