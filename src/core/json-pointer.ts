@@ -2,6 +2,7 @@
 // The parsed document is a JS object whose strings cannot be wiped; the selected field is copied
 // into a fresh SecretValue and the source value is left to the caller to zero.
 import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { KeywayError } from './errors.js';
 import { SecretValue } from './secret-value.js';
 import { formatPointer } from './reference.js';
@@ -9,7 +10,7 @@ import { formatPointer } from './reference.js';
 // yaml costs tens of milliseconds to load; only a non-JSON document with a fragment needs it.
 const require = createRequire(import.meta.url);
 function parseYaml(text: string): unknown {
-  return (require('yaml') as typeof import('yaml')).parse(text, { prettyErrors: false });
+  return (require('yaml') as typeof Yaml).parse(text, { prettyErrors: false });
 }
 
 function parseDocument(value: SecretValue, where: string): unknown {

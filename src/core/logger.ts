@@ -4,6 +4,7 @@
 // pino is loaded on the first call that would write (tens of milliseconds a CLI command that logs
 // nothing should not pay); below the level, a call costs a comparison.
 import { createRequire } from 'node:module';
+import type * as Pino from 'pino';
 import type { Logger as PinoLogger } from 'pino';
 
 export type Logger = PinoLogger;
@@ -16,7 +17,7 @@ export const REDACT_PATHS = [
 ];
 
 const require = createRequire(import.meta.url);
-const pinoModule = (): typeof import('pino') => require('pino') as typeof import('pino');
+const pinoModule = (): typeof Pino => require('pino') as typeof Pino;
 
 const RANK: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 const noop = (): void => undefined;

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
+import type * as NodeHttp from 'node:http';
+import type * as NodeHttps from 'node:https';
 import { createRequire } from 'node:module';
 import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
@@ -11,8 +13,8 @@ import type { SecretValue } from '../../core/secret-value.js';
 // node:http/https (and TLS under them) load when a Vault provider is created, not with the module:
 // every CLI start imports the built-in providers.
 const require = createRequire(import.meta.url);
-const nodeHttp = (): typeof import('node:http') => require('node:http') as typeof import('node:http');
-const nodeHttps = (): typeof import('node:https') => require('node:https') as typeof import('node:https');
+const nodeHttp = (): typeof NodeHttp => require('node:http') as typeof NodeHttp;
+const nodeHttps = (): typeof NodeHttps => require('node:https') as typeof NodeHttps;
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
