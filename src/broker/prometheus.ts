@@ -40,6 +40,13 @@ abstract class Metric<L extends string> {
     return `# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${this.name} ${this.type}\n`;
   }
 
+  /** One line per series; an unlabelled metric reports 0 before first use, as Prometheus clients do. */
+  protected sampleText(): string {
+    const lines = [...this.series.values()].map((s) => `${this.name}${s.labels} ${formatNumber(s.value)}\n`);
+    if (lines.length === 0 && this.labelNames.length === 0) lines.push(`${this.name} 0\n`);
+    return this.head() + lines.join('');
+  }
+
   abstract text(): string;
 }
 
@@ -56,10 +63,7 @@ export class Counter<L extends string = never> extends Metric<L> {
   }
 
   text(): string {
-    const lines = [...this.series.values()].map((s) => `${this.name}${s.labels} ${formatNumber(s.value)}\n`);
-    // A counter without labels reports 0 before its first increment, as Prometheus clients do.
-    if (lines.length === 0 && this.labelNames.length === 0) lines.push(`${this.name} 0\n`);
-    return this.head() + lines.join('');
+    return this.sampleText();
   }
 }
 
@@ -78,9 +82,7 @@ export class Gauge<L extends string = never> extends Metric<L> {
   }
 
   text(): string {
-    const lines = [...this.series.values()].map((s) => `${this.name}${s.labels} ${formatNumber(s.value)}\n`);
-    if (lines.length === 0 && this.labelNames.length === 0) lines.push(`${this.name} 0\n`);
-    return this.head() + lines.join('');
+    return this.sampleText();
   }
 }
 
