@@ -48,7 +48,7 @@ function inst(t: { after: (fn: () => Promise<void>) => void }): Instance {
   return i;
 }
 
-test('keyway version loads only the command parser and its own module', (t) => {
+test('keyway version loads its own module and not even the command parser', (t) => {
   const i = inst(t);
   const mods = loaded(i, ['version']);
   assertNone(mods, 'version');
@@ -56,6 +56,7 @@ test('keyway version loads only the command parser and its own module', (t) => {
   const heavy = mods.filter((m) => /^dist\/(config|store|providers|plugins|broker|delivery|daemon|templates)\/|vendor\/(zod|smol-toml)\.js$|better-sqlite3/.test(m));
   assert.deepEqual(heavy, []);
   assert.ok(mods.includes('dist/cli/commands/version.js'));
+  assert.deepEqual(mods.filter((m) => m.includes('commander')), []);
   // Other commands' modules stay unloaded.
   assert.deepEqual(mods.filter((m) => m.startsWith('dist/cli/commands/') && m !== 'dist/cli/commands/version.js'), []);
 });
