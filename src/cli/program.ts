@@ -1,7 +1,7 @@
 // The command tree. Each command registers itself from src/cli/commands/NAME.ts; a module is
 // imported only when its command runs (or for help and errors, which need the whole tree), so a
 // command pays only for what it uses.
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT_USAGE, reportError } from './exit.js';
 import { toKeywayError } from '../core/errors.js';
@@ -41,6 +41,7 @@ export function commandName(argv: readonly string[]): string | undefined {
 
 /** The program with the named commands, or every command when `only` is not one of them. */
 export async function buildProgram(only?: string): Promise<Command> {
+  const { Command } = await import('commander');
   const program = new Command('keyway')
     .description('secrets broker for containers: fetch from the secret managers you run, deliver through non-swappable memory only')
     .version(VERSION, '--version', 'print the version')
@@ -60,12 +61,18 @@ export async function buildProgram(only?: string): Promise<Command> {
 
 /** Runs the CLI and returns the exit code (does not call process.exit). */
 export async function runCli(argv: readonly string[]): Promise<number> {
+  // `keyway version` alone, the usual install probe, is answered without loading the parser.
+  if (argv.length === 1 && argv[0] === 'version') {
+    const { printVersion } = await import('./commands/version.js');
+    printVersion();
+    return 0;
+  }
   try {
     const program = await buildProgram(commandName(argv));
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
+    if (e instanceof (await import('commander')).CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return EXIT_USAGE;
     }
