@@ -1,7 +1,8 @@
 // After tsc: make the entry point executable, and bundle the dependencies every CLI start loads
-// from many small modules (zod, smol-toml, commander) into one file each under dist/vendor/, pointing the
-// compiled imports at them: resolving and compiling ~100 files cost more than the code they hold.
-// Source maps are kept for both.
+// from many small modules (zod, smol-toml, commander) into one file each under dist/vendor/,
+// pointing the compiled imports at them: resolving and compiling ~100 files costs more than the
+// code they hold. The bundles have source maps too. Tests run src/ under tsx with the packages
+// themselves; only dist/ uses the bundles, so each package is loaded once per process either way.
 import { chmodSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';

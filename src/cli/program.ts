@@ -28,7 +28,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
 /** Global options that take a value as the next argument. */
 const VALUE_OPTIONS = new Set(['--config', '--state-dir', '--runtime-dir', '--log-level']);
 
-/** The command argv names, if any: the first argument that is neither a global option nor its value. */
+/** The command argv names, if any: its first argument that is neither a global option nor its value. */
 export function commandName(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
