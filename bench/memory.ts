@@ -1,5 +1,6 @@
-// Memory: `keyway serve` RSS idle and with 10,000 named secrets, against a bare Node process that
-// only waits (the runtime's floor).
+// Memory: `keyway serve` RSS idle (with root's default frontends: admin API, Docker, CSI, Podman
+// lookup, on private sockets) and with 10,000 named secrets and 500 live mount sets, against a bare
+// Node process that only waits (the runtime's floor).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Row, Scenario } from './lib.js';
@@ -22,6 +23,8 @@ export const memory: Scenario = {
     try {
       await settle();
       const bareKiB = rssKiB(bare.pid ?? 0);
+      // Root's defaults turn Docker and CSI on; the sockets move into the instance's directory.
+      if (isRoot()) writeFileSync(join(k.dir, 'keyway.toml'), `[docker]\nenabled = true\nsocket = "${join(k.dir, 'docker.sock')}"\n[csi]\nenabled = true\nsocket = "${join(k.dir, 'csi.sock')}"\n`);
       const idle = await k.serve();
       await settle();
       const idleKiB = rssKiB(idle.pid ?? 0);
@@ -57,18 +60,18 @@ export const memory: Scenario = {
         await new Promise((r) => withSets.on('exit', r));
         await unmountRoot(join(k.dir, 'run')).catch(() => undefined);
       }
-      const mk = (scenario: string, kib: number): Row => ({
+      const mk = (scenario: string, kib: number, target?: number): Row => ({
         scenario,
-        keyway: 'keyway serve RSS',
-        baseline: 'bare node RSS',
+        keyway: `keyway serve RSS, ${(kib / 1024).toFixed(1)} MiB`,
+        baseline: `bare node RSS, ${(bareKiB / 1024).toFixed(1)} MiB`,
         keywayMedianMs: NaN,
         baselineMedianMs: NaN,
         keywayP99Ms: NaN,
         ratio: kib / bareKiB,
         reps: 1,
-        note: `${(kib / 1024).toFixed(1)} MiB vs ${(bareKiB / 1024).toFixed(1)} MiB`,
+        ...(target !== undefined ? { target } : {}),
       });
-      return [mk('memory idle', idleKiB), mk('memory, 10,000 named secrets', fullKiB), mk('memory, + 500 live mount sets', setsKiB)];
+      return [mk(isRoot() ? 'memory idle, root frontends' : 'memory idle', idleKiB, 1.5), mk('memory, 10,000 named secrets', fullKiB), mk('memory, + 500 live mount sets', setsKiB, 2.0)];
     } finally {
       closeAgents();
       bare.kill('SIGKILL');

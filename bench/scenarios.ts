@@ -9,5 +9,6 @@ import { podmanRun } from './podman.js';
 import { pluginOneshot, pluginServe } from './plugins.js';
 import { templateRender } from './templates.js';
 import { rootlessPodmanVolume } from './rootless.js';
+import { cliGet, cliVersion } from './cli.js';
 
-export const scenarios: readonly Scenario[] = [resolveInProcess, resolveApi, templateRender, mountSetWrite, mountSetRotate, memory, csiMount, pluginServe, pluginOneshot, podmanRun, dockerRun, rootlessPodmanVolume];
+export const scenarios: readonly Scenario[] = [cliVersion, cliGet, resolveInProcess, resolveApi, templateRender, mountSetWrite, mountSetRotate, memory, csiMount, pluginServe, pluginOneshot, podmanRun, dockerRun, rootlessPodmanVolume];

@@ -7,7 +7,6 @@
 //    systemd-coredump drop the dump. A process start (~5 ms), so only the long-lived `serve` and
 //    `run` pay it; the systemd units also set LimitCORE=0.
 // Children inherit both, which suits `keyway run`: its command holds the same secrets.
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /** Leaves keyway's memory out of any core dump. Best effort: not every kernel has the file. */
@@ -20,8 +19,10 @@ export function excludeMemoryFromCoreDumps(): void {
 }
 
 /** Sets this process's core limit to 0 as well. Resolves to whether it worked. */
-export function disableCoreDumps(): Promise<boolean> {
+export async function disableCoreDumps(): Promise<boolean> {
   excludeMemoryFromCoreDumps();
+  // Imported here: every CLI start loads this module, only serve and run start prlimit.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile('prlimit', ['--pid', String(process.pid), '--core=0:0'], { timeout: 5000, env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C' } }, (err) => resolve(err === null));
   });

@@ -1,10 +1,17 @@
 // Selects a field from a structured secret (JSON, or YAML when the payload is not JSON).
 // The parsed document is a JS object whose strings cannot be wiped; the selected field is copied
 // into a fresh SecretValue and the source value is left to the caller to zero.
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { KeywayError } from './errors.js';
 import { SecretValue } from './secret-value.js';
 import { formatPointer } from './reference.js';
+
+// yaml costs tens of milliseconds to load; only a non-JSON document with a fragment needs it.
+const require = createRequire(import.meta.url);
+function parseYaml(text: string): unknown {
+  return (require('yaml') as typeof Yaml).parse(text, { prettyErrors: false });
+}
 
 function parseDocument(value: SecretValue, where: string): unknown {
   const text = value.expose().toString('utf8');
@@ -14,7 +21,7 @@ function parseDocument(value: SecretValue, where: string): unknown {
     // fall through to YAML
   }
   try {
-    const doc: unknown = parseYaml(text, { prettyErrors: false });
+    const doc: unknown = parseYaml(text);
     if (doc !== null && typeof doc === 'object') return doc;
   } catch {
     // reported below without echoing the parser's message, which quotes the input

@@ -45,7 +45,7 @@ export interface Context extends Settings {
   readonly registry: ProviderRegistry;
   readonly broker: Broker;
   readonly named: NamedSecrets;
-  /** Only the daemon keeps metrics (prom-client costs start-up time every CLI call would pay). */
+  /** Only the daemon keeps metrics (a CLI call would only pay for counting). */
   readonly metrics?: BrokerMetrics;
   close(): Promise<void>;
 }

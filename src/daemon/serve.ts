@@ -5,9 +5,7 @@ import { toKeywayError } from '../core/errors.js';
 import type { Frontend } from '../frontends/frontend.js';
 import { AdminApi, RawBody, readJson, requestSignal } from '../frontends/api/server.js';
 import { KeywayError } from '../core/errors.js';
-import { MetricsServer } from '../frontends/metrics/server.js';
 import { BrokerMetrics } from '../broker/metrics.js';
-import { CsiFrontend } from '../frontends/csi/server.js';
 import { LOOKUP_SOCKET_NAME, PodmanLookupServer } from '../frontends/podman/lookup-server.js';
 import { podmanDriverFrom } from '../frontends/podman/wire.js';
 import { secretJson } from '../frontends/api/secret-json.js';
@@ -23,8 +21,11 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
-/** The frontends `serve` runs for this config. Frontends default to enabled when running as root. */
-export function buildFrontends(ctx: Context): Frontend[] {
+/**
+ * The frontends `serve` runs for this config. Frontends default to enabled when running as root.
+ * CSI (gRPC) and the metrics listener are imported only when enabled.
+ */
+export async function buildFrontends(ctx: Context): Promise<Frontend[]> {
   const out: Frontend[] = [];
   const registry = ctx.metrics ?? new BrokerMetrics(false);
   const metrics = async (): Promise<{ contentType: string; text: string }> => {
@@ -61,9 +62,13 @@ export function buildFrontends(ctx: Context): Frontend[] {
   }
   if (ctx.config.csi.enabled ?? ctx.isRoot) {
     const { socket, access, max_objects: maxObjects, max_response_bytes: maxResponseBytes } = ctx.config.csi;
+    const { CsiFrontend } = await import('../frontends/csi/server.js');
     out.push(new CsiFrontend({ socket, resolver: templatingBroker(ctx), logger: ctx.logger, stateDir: ctx.stateDir, version: VERSION, maxObjects, maxResponseBytes, ...(access ? { access } : {}) }));
   }
-  if (ctx.config.metrics.listen) out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
+  if (ctx.config.metrics.listen) {
+    const { MetricsServer } = await import('../frontends/metrics/server.js');
+    out.push(new MetricsServer(ctx.config.metrics.listen, metrics, ctx.logger));
+  }
   // Fast path for Podman's shell-driver lookups (bin/keyway-podman-lookup); private to this user.
   const podman = podmanDriverFrom(ctx);
   out.push(new PodmanLookupServer({ socket: join(ctx.runtimeDir, LOOKUP_SOCKET_NAME), stateDir: ctx.stateDir, logger: ctx.logger, lookup: (id, signal) => podman.lookup(id, signal) }));
@@ -76,7 +81,7 @@ export async function startDaemon(flags: GlobalOptions): Promise<Daemon> {
   ensurePrivateDir(ctx.runtimeDir, 'runtime dir');
   const pruned = ctx.audit.prune(ctx.config.audit.retention_days);
   if (pruned > 0) ctx.logger.info({ pruned }, 'audit rows past retention removed');
-  const frontends = buildFrontends(ctx);
+  const frontends = await buildFrontends(ctx);
   const started: Frontend[] = [];
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -5,7 +5,9 @@ export function registerVersion(program: Command): void {
   program
     .command('version')
     .description('print the keyway version')
-    .action(() => {
-      process.stdout.write(`keyway ${VERSION} (node ${process.version})\n`);
-    });
+    .action(printVersion);
+}
+
+export function printVersion(): void {
+  process.stdout.write(`keyway ${VERSION} (node ${process.version})\n`);
 }

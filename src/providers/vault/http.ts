@@ -2,10 +2,19 @@
 // server name, an AbortSignal on every request, a cap on response size, and transport failures
 // mapped to keyway codes. Status codes are interpreted by the caller (see ./errors.ts).
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import type * as NodeHttp from 'node:http';
+import type * as NodeHttps from 'node:https';
+import { createRequire } from 'node:module';
 import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
+
+// node:http/https (and TLS under them) load when a Vault provider is created, not with the module:
+// every CLI start imports the built-in providers.
+const require = createRequire(import.meta.url);
+const nodeHttp = (): typeof NodeHttp => require('node:http') as typeof NodeHttp;
+const nodeHttps = (): typeof NodeHttps => require('node:https') as typeof NodeHttps;
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
@@ -53,9 +62,9 @@ export class VaultHttp {
           throw toKeywayError(e, `${o.where}: ca_file`);
         }
       }
-      this.#agent = new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}), ...(o.tlsServerName ? { servername: o.tlsServerName } : {}) });
+      this.#agent = new (nodeHttps().Agent)({ keepAlive: true, ...(ca ? { ca } : {}), ...(o.tlsServerName ? { servername: o.tlsServerName } : {}) });
     } else {
-      this.#agent = new HttpAgent({ keepAlive: true });
+      this.#agent = new (nodeHttp().Agent)({ keepAlive: true });
     }
   }
 
@@ -74,7 +83,7 @@ export class VaultHttp {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);
     }
-    const send = this.#https ? httpsRequest : httpRequest;
+    const send = this.#https ? nodeHttps().request : nodeHttp().request;
     const where = this.#o.where;
     return new Promise<VaultResponse>((resolve, reject) => {
       const req = send(
