@@ -224,7 +224,10 @@ async function publishNow(dir: string, files: readonly FileToWrite[], owner: Dir
       throw new KeywayError('failed_precondition', `refusing to update mount set ${dir}: ${JSON.stringify(entry)} is not a link keyway made (planted file or symlink?)`);
     }
   }
-  const payloadName = newPayloadName(now);
+  // Names order versions: a new one is strictly later than the current one even within the same
+  // millisecond (the random suffix alone would sort same-millisecond names at random).
+  const oldTime = old !== undefined ? payloadTime(old) : undefined;
+  const payloadName = newPayloadName(new Date(Math.max(now.getTime(), oldTime !== undefined ? oldTime + 1 : 0)));
   const payload = join(dir, payloadName);
   try {
     mkdirSync(payload, { mode: 0o700 });

@@ -81,3 +81,20 @@ test('concurrent publishes of one set apply one at a time, in the order they wer
   for (const p of readdirSync(dir).filter((e) => e.startsWith('..') && e !== '..data')) assert.match(readFileSync(join(dir, p, 'a'), 'utf8'), /^v[0-5]$/);
   destroySetDir(dir);
 });
+
+test('versions published within the same millisecond still sort in publish order, so old ones are removed on time', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'keyway-atomic-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const t0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+  // Names end in a random suffix; twenty sets make a lucky ordering vanishingly unlikely.
+  for (let i = 0; i < 20; i++) {
+    const dir = join(base, `set${i}`);
+    createSetDir(dir, owner);
+    for (const v of ['v1', 'v2', 'v3']) await publish(dir, file(v), owner, undefined, new Date(t0));
+    const before = readlinkSync(join(dir, '..data'));
+    await publish(dir, file('v4'), owner, undefined, new Date(t0 + KEEP_MS + 10));
+    const left = readdirSync(dir).filter((e) => e.startsWith('..') && e !== '..data');
+    assert.deepEqual(left, [before, readlinkSync(join(dir, '..data'))], `set ${i}: only the replaced and the current version stay`);
+    destroySetDir(dir);
+  }
+});
