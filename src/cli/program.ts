@@ -56,7 +56,8 @@ export async function buildProgram(only?: string): Promise<Command> {
     .configureOutput({
       outputError: (str, write) => write(`keyway: usage: ${str.replace(/^error: /, '').trim()}\n`),
     });
-  const load = only !== undefined && Object.hasOwn(COMMANDS, only) ? [COMMANDS[only]] : Object.values(COMMANDS);
+  // `completion` describes the whole tree, so it needs every command, as help does.
+  const load = only !== undefined && only !== 'completion' && Object.hasOwn(COMMANDS, only) ? [COMMANDS[only]] : Object.values(COMMANDS);
   for (const register of await Promise.all(load.map((l) => l?.()))) register?.(program);
   return program;
 }
