@@ -198,8 +198,12 @@ export async function startDockerd(prefix = 'keyway-dockerd-'): Promise<Dockerd>
     dockerAsync: (args, opts) => runDockerAsync(env, args, opts?.timeoutMs),
     log: readLog,
     async swarmInit() {
-      const addr = `127.0.0.1:${await freePort()}`;
-      return runDockerAsync(env, ['swarm', 'init', '--listen-addr', addr, '--advertise-addr', addr]);
+      // The probed port can be taken again before dockerd binds it; then try another one.
+      for (let attempt = 1; ; attempt++) {
+        const addr = `127.0.0.1:${await freePort()}`;
+        const r = await runDockerAsync(env, ['swarm', 'init', '--listen-addr', addr, '--advertise-addr', addr]);
+        if (r.status === 0 || attempt === 3 || !r.stderr.includes('address already in use')) return r;
+      }
     },
     async restart() {
       await stopNow();
