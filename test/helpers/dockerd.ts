@@ -4,6 +4,7 @@
 // unmounts anything left under its dirs (deepest first) and removes them, whatever happened.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTools } from './apt.js';
@@ -17,6 +18,11 @@ export interface Dockerd {
   docker(args: readonly string[], opts?: { input?: Buffer | string; timeoutMs?: number }): DockerResult;
   /** Runs the docker CLI without blocking the event loop (so an in-process plugin can answer). */
   dockerAsync(args: readonly string[], opts?: { timeoutMs?: number }): Promise<DockerResult>;
+  /**
+   * `docker swarm init` on a free loopback port instead of the default 2377, so a Swarm manager
+   * already running on the machine (or another test's) does not make it fail.
+   */
+  swarmInit(): Promise<DockerResult>;
   /** Stops and starts the daemon again with the same dirs. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -60,6 +66,30 @@ export function unmountUnder(dir: string): void {
     if (mps.length === 0) return;
     for (const mp of mps) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
   }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it; the probe is closed). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port from the probe server'))));
+    });
+  });
+}
+
+/**
+ * Listens on 127.0.0.1:`port` so nothing else can, or resolves undefined when the port is already
+ * taken (then something else holds it, which serves the same purpose). Close it when done.
+ */
+export function holdPort(port: number): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer((s) => s.destroy());
+    srv.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(undefined) : reject(e)));
+    srv.listen(port, '127.0.0.1', () => resolve(srv));
+  });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -167,6 +197,14 @@ export async function startDockerd(prefix = 'keyway-dockerd-'): Promise<Dockerd>
     docker: (args, opts) => runDocker(env, args, opts),
     dockerAsync: (args, opts) => runDockerAsync(env, args, opts?.timeoutMs),
     log: readLog,
+    async swarmInit() {
+      // The probed port can be taken again before dockerd binds it; then try another one.
+      for (let attempt = 1; ; attempt++) {
+        const addr = `127.0.0.1:${await freePort()}`;
+        const r = await runDockerAsync(env, ['swarm', 'init', '--listen-addr', addr, '--advertise-addr', addr]);
+        if (r.status === 0 || attempt === 3 || !r.stderr.includes('address already in use')) return r;
+      }
+    },
     async restart() {
       await stopNow();
       await start();

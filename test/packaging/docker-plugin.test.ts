@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, makeInstance, REPO } from '../helpers/cli.js';
-import { dockerSkipReason, startDockerd, unmountUnder } from '../helpers/dockerd.js';
+import { dockerSkipReason, holdPort, startDockerd, unmountUnder } from '../helpers/dockerd.js';
 import { imageSkipReason, importDockerImage } from '../helpers/images.js';
 
 const skip = dockerSkipReason() || imageSkipReason();
@@ -99,7 +99,10 @@ test('the managed plugin is built disabled, serves docker run and a Swarm servic
   assert.ok(tmpfs?.includes(' - tmpfs ') && /\bnoswap\b/.test(tmpfs), `no noswap tmpfs under the propagated mount:\n${mountinfo.split('\n').filter((l) => l.includes('propagated')).join('\n')}`);
   d.docker(['rm', '-f', String(held.stdout).trim()]);
 
-  ok(d.docker(['swarm', 'init', '--advertise-addr', '127.0.0.1']), 'swarm init');
+  // With the default swarm port 2377 taken, as by another Swarm manager on the machine.
+  const squatter = await holdPort(2377);
+  t.after(() => squatter?.close());
+  ok(await d.swarmInit(), 'swarm init');
   ok(d.docker(['secret', 'create', '--driver', NAME, 'swarmy']), 'secret create');
   ok(
     d.docker(['service', 'create', '--detach', '--name', 'kwsvc', '--restart-condition', 'none', '--secret', 'swarmy', '--mount', `type=bind,src=${out},dst=/out`, img, 'sh', '-c', 'cat /run/secrets/swarmy > /out/got.tmp && mv /out/got.tmp /out/got; sleep 300']),

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dockerSkipReason, startDockerd, type Dockerd } from '../../helpers/dockerd.js';
+import { dockerSkipReason, holdPort, startDockerd, type Dockerd } from '../../helpers/dockerd.js';
 import { imageSkipReason, importDockerImage } from '../../helpers/images.js';
 import { keywayPlugin, type KeywayPlugin } from './keyway-serve.js';
 import { scanFor } from '../../helpers/cli.js';
@@ -188,10 +188,12 @@ test('no plaintext copy of a volume secret is left in docker\'s or keyway\'s dir
   assert.deepEqual(scanFor([d.dir, kw.instance.stateDir, kw.instance.runtimeDir], DB), []);
 });
 
-test('a swarm service reads the exact bytes of a keyway secret driver secret', { skip }, async () => {
-  ok(d.docker(['swarm', 'init', '--advertise-addr', '127.0.0.1']), 'swarm init');
+test('a swarm service reads the exact bytes of a keyway secret driver secret, with the default swarm port 2377 taken', { skip }, async () => {
+  // Another Swarm manager on the machine holds 2377; the private dockerd's swarm must not need it.
+  const squatter = await holdPort(2377);
   const out = mkdtempSync(join(tmpdir(), 'kw-swarm-out-'));
   try {
+    ok(await d.swarmInit(), 'swarm init');
     ok(d.docker(['secret', 'create', '--driver', driver, 'swarmy']), 'secret create');
     ok(d.docker(['secret', 'create', '--driver', driver, '--label', 'keyway.secret=a', 'viaLabel']), 'secret create with label');
     const svc = d.docker([
@@ -223,5 +225,6 @@ test('a swarm service reads the exact bytes of a keyway secret driver secret', {
     d.docker(['service', 'rm', 'kwsvc', 'kwbad']);
     d.docker(['swarm', 'leave', '--force']);
     rmSync(out, { recursive: true, force: true });
+    squatter?.close();
   }
 });
