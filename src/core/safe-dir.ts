@@ -66,13 +66,35 @@ function lstatOrUndefined(path: string): Stats | undefined {
   }
 }
 
+/** What is wrong with a directory above something keyway trusts, or undefined when nothing is. */
+export type ParentDirProblem = 'owner' | 'not-directory' | 'writable';
+
+/**
+ * The one rule for every directory above a path keyway trusts (its own dirs, plugin files): owned
+ * by root or keyway's uid (or, inside a user namespace, an owner outside it, see above), a
+ * directory, and not writable by group or others unless sticky. A symlink is judged by its owner
+ * only; callers check where it leads.
+ */
+export function parentDirProblem(st: Stats, me = euid()): ParentDirProblem | undefined {
+  if (st.uid !== 0 && st.uid !== me && st.uid !== outsideOwner()) return 'owner';
+  if (st.isSymbolicLink()) return undefined;
+  if (!st.isDirectory()) return 'not-directory';
+  if ((st.mode & 0o022) !== 0 && (st.mode & S_ISVTX) === 0) return 'writable';
+  return undefined;
+}
+
 /** Why `st` (an ancestor of something keyway trusts) is unsafe, or undefined when it is fine. */
 function ancestorProblem(p: string, st: Stats, me: number): string | undefined {
-  if (st.uid !== 0 && st.uid !== me && st.uid !== outsideOwner()) return `${p} is owned by uid ${st.uid}, so that user can replace what is inside it; fix: chown root ${p}, or choose a path whose every directory is owned by root or uid ${me}`;
-  if (st.isSymbolicLink()) return undefined;
-  if (!st.isDirectory()) return `${p} is not a directory`;
-  if ((st.mode & 0o022) !== 0 && (st.mode & S_ISVTX) === 0) return `${p} has mode ${octal(st.mode)}: group or others can rename entries in it; fix: chmod go-w ${p} (or chmod +t ${p} if it must stay shared, like /tmp)`;
-  return undefined;
+  switch (parentDirProblem(st, me)) {
+    case undefined:
+      return undefined;
+    case 'owner':
+      return `${p} is owned by uid ${st.uid}, so that user can replace what is inside it; fix: chown root ${p}, or choose a path whose every directory is owned by root or uid ${me}`;
+    case 'not-directory':
+      return `${p} is not a directory`;
+    case 'writable':
+      return `${p} has mode ${octal(st.mode)}: group or others can rename entries in it; fix: chmod go-w ${p} (or chmod +t ${p} if it must stay shared, like /tmp)`;
+  }
 }
 
 /**

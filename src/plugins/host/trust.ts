@@ -4,21 +4,15 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { KeywayError, toKeywayError } from '../../core/errors.js';
-
-const STICKY = 0o1000;
-
-/** uids allowed to own a plugin file and its directories: root and the user keyway runs as. */
-export function trustedOwners(): ReadonlySet<number> {
-  return new Set([0, process.getuid?.() ?? 0]);
-}
+import { euid, parentDirProblem } from '../../core/safe-dir.js';
 
 function octal(mode: number): string {
   return `0${(mode & 0o7777).toString(8)}`;
 }
 
 /** Refuses a file (by its stat) that a user other than root or keyway could rewrite. */
-export function checkFileTrust(path: string, st: Stats, owners: ReadonlySet<number> = trustedOwners()): void {
-  if (!owners.has(st.uid)) {
+export function checkFileTrust(path: string, st: Stats): void {
+  if (st.uid !== 0 && st.uid !== euid()) {
     throw new KeywayError('permission_denied', `plugin executable ${path} is owned by uid ${st.uid}; it must be owned by root or keyway's user (chown root ${path})`);
   }
   if ((st.mode & 0o022) !== 0) {
@@ -27,11 +21,11 @@ export function checkFileTrust(path: string, st: Stats, owners: ReadonlySet<numb
 }
 
 /**
- * Refuses when any directory from `realPath`'s parent up to `/` is owned by another user or is
- * group/world-writable without the sticky bit: whoever can write there can swap the file.
- * `realPath` must have its symlinks resolved.
+ * Refuses when any directory from `realPath`'s parent up to `/` breaks the parent-directory rule of
+ * src/core/safe-dir.ts (owned by another user, or group/world-writable without the sticky bit):
+ * whoever can write there can swap the file. `realPath` must have its symlinks resolved.
  */
-export function checkParentDirs(realPath: string, owners: ReadonlySet<number> = trustedOwners()): void {
+export function checkParentDirs(realPath: string): void {
   let dir = dirname(realPath);
   for (;;) {
     let st: Stats;
@@ -40,12 +34,15 @@ export function checkParentDirs(realPath: string, owners: ReadonlySet<number> = 
     } catch (e) {
       throw toKeywayError(e, `plugin directory ${dir}`);
     }
-    if (!st.isDirectory()) throw new KeywayError('failed_precondition', `${dir} (a parent of plugin ${realPath}) is not a directory`);
-    if (!owners.has(st.uid)) {
-      throw new KeywayError('permission_denied', `plugin ${realPath}: its parent directory ${dir} is owned by uid ${st.uid}, who could replace the plugin; it must be owned by root or keyway's user`);
-    }
-    if ((st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0) {
-      throw new KeywayError('permission_denied', `plugin ${realPath}: its parent directory ${dir} is writable by group or others (mode ${octal(st.mode)}), who could replace the plugin; run chmod go-w ${dir}`);
+    switch (parentDirProblem(st)) {
+      case undefined:
+        break;
+      case 'not-directory':
+        throw new KeywayError('failed_precondition', `${dir} (a parent of plugin ${realPath}) is not a directory`);
+      case 'owner':
+        throw new KeywayError('permission_denied', `plugin ${realPath}: its parent directory ${dir} is owned by uid ${st.uid}, who could replace the plugin; it must be owned by root or keyway's user`);
+      case 'writable':
+        throw new KeywayError('permission_denied', `plugin ${realPath}: its parent directory ${dir} is writable by group or others (mode ${octal(st.mode)}), who could replace the plugin; run chmod go-w ${dir}`);
     }
     if (dir === '/') return;
     dir = dirname(dir);
