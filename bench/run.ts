@@ -2,14 +2,14 @@
 // bench/results/latest.json with the machine it ran on.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
-import { Skip, table, type Row, type Scenario } from './lib.js';
+import { Skip, table, type Row } from './lib.js';
 import { scenarios } from './scenarios.js';
 
 const wanted = process.argv.slice(2);
 const rows: Row[] = [];
 const skipped: { scenario: string; reason: string }[] = [];
 const started = Date.now();
-for (const s of scenarios as readonly Scenario[]) {
+for (const s of scenarios) {
   if (wanted.length > 0 && !wanted.includes(s.name)) continue;
   process.stderr.write(`bench: ${s.name} ...\n`);
   try {

@@ -72,7 +72,7 @@ function untilDeadline(p: Promise<SecretValue>, deadline: AbortSignal): Promise<
       },
       (e: unknown) => {
         deadline.removeEventListener('abort', onAbort);
-        reject(e as Error);
+        reject(e);
       },
     );
   });

@@ -51,7 +51,7 @@ export class Limiter {
         try {
           throwIfAborted(signal, 'waiting for the provider');
         } catch (e) {
-          reject(e as Error);
+          reject(e);
         }
       };
       signal.addEventListener('abort', onAbort, { once: true });

@@ -12,7 +12,7 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
       try {
         throwIfAborted(signal, 'waiting for the secret');
       } catch (e) {
-        reject(e as Error);
+        reject(e);
       }
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -23,7 +23,7 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promis
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e as Error);
+        reject(e);
       },
     );
   });

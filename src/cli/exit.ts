@@ -7,20 +7,31 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_NOT_FOUND = 3;
 
-export function exitCodeFor(code: ErrorCode): number {
-  switch (code) {
-    case 'not_found':
-      return EXIT_NOT_FOUND;
-    case 'invalid_argument':
-      return EXIT_USAGE;
-    default:
-      return EXIT_FAILED;
-  }
-}
+/**
+ * Exit status per error code. A Record, not a switch with a default, so a new code in
+ * core/errors.ts does not compile until it has an exit status here. bin/keyway-podman-lookup
+ * repeats this table in Perl (test/cli/error-maps.test.ts keeps the two equal).
+ */
+export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
+  invalid_argument: EXIT_USAGE,
+  not_found: EXIT_NOT_FOUND,
+  already_exists: EXIT_FAILED,
+  permission_denied: EXIT_FAILED,
+  unauthenticated: EXIT_FAILED,
+  unavailable: EXIT_FAILED,
+  throttled: EXIT_FAILED,
+  timeout: EXIT_FAILED,
+  cancelled: EXIT_FAILED,
+  too_large: EXIT_FAILED,
+  checksum_mismatch: EXIT_FAILED,
+  failed_precondition: EXIT_FAILED,
+  unsupported: EXIT_FAILED,
+  internal: EXIT_FAILED,
+};
 
 /** Prints the error line and returns the exit code. Messages are single-line by construction. */
 export function reportError(e: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
   const err = toKeywayError(e);
   write(`keyway: ${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`);
-  return exitCodeFor(err.code);
+  return EXIT_CODES[err.code];
 }

@@ -44,7 +44,7 @@ export function configuredProviders(config: Config, factories: readonly Provider
       if (!f) return undefined;
       const parsed = f.configSchema.safeParse({});
       if (!parsed.success) throw new KeywayError('failed_precondition', `provider "${name}" needs configuration: ${formatZodIssues(`[providers.${name}]`, parsed.error)}`);
-      return f.create(name, parsed.data as never, deps);
+      return f.create(name, parsed.data, deps);
     },
   };
 }
@@ -53,6 +53,6 @@ export function configuredProviders(config: Config, factories: readonly Provider
 export function providerPolicies(config: Config, base: ProviderPolicy): { defaults: ProviderPolicy; perProvider: Map<string, ProviderPolicy> } {
   const defaults = policyFrom(base, config.broker, 'broker');
   const perProvider = new Map<string, ProviderPolicy>();
-  for (const [name, raw] of Object.entries(config.providers)) perProvider.set(name, policyFrom(defaults, raw as Record<string, string | number>, `providers.${name}`));
+  for (const [name, raw] of Object.entries(config.providers)) perProvider.set(name, policyFrom(defaults, raw, `providers.${name}`));
   return { defaults, perProvider };
 }

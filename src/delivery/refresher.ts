@@ -132,7 +132,7 @@ export class Watch {
       for (const f of this.#files) {
         const s = spec.get(f.name);
         const value = fresh.get(f.name)?.value ?? this.set.read(f.name);
-        next.push({ name: f.name, bytes: value, mode: f.mode ?? s?.mode, uid: f.uid ?? s?.uid, gid: f.gid ?? s?.gid } as MountSetFile);
+        next.push({ name: f.name, bytes: value, mode: f.mode ?? s?.mode, uid: f.uid ?? s?.uid, gid: f.gid ?? s?.gid });
       }
       try {
         await this.set.update(next);

@@ -19,7 +19,7 @@ export function readContainersConfPlugins(file: string): ContainersConfPlugin[] 
   }
   let doc: Record<string, unknown>;
   try {
-    doc = parse(text) as Record<string, unknown>;
+    doc = parse(text);
   } catch (e) {
     throw new KeywayError('invalid_argument', `containers.conf ${file} is not valid TOML: ${(e as Error).message.split('\n')[0] ?? ''}`, { cause: e });
   }

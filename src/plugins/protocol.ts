@@ -6,11 +6,28 @@ export const PROTOCOL_VERSION = 1;
 export const OPS = ['describe', 'lookup', 'store', 'delete', 'list', 'version'] as const;
 export type Op = (typeof OPS)[number];
 
-/** Codes a plugin may return; anything else becomes `internal`. */
-const PLUGIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'not_found', 'permission_denied', 'invalid_argument', 'unavailable', 'unauthenticated', 'throttled',
-  'timeout', 'too_large', 'unsupported', 'failed_precondition', 'internal',
-]);
+/**
+ * What a code in a plugin's answer becomes (docs/plugin-protocol.md lists the codes a plugin may
+ * send). The others name keyway's own checks or its caller's acts, which a plugin cannot report:
+ * from a plugin they mean a broken plugin, so `internal`. A Record, so a new code in
+ * core/errors.ts does not compile until it is decided here; unknown strings become `internal`.
+ */
+export const FROM_PLUGIN_CODE: Readonly<Record<ErrorCode, ErrorCode>> = {
+  invalid_argument: 'invalid_argument',
+  not_found: 'not_found',
+  already_exists: 'internal',
+  permission_denied: 'permission_denied',
+  unauthenticated: 'unauthenticated',
+  unavailable: 'unavailable',
+  throttled: 'throttled',
+  timeout: 'timeout',
+  cancelled: 'internal',
+  too_large: 'too_large',
+  checksum_mismatch: 'internal',
+  failed_precondition: 'failed_precondition',
+  unsupported: 'unsupported',
+  internal: 'internal',
+};
 
 export interface RequestFields {
   readonly op: Op;
@@ -46,7 +63,7 @@ export function responseError(plugin: string, header: FrameHeader): KeywayError 
   const err = header.error;
   const rawCode = typeof err === 'object' && err !== null ? (err as Record<string, unknown>).code : undefined;
   const rawMsg = typeof err === 'object' && err !== null ? (err as Record<string, unknown>).message : undefined;
-  const code: ErrorCode = isErrorCode(rawCode) && PLUGIN_CODES.has(rawCode) ? rawCode : 'internal';
+  const code: ErrorCode = isErrorCode(rawCode) ? FROM_PLUGIN_CODE[rawCode] : 'internal';
   const message = typeof rawMsg === 'string' && rawMsg.length > 0 ? clip(rawMsg) : 'no message';
   return new KeywayError(code, `plugin ${plugin}: ${message}`);
 }
@@ -83,7 +100,7 @@ export function parseDescribe(plugin: string, header: FrameHeader): Describe {
 export function parseNames(plugin: string, header: FrameHeader): string[] {
   const names = header.names;
   if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw protocolViolation(plugin, 'list response has no string array "names"');
-  return names as string[];
+  return names;
 }
 
 export function parseVersion(plugin: string, header: FrameHeader): string {

@@ -23,7 +23,7 @@ function loadSqlite(): SqliteModule {
     const text = typeof warning === 'string' ? warning : warning.message;
     if (/SQLite is an experimental feature/.test(text)) return;
     (emit as (w: string | Error, ...r: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
+  });
   try {
     sqlite = process.getBuiltinModule('node:sqlite');
   } finally {

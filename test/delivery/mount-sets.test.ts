@@ -148,7 +148,7 @@ void test('a single file path can be bind-mounted onto a file, as Docker does fo
 
 void test('sweepOrphans removes sets whose owner died and keeps those of live owners', { skip: ROOT_SKIP }, async (t) => {
   const { mgr, repo } = await setup(t);
-  const dead = spawnSync('true').pid as number;
+  const dead = spawnSync('true').pid;
   const orphan = await mgr.create('test:dead', [{ name: 's', bytes: sv('x') }], { ownerPid: dead });
   const alive = await mgr.create('test:alive', [{ name: 's', bytes: sv('y') }]);
   // A fresh manager, as after a restart: it knows only the records.
@@ -162,7 +162,7 @@ void test('sweepOrphans removes sets whose owner died and keeps those of live ow
 
 void test('a sweep limited to one kind of consumer leaves the orphans of other owners for them to adopt', { skip: ROOT_SKIP }, async (t) => {
   const { mgr, repo } = await setup(t);
-  const dead = spawnSync('true').pid as number;
+  const dead = spawnSync('true').pid;
   const volume = await mgr.create('docker:db/m1', [{ name: 's', bytes: sv('x') }], { ownerPid: dead });
   const runSet = await mgr.create('run:1', [{ name: 's', bytes: sv('y') }], { ownerPid: dead });
   const after = new MountSetManager({ root: mgr.root, repo, logger: silentLogger() });
@@ -229,7 +229,7 @@ void test('a ..data link planted to point outside its set makes update fail, and
 
 void test('the orphan sweep leaves alone a record whose path is not directly under its own root', { skip: ROOT_SKIP }, async (t) => {
   const { mgr, repo, sb } = await setup(t);
-  const dead = spawnSync('true').pid as number;
+  const dead = spawnSync('true').pid;
   const elsewhere = join(sb.base, 'elsewhere');
   mkdirSync(join(elsewhere, 'x'), { recursive: true });
   writeFileSync(join(elsewhere, 'x', 'keep'), 'data');

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { toKeywayError } from '../../core/errors.js';
 import { interruptSignal, withContext } from '../context.js';
-import { exitCodeFor } from '../exit.js';
+import { reportError } from '../exit.js';
 import { readFdCapped, writeAll } from '../io.js';
 
 export function registerPodmanPlugin(program: Command): void {
@@ -28,8 +28,7 @@ export function registerPodmanPlugin(program: Command): void {
             // Driver requests get a framed error too, so hosts can read the code; provider
             // requests get only stderr, as Podman's provider design expects.
             if (!isProviderRequest(bytes)) writeAll(1, errorHeader(err));
-            process.stderr.write(`keyway: ${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`);
-            process.exitCode = exitCodeFor(err.code);
+            process.exitCode = reportError(err);
             return;
           }
           if (answer.kind === 'provider') {

@@ -86,28 +86,23 @@ export function requestSignal(res: ServerResponse): AbortSignal {
   return ac.signal;
 }
 
-function httpStatus(code: ErrorCode): number {
-  switch (code) {
-    case 'not_found':
-      return 404;
-    case 'invalid_argument':
-      return 400;
-    case 'permission_denied':
-    case 'unauthenticated':
-      return 403;
-    case 'already_exists':
-      return 409;
-    case 'unavailable':
-    case 'throttled':
-      return 503;
-    case 'timeout':
-      return 504;
-    case 'too_large':
-      return 413;
-    default:
-      return 500;
-  }
-}
+/** HTTP status per error code: a Record, so a new code does not compile until it has one here. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  invalid_argument: 400,
+  not_found: 404,
+  already_exists: 409,
+  permission_denied: 403,
+  unauthenticated: 403,
+  unavailable: 503,
+  throttled: 503,
+  timeout: 504,
+  cancelled: 500,
+  too_large: 413,
+  checksum_mismatch: 500,
+  failed_precondition: 500,
+  unsupported: 500,
+  internal: 500,
+};
 
 export class AdminApi implements Frontend {
   readonly name = 'api';
@@ -144,7 +139,7 @@ export class AdminApi implements Frontend {
       } else throw new KeywayError('not_found', `no route ${req.method} ${url.pathname}`);
     } catch (e) {
       const err = toKeywayError(e);
-      status = httpStatus(err.code);
+      status = HTTP_STATUS[err.code];
       body = { error: { code: err.code, message: err.message } };
     }
     if (body instanceof RawBody) {

@@ -109,7 +109,7 @@ function parseObjectsUncached(text: string | undefined): CsiObject[] {
   if (text === undefined || text.trim() === '') throw bad('parameter "objects" is missing or empty (a YAML list of {objectName, ref | secret, mode})');
   let list = parseYaml(text, 'parameter "objects"');
   if (list !== null && typeof list === 'object' && !Array.isArray(list) && Object.keys(list).length === 1 && 'array' in list) {
-    const items = (list as { array: unknown }).array;
+    const items = list.array;
     if (!Array.isArray(items)) throw bad('parameter "objects": "array" must be a list');
     list = items.map((item, i) => (typeof item === 'string' ? parseYaml(item, `objects array[${i}]`) : item));
   }

@@ -6,41 +6,27 @@ import type { ErrorCode, KeywayError } from '../../core/errors.js';
 
 export const ERROR_CODE_TRAILER = 'keyway-error-code';
 
-export function grpcStatus(code: ErrorCode): status {
-  switch (code) {
-    case 'invalid_argument':
-      return status.INVALID_ARGUMENT;
-    case 'not_found':
-      return status.NOT_FOUND;
-    case 'already_exists':
-      return status.ALREADY_EXISTS;
-    case 'permission_denied':
-      return status.PERMISSION_DENIED;
-    case 'unauthenticated':
-      return status.UNAUTHENTICATED;
-    // The driver retries UNAVAILABLE itself; only a backend outage should look like that.
-    case 'unavailable':
-      return status.UNAVAILABLE;
-    case 'throttled':
-    case 'too_large':
-      return status.RESOURCE_EXHAUSTED;
-    case 'timeout':
-      return status.DEADLINE_EXCEEDED;
-    case 'cancelled':
-      return status.CANCELLED;
-    case 'checksum_mismatch':
-      return status.DATA_LOSS;
-    case 'failed_precondition':
-      return status.FAILED_PRECONDITION;
-    case 'unsupported':
-      return status.UNIMPLEMENTED;
-    case 'internal':
-      return status.INTERNAL;
-  }
-}
+/** A Record, so a new code in core/errors.ts does not compile until it has a status here. */
+export const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = {
+  invalid_argument: status.INVALID_ARGUMENT,
+  not_found: status.NOT_FOUND,
+  already_exists: status.ALREADY_EXISTS,
+  permission_denied: status.PERMISSION_DENIED,
+  unauthenticated: status.UNAUTHENTICATED,
+  // The driver retries UNAVAILABLE itself; only a backend outage should look like that.
+  unavailable: status.UNAVAILABLE,
+  throttled: status.RESOURCE_EXHAUSTED,
+  too_large: status.RESOURCE_EXHAUSTED,
+  timeout: status.DEADLINE_EXCEEDED,
+  cancelled: status.CANCELLED,
+  checksum_mismatch: status.DATA_LOSS,
+  failed_precondition: status.FAILED_PRECONDITION,
+  unsupported: status.UNIMPLEMENTED,
+  internal: status.INTERNAL,
+};
 
 export function toServiceError(err: KeywayError): Partial<ServiceError> {
   const metadata = new Metadata();
   metadata.set(ERROR_CODE_TRAILER, err.code);
-  return { code: grpcStatus(err.code), details: `${err.code}: ${err.message}`, metadata };
+  return { code: GRPC_STATUS[err.code], details: `${err.code}: ${err.message}`, metadata };
 }

@@ -322,7 +322,7 @@ export class VolumeDriver {
     }
     if (failure !== undefined) {
       for (const v of values) v.zero();
-      throw failure;
+      throw toKeywayError(failure);
     }
     return settled.map((s) => (s as PromiseFulfilledResult<Resolved>).value);
   }

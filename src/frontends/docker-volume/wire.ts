@@ -2,7 +2,7 @@
 // secret provider alike). Docker and Podman read `Err` from any non-200 answer (Podman ignores
 // it on 200): bad input is HTTP 400, every other failure HTTP 500, both with
 // {"Err": "keyway: <code>: <message>"}.
-import { toKeywayError } from '../../core/errors.js';
+import { toKeywayError, type ErrorCode } from '../../core/errors.js';
 
 export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1+json';
 
@@ -13,9 +13,27 @@ export interface WireReply {
   readonly sensitive?: boolean;
 }
 
+/** HTTP status per error code: a Record, so a new code does not compile until it has one here. */
+export const PLUGIN_HTTP_STATUS: Readonly<Record<ErrorCode, 400 | 500>> = {
+  invalid_argument: 400,
+  not_found: 500,
+  already_exists: 500,
+  permission_denied: 500,
+  unauthenticated: 500,
+  unavailable: 500,
+  throttled: 500,
+  timeout: 500,
+  cancelled: 500,
+  too_large: 500,
+  checksum_mismatch: 500,
+  failed_precondition: 500,
+  unsupported: 500,
+  internal: 500,
+};
+
 export function wireError(e: unknown, context?: string): WireReply {
   const err = toKeywayError(e, context);
-  return { status: err.code === 'invalid_argument' ? 400 : 500, body: { Err: `keyway: ${err.code}: ${err.message}` } };
+  return { status: PLUGIN_HTTP_STATUS[err.code], body: { Err: `keyway: ${err.code}: ${err.message}` } };
 }
 
 export function wireOk(body: Record<string, unknown> = {}): WireReply {

@@ -41,7 +41,7 @@ export async function oneshotRequest(entry: PluginEntry, deps: HostDeps, header:
     }
     const info = await p.exited;
     p.stderr.end();
-    const got = frame as Frame | undefined;
+    const got = frame;
     if (aborted) {
       got?.payload.fill(0);
       throw aborted;

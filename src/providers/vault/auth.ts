@@ -308,7 +308,7 @@ async function untilAborted<T>(p: Promise<T>, signal: AbortSignal, where: string
       try {
         throwIfAborted(signal, `${where}: login`);
       } catch (e) {
-        reject(e as Error);
+        reject(e);
       }
     };
     signal.addEventListener('abort', onAbort, { once: true });

@@ -33,12 +33,14 @@ export interface SsmParameter {
   denied?: boolean;
 }
 
-export class AwsError {
+export class AwsError extends Error {
   constructor(
     readonly type: string,
-    readonly message: string,
+    message: string,
     readonly status = 400,
-  ) {}
+  ) {
+    super(message);
+  }
 }
 
 export class AwsEmulator extends HttpEmulator {

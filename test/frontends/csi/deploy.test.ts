@@ -19,7 +19,7 @@ function load(file: string): Doc[] {
   const docs = parseAllDocuments(readFileSync(join(DIR, file), 'utf8'));
   return (Array.isArray(docs) ? docs : [docs]).map((d) => {
     assert.deepEqual(d.errors, [], `${file} parses`);
-    return d.toJS() as Doc;
+    return d.toJS();
   });
 }
 
