@@ -76,6 +76,7 @@ function errnoCode(errno: string): ErrorCode {
       return 'not_found';
     case 'EACCES':
     case 'EPERM':
+    case 'EROFS':
       return 'permission_denied';
     case 'EEXIST':
       return 'already_exists';

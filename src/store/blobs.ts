@@ -19,10 +19,8 @@ export class BlobsRepo {
   }
 
   get(id: string): BlobRecord | undefined {
-    const r = this.#db.prepare('SELECT * FROM local_blobs WHERE id = ?').get(id) as
-      | { id: string; key_id: string; nonce: Buffer; ciphertext: Buffer; tag: Buffer; created_at: string }
-      | undefined;
-    return r && { id: r.id, keyId: r.key_id, nonce: r.nonce, ciphertext: r.ciphertext, tag: r.tag, createdAt: r.created_at };
+    // Columns under their record names, so a row is the record.
+    return this.#db.prepare('SELECT id, key_id AS keyId, nonce, ciphertext, tag, created_at AS createdAt FROM local_blobs WHERE id = ?').get(id) as BlobRecord | undefined;
   }
 
   put(b: Omit<BlobRecord, 'createdAt'>): void {

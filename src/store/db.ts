@@ -3,7 +3,7 @@
 // for concurrent CLI processes, migrations.
 import { chmodSync, closeSync, lstatSync, openSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
-import { KeywayError } from '../core/errors.js';
+import { KeywayError, toKeywayError } from '../core/errors.js';
 import { ensureOwnDir } from '../core/safe-dir.js';
 import { MIGRATIONS } from './migrations.js';
 import { Db } from './sqlite.js';
@@ -28,7 +28,11 @@ function checkDbFile(path: string): void {
     st = lstatSync(path);
   } catch {
     // Create it ourselves with 0600 so SQLite never creates it with the umask's mode.
-    closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NOFOLLOW, 0o600));
+    try {
+      closeSync(openSync(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY | fsc.O_NOFOLLOW, 0o600));
+    } catch (e) {
+      throw toKeywayError(e, `cannot create database ${path}`);
+    }
     return;
   }
   if (!st.isFile()) throw new KeywayError('failed_precondition', `database ${path} is not a regular file`);

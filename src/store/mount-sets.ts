@@ -1,9 +1,7 @@
 // Live delivery mount sets (table mount_sets): where each set lives and which process owns it, so
 // that a restart after a crash can find and sweep what a dead owner left behind. No secret bytes:
 // `spec` holds file names, modes and owners only.
-import { KeywayError } from '../core/errors.js';
 import { nowIso, type Db } from './db.js';
-import { isKeyConflict } from './sqlite-errors.js';
 
 export interface MountSetFileSpec {
   readonly name: string;
@@ -58,16 +56,9 @@ export class MountSetsRepo {
 
   insert(rec: { id: string; consumer: string; path: string; ownerPid: number | null; spec: MountSetSpec }): MountSetRecord {
     const at = nowIso();
-    try {
-      this.#db
-        .prepare('INSERT INTO mount_sets (id, consumer, path, owner_pid, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(rec.id, rec.consumer, rec.path, rec.ownerPid, JSON.stringify(rec.spec), at, at);
-    } catch (e) {
-      if (isKeyConflict(e)) {
-        throw new KeywayError('already_exists', `mount set ${rec.id} at ${rec.path} is already recorded`, { cause: e });
-      }
-      throw e;
-    }
+    this.#db
+      .prepare('INSERT INTO mount_sets (id, consumer, path, owner_pid, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .insert(`mount set ${rec.id} at ${rec.path} is already recorded`, rec.id, rec.consumer, rec.path, rec.ownerPid, JSON.stringify(rec.spec), at, at);
     return { ...rec, createdAt: at, updatedAt: at };
   }
 
@@ -76,12 +67,11 @@ export class MountSetsRepo {
   }
 
   get(id: string): MountSetRecord | undefined {
-    const r = this.#db.prepare('SELECT * FROM mount_sets WHERE id = ?').get(id) as Row | undefined;
-    return r ? fromRow(r) : undefined;
+    return this.#db.prepare('SELECT * FROM mount_sets WHERE id = ?').one(fromRow, id);
   }
 
   list(): MountSetRecord[] {
-    return (this.#db.prepare('SELECT * FROM mount_sets ORDER BY created_at, id').all() as Row[]).map(fromRow);
+    return this.#db.prepare('SELECT * FROM mount_sets ORDER BY created_at, id').many(fromRow);
   }
 
   delete(id: string): boolean {

@@ -3,6 +3,7 @@
 import { KeywayError } from '../core/errors.js';
 import type { Db } from './db.js';
 import { nowIso } from './db.js';
+import { jsonColumn } from './json-column.js';
 
 export interface PluginRecord {
   readonly name: string;
@@ -20,35 +21,22 @@ export interface PluginRecord {
   readonly updatedAt: string;
 }
 
-interface Row {
-  name: string;
-  path: string | null;
-  sha256: string | null;
-  oci_image: string | null;
-  runtime: string | null;
-  lifecycle: string;
-  dialect: string;
-  allow_network: number;
-  env: string;
-  options: string;
-  created_at: string;
-  updated_at: string;
-}
+// Columns under their record names; lifecycle, dialect, allowNetwork, env and options are checked
+// or decoded on the way out.
+const COLUMNS =
+  'name, path, sha256, oci_image AS ociImage, runtime, lifecycle, dialect, allow_network AS allowNetwork, env, options, created_at AS createdAt, updated_at AS updatedAt';
+
+type Row = Omit<PluginRecord, 'lifecycle' | 'dialect' | 'allowNetwork' | 'env' | 'options'> & { lifecycle: string; dialect: string; allowNetwork: number; env: string; options: string };
 
 function fromRow(r: Row): PluginRecord {
+  const what = `plugin ${JSON.stringify(r.name)}`;
   return {
-    name: r.name,
-    path: r.path,
-    sha256: r.sha256,
-    ociImage: r.oci_image,
-    runtime: r.runtime,
+    ...r,
     lifecycle: r.lifecycle === 'serve' ? 'serve' : 'oneshot',
     dialect: r.dialect === 'podman' ? 'podman' : 'keyway',
-    allowNetwork: r.allow_network !== 0,
-    env: JSON.parse(r.env) as Record<string, string>,
-    options: JSON.parse(r.options) as Record<string, unknown>,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
+    allowNetwork: r.allowNetwork !== 0,
+    env: jsonColumn<Record<string, string>>(r.env, `env of ${what}`),
+    options: jsonColumn<Record<string, unknown>>(r.options, `options of ${what}`),
   };
 }
 
@@ -62,12 +50,11 @@ export class PluginsRepo {
   }
 
   get(name: string): PluginRecord | undefined {
-    const r = this.#db.prepare('SELECT * FROM plugins WHERE name = ?').get(name) as Row | undefined;
-    return r ? fromRow(r) : undefined;
+    return this.#db.prepare(`SELECT ${COLUMNS} FROM plugins WHERE name = ?`).one(fromRow, name);
   }
 
   list(): PluginRecord[] {
-    return (this.#db.prepare('SELECT * FROM plugins ORDER BY name').all() as Row[]).map(fromRow);
+    return this.#db.prepare(`SELECT ${COLUMNS} FROM plugins ORDER BY name`).many(fromRow);
   }
 
   /** Inserts, or replaces when `replace` is set (keeping created_at). */

@@ -1,9 +1,7 @@
 // Secrets stored through Podman's shell driver (or keyway's podman-plugin), keyed by Podman's own
 // id. Podman keeps the name, labels and timestamps in its secrets.json; keyway keeps only what backs
 // the id: a reference, or the id of a local ciphertext blob.
-import { KeywayError } from '../core/errors.js';
 import type { Db } from './db.js';
-import { isKeyConflict } from './sqlite-errors.js';
 
 export interface PodmanSecretRecord {
   readonly id: string;
@@ -12,14 +10,8 @@ export interface PodmanSecretRecord {
   readonly createdAt: string;
 }
 
-interface Row {
-  id: string;
-  ref: string | null;
-  blob_id: string | null;
-  created_at: string;
-}
-
-const fromRow = (r: Row): PodmanSecretRecord => ({ id: r.id, ref: r.ref, blobId: r.blob_id, createdAt: r.created_at });
+// Columns under their record names, so a row is the record.
+const COLUMNS = 'id, ref, blob_id AS blobId, created_at AS createdAt';
 
 export class PodmanSecretsRepo {
   readonly #db: Db;
@@ -29,18 +21,14 @@ export class PodmanSecretsRepo {
   }
 
   get(id: string): PodmanSecretRecord | undefined {
-    const row = this.#db.prepare('SELECT id, ref, blob_id, created_at FROM podman_secrets WHERE id = ?').get(id) as Row | undefined;
-    return row && fromRow(row);
+    return this.#db.prepare(`SELECT ${COLUMNS} FROM podman_secrets WHERE id = ?`).get(id) as PodmanSecretRecord | undefined;
   }
 
   /** Inserts a new record; an id that already exists is refused and left as it was. */
   insert(rec: PodmanSecretRecord): void {
-    try {
-      this.#db.prepare('INSERT INTO podman_secrets (id, ref, blob_id, created_at) VALUES (?, ?, ?, ?)').run(rec.id, rec.ref, rec.blobId, rec.createdAt);
-    } catch (e) {
-      if (isKeyConflict(e)) throw new KeywayError('already_exists', `podman secret ${rec.id} already exists`, { cause: e });
-      throw e;
-    }
+    this.#db
+      .prepare('INSERT INTO podman_secrets (id, ref, blob_id, created_at) VALUES (?, ?, ?, ?)')
+      .insert(`podman secret ${rec.id} already exists`, rec.id, rec.ref, rec.blobId, rec.createdAt);
   }
 
   /** Removes the record and returns it, or undefined when there was none. */

@@ -1,6 +1,7 @@
 // Named secrets: metadata only (a reference, or the id of a local ciphertext blob).
 import { KeywayError } from '../core/errors.js';
 import type { Db } from './db.js';
+import { jsonColumn } from './json-column.js';
 import type { Statement } from './sqlite.js';
 
 export interface SecretRecord {
@@ -16,48 +17,12 @@ export interface SecretRecord {
   readonly updatedAt: string;
 }
 
-interface Row {
-  id: string;
-  name: string;
-  ref: string | null;
-  blob_id: string | null;
-  labels: string;
-  mode: number | null;
-  uid: number | null;
-  gid: number | null;
-  created_at: string;
-  updated_at: string;
-}
+// Columns under their record names: a row is the record but for labels, which is JSON text.
+const COLUMNS = 'id, name, ref, blob_id AS blobId, labels, mode, uid, gid, created_at AS createdAt, updated_at AS updatedAt';
 
-function fromRow(r: Row): SecretRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    ref: r.ref,
-    blobId: r.blob_id,
-    labels: JSON.parse(r.labels) as Record<string, string>,
-    mode: r.mode,
-    uid: r.uid,
-    gid: r.gid,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
+type Row = Omit<SecretRecord, 'labels'> & { labels: string };
 
-function toParams(s: SecretRecord): Row {
-  return {
-    id: s.id,
-    name: s.name,
-    ref: s.ref,
-    blob_id: s.blobId,
-    labels: JSON.stringify(s.labels),
-    mode: s.mode,
-    uid: s.uid,
-    gid: s.gid,
-    created_at: s.createdAt,
-    updated_at: s.updatedAt,
-  };
-}
+const fromRow = (r: Row): SecretRecord => ({ ...r, labels: jsonColumn<Record<string, string>>(r.labels, `labels of secret ${JSON.stringify(r.name)}`) });
 
 /** Shortest id prefix that may stand for a secret in a NAME-or-ID argument. */
 export const MIN_ID_PREFIX = 12;
@@ -70,12 +35,11 @@ export class SecretsRepo {
 
   constructor(db: Db) {
     this.#db = db;
-    this.#byName = db.prepare('SELECT * FROM secrets WHERE name = ?');
+    this.#byName = db.prepare(`SELECT ${COLUMNS} FROM secrets WHERE name = ?`);
   }
 
   get(name: string): SecretRecord | undefined {
-    const row = this.#byName.get(name) as Row | undefined;
-    return row && fromRow(row);
+    return this.#byName.one(fromRow, name);
   }
 
   /**
@@ -90,13 +54,13 @@ export class SecretsRepo {
   /** By full id or an unambiguous prefix of at least MIN_ID_PREFIX hex digits. */
   getById(idOrPrefix: string): SecretRecord | undefined {
     if (!ID_PREFIX_RE.test(idOrPrefix)) return undefined;
-    const rows = this.#db.prepare("SELECT * FROM secrets WHERE id LIKE ? || '%' LIMIT 2").all(idOrPrefix) as Row[];
-    if (rows.length > 1) throw new KeywayError('invalid_argument', `id prefix ${JSON.stringify(idOrPrefix)} matches more than one secret; give more digits or the name`);
-    return rows[0] ? fromRow(rows[0]) : undefined;
+    const found = this.#db.prepare(`SELECT ${COLUMNS} FROM secrets WHERE id LIKE ? || '%' LIMIT 2`).many(fromRow, idOrPrefix);
+    if (found.length > 1) throw new KeywayError('invalid_argument', `id prefix ${JSON.stringify(idOrPrefix)} matches more than one secret; give more digits or the name`);
+    return found[0];
   }
 
   list(): SecretRecord[] {
-    return (this.#db.prepare('SELECT * FROM secrets ORDER BY name').all() as Row[]).map(fromRow);
+    return this.#db.prepare(`SELECT ${COLUMNS} FROM secrets ORDER BY name`).many(fromRow);
   }
 
   count(): number {
@@ -110,10 +74,10 @@ export class SecretsRepo {
         const old = this.get(rec.name);
         if (old && !replace) throw new KeywayError('already_exists', `secret ${JSON.stringify(rec.name)} already exists (use --replace to replace it)`);
         if (old) this.#db.prepare('DELETE FROM secrets WHERE id = ?').run(old.id);
-        const row = toParams(old ? { ...rec, createdAt: old.createdAt } : rec);
+        const r = old ? { ...rec, createdAt: old.createdAt } : rec;
         this.#db
-          .prepare('INSERT INTO secrets (id, name, ref, blob_id, labels, mode, uid, gid, created_at, updated_at) VALUES (@id, @name, @ref, @blob_id, @labels, @mode, @uid, @gid, @created_at, @updated_at)')
-          .run(row);
+          .prepare('INSERT INTO secrets (id, name, ref, blob_id, labels, mode, uid, gid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(r.id, r.name, r.ref, r.blobId, JSON.stringify(r.labels), r.mode, r.uid, r.gid, r.createdAt, r.updatedAt);
         return old;
       })
       .immediate();

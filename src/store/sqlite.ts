@@ -1,9 +1,11 @@
 // A small synchronous SQLite handle over node:sqlite (built into Node >= 22.13, so no native addon
 // to compile). It offers what the repos use — prepare/run/get/all, pragma, exec and transactions
-// that nest through savepoints — and throws only KeywayErrors (sqlite-errors.ts).
+// that nest through savepoints — and throws only KeywayErrors (sqlite-errors.ts) that name the
+// database file and what the statement was doing (`cannot write to volumes in PATH: ...`).
 import type * as NodeSqlite from 'node:sqlite';
 import type { DatabaseSync, StatementSync, SQLInputValue } from 'node:sqlite';
-import { sqliteError } from './sqlite-errors.js';
+import { KeywayError } from '../core/errors.js';
+import { isKeyConflict, sqliteError } from './sqlite-errors.js';
 
 type SqliteModule = typeof NodeSqlite;
 type Param = unknown;
@@ -47,11 +49,49 @@ export interface RunResult {
   readonly lastInsertRowid: number | bigint;
 }
 
+/**
+ * What a statement was doing, for the message of its error: `read secrets`, `write to volumes`.
+ * Built from keyway's own SQL (table names only), only when a statement fails.
+ */
+function statementAction(sql: string): string {
+  const text = sql.trim().replace(/\s+/g, ' ');
+  const table = /^(?:SELECT .*? FROM|INSERT (?:OR \w+ )?INTO|UPDATE|DELETE FROM|PRAGMA) (\w+)/i.exec(text)?.[1];
+  const verb = (/^\w+/.exec(text)?.[0] ?? '').toUpperCase();
+  switch (verb) {
+    case 'SELECT':
+      return table ? `read ${table}` : 'read';
+    case 'INSERT':
+      return `write to ${table ?? 'a table'}`;
+    case 'UPDATE':
+      return `update ${table ?? 'a table'}`;
+    case 'DELETE':
+      return `delete from ${table ?? 'a table'}`;
+    case 'PRAGMA':
+      return `run PRAGMA ${table ?? ''}`.trimEnd();
+    case 'BEGIN':
+    case 'SAVEPOINT':
+      return 'start a transaction';
+    case 'COMMIT':
+    case 'RELEASE':
+      return 'commit a transaction';
+    default:
+      return `run ${verb || 'a statement'}`;
+  }
+}
+
 export class Statement {
   readonly #stmt: StatementSync;
+  readonly #sql: string;
+  readonly #file: string;
 
-  constructor(stmt: StatementSync) {
+  constructor(stmt: StatementSync, sql: string, file: string) {
     this.#stmt = stmt;
+    this.#sql = sql;
+    this.#file = file;
+  }
+
+  #error(e: unknown): KeywayError {
+    return sqliteError(e, `cannot ${statementAction(this.#sql)} in ${this.#file}`);
   }
 
   run(...params: Param[]): RunResult {
@@ -59,7 +99,16 @@ export class Statement {
       const r = this.#stmt.run(...(params as SQLInputValue[]));
       return { changes: Number(r.changes), lastInsertRowid: r.lastInsertRowid };
     } catch (e) {
-      throw sqliteError(e);
+      throw this.#error(e);
+    }
+  }
+
+  /** `run` for an INSERT of a new row: a PRIMARY KEY or UNIQUE conflict is already_exists with `conflict` as its message. */
+  insert(conflict: string, ...params: Param[]): void {
+    try {
+      this.run(...params);
+    } catch (e) {
+      throw isKeyConflict(e) ? new KeywayError('already_exists', conflict, { cause: e }) : e;
     }
   }
 
@@ -67,7 +116,7 @@ export class Statement {
     try {
       return toRow(this.#stmt.get(...(params as SQLInputValue[])));
     } catch (e) {
-      throw sqliteError(e);
+      throw this.#error(e);
     }
   }
 
@@ -75,8 +124,19 @@ export class Statement {
     try {
       return this.#stmt.all(...(params as SQLInputValue[])).map(toRow);
     } catch (e) {
-      throw sqliteError(e);
+      throw this.#error(e);
     }
+  }
+
+  /** The first row as `from` maps it, or undefined when there is none. */
+  one<R, T>(from: (row: R) => T, ...params: Param[]): T | undefined {
+    const row = this.get(...params) as R | undefined;
+    return row === undefined ? undefined : from(row);
+  }
+
+  /** Every row as `from` maps it. */
+  many<R, T>(from: (row: R) => T, ...params: Param[]): T[] {
+    return (this.all(...params) as R[]).map(from);
   }
 }
 
@@ -84,14 +144,17 @@ export type Transaction<T> = (() => T) & { immediate: () => T };
 
 export class Db {
   readonly #db: DatabaseSync;
+  /** The database file, named in every error message. */
+  readonly path: string;
   #open = true;
   #depth = 0;
 
   constructor(path: string, opts: { readOnly?: boolean } = {}) {
+    this.path = path;
     try {
       this.#db = new (loadSqlite().DatabaseSync)(path, { readOnly: opts.readOnly ?? false });
     } catch (e) {
-      throw sqliteError(e);
+      throw sqliteError(e, `cannot open database ${path}`);
     }
   }
 
@@ -101,9 +164,9 @@ export class Db {
 
   prepare(sql: string): Statement {
     try {
-      return new Statement(this.#db.prepare(sql));
+      return new Statement(this.#db.prepare(sql), sql, this.path);
     } catch (e) {
-      throw sqliteError(e);
+      throw sqliteError(e, `cannot ${statementAction(sql)} in ${this.path}`);
     }
   }
 
@@ -111,7 +174,7 @@ export class Db {
     try {
       this.#db.exec(sql);
     } catch (e) {
-      throw sqliteError(e);
+      throw sqliteError(e, `cannot ${statementAction(sql)} in ${this.path}`);
     }
   }
 
@@ -170,7 +233,7 @@ export class Db {
     try {
       this.#db.close();
     } catch (e) {
-      throw sqliteError(e);
+      throw sqliteError(e, `cannot close database ${this.path}`);
     }
   }
 }

@@ -2,9 +2,7 @@
 // `-o` options it was created with (strings, re-validated on read); named secrets are implicit
 // volumes and have no row here. volume_mounts records each live mount (volume, mount id) and the
 // delivery mount set behind it, so a restarted keyway can release what an earlier process mounted.
-import { KeywayError } from '../core/errors.js';
 import { nowIso, type Db } from './db.js';
-import { isKeyConflict } from './sqlite-errors.js';
 
 export interface VolumeRecord {
   readonly name: string;
@@ -26,13 +24,8 @@ interface VolumeRow {
   created_at: string;
 }
 
-interface MountRow {
-  volume: string;
-  mount_id: string;
-  mount_set_id: string;
-  refcount: number;
-  created_at: string;
-}
+// volume_mounts columns under their record names, so a row is the record.
+const MOUNT_COLUMNS = 'volume, mount_id AS mountId, mount_set_id AS mountSetId, refcount, created_at AS createdAt';
 
 function volumeFromRow(r: VolumeRow): VolumeRecord {
   let opts: Record<string, string> = {};
@@ -47,10 +40,6 @@ function volumeFromRow(r: VolumeRow): VolumeRecord {
   return { name: r.name, opts, createdAt: r.created_at };
 }
 
-function mountFromRow(r: MountRow): VolumeMountRecord {
-  return { volume: r.volume, mountId: r.mount_id, mountSetId: r.mount_set_id, refcount: r.refcount, createdAt: r.created_at };
-}
-
 export class VolumesRepo {
   readonly #db: Db;
 
@@ -60,22 +49,16 @@ export class VolumesRepo {
 
   create(name: string, opts: Readonly<Record<string, string>>): VolumeRecord {
     const at = nowIso();
-    try {
-      this.#db.prepare('INSERT INTO volumes (name, opts, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(opts), at);
-    } catch (e) {
-      if (isKeyConflict(e)) throw new KeywayError('already_exists', `volume ${JSON.stringify(name)} already exists`, { cause: e });
-      throw e;
-    }
+    this.#db.prepare('INSERT INTO volumes (name, opts, created_at) VALUES (?, ?, ?)').insert(`volume ${JSON.stringify(name)} already exists`, name, JSON.stringify(opts), at);
     return { name, opts: { ...opts }, createdAt: at };
   }
 
   get(name: string): VolumeRecord | undefined {
-    const r = this.#db.prepare('SELECT * FROM volumes WHERE name = ?').get(name) as VolumeRow | undefined;
-    return r ? volumeFromRow(r) : undefined;
+    return this.#db.prepare('SELECT * FROM volumes WHERE name = ?').one(volumeFromRow, name);
   }
 
   list(): VolumeRecord[] {
-    return (this.#db.prepare('SELECT * FROM volumes ORDER BY name').all() as VolumeRow[]).map(volumeFromRow);
+    return this.#db.prepare('SELECT * FROM volumes ORDER BY name').many(volumeFromRow);
   }
 
   delete(name: string): boolean {
@@ -83,16 +66,13 @@ export class VolumesRepo {
   }
 
   getMount(volume: string, mountId: string): VolumeMountRecord | undefined {
-    const r = this.#db.prepare('SELECT * FROM volume_mounts WHERE volume = ? AND mount_id = ?').get(volume, mountId) as MountRow | undefined;
-    return r ? mountFromRow(r) : undefined;
+    return this.#db.prepare(`SELECT ${MOUNT_COLUMNS} FROM volume_mounts WHERE volume = ? AND mount_id = ?`).get(volume, mountId) as VolumeMountRecord | undefined;
   }
 
   listMounts(volume?: string): VolumeMountRecord[] {
-    const rows =
-      volume === undefined
-        ? (this.#db.prepare('SELECT * FROM volume_mounts ORDER BY created_at, volume, mount_id').all() as MountRow[])
-        : (this.#db.prepare('SELECT * FROM volume_mounts WHERE volume = ? ORDER BY created_at, mount_id').all(volume) as MountRow[]);
-    return rows.map(mountFromRow);
+    return volume === undefined
+      ? (this.#db.prepare(`SELECT ${MOUNT_COLUMNS} FROM volume_mounts ORDER BY created_at, volume, mount_id`).all() as VolumeMountRecord[])
+      : (this.#db.prepare(`SELECT ${MOUNT_COLUMNS} FROM volume_mounts WHERE volume = ? ORDER BY created_at, mount_id`).all(volume) as VolumeMountRecord[]);
   }
 
   insertMount(volume: string, mountId: string, mountSetId: string): VolumeMountRecord {
