@@ -3,7 +3,7 @@
 // failed, and never the SQL or the library's own text. Every failure here is a real one: real
 // constraint violations, a second connection holding the write lock, a read-only handle and mount,
 // damaged pages and damaged JSON in a real database file.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -12,25 +12,15 @@ import { join } from 'node:path';
 import { KeywayError, type ErrorCode } from '../../src/core/errors.js';
 import { AuditLog } from '../../src/store/audit.js';
 import { BlobsRepo } from '../../src/store/blobs.js';
-import { DB_FILE, openDb, openDbFile, type Db } from '../../src/store/db.js';
+import { DB_FILE, openDb, openDbFile } from '../../src/store/db.js';
 import { MountSetsRepo } from '../../src/store/mount-sets.js';
 import { PluginsRepo, type NewPlugin } from '../../src/store/plugins.js';
 import { PodmanSecretsRepo } from '../../src/store/podman-secrets.js';
 import { SecretsRepo, type SecretRecord } from '../../src/store/secrets.js';
 import { VolumesRepo } from '../../src/store/volumes.js';
+import { tempDb } from './temp-db.js';
 
 const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'needs root to bind-mount a directory read-only';
-
-function fresh(t: TestContext, busyMs = 50): { db: Db; state: string; file: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kw-boundary-'));
-  const state = join(dir, 'state');
-  const db = openDb(state, busyMs);
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { db, state, file: join(state, DB_FILE), dir };
-}
 
 /** Runs `fn`, which must fail, and checks the failure is a KeywayError that says what and where. */
 function failure(fn: () => unknown, code: ErrorCode, message: RegExp): KeywayError {
@@ -58,7 +48,7 @@ function secret(name: string, id = Buffer.from(name.padEnd(13, '_')).toString('h
 const plugin: NewPlugin = { name: 'p1', path: '/usr/bin/true', sha256: 'a'.repeat(64), ociImage: null, runtime: null, lifecycle: 'oneshot', dialect: 'keyway', allowNetwork: false, env: {}, options: {} };
 
 test('a key that is taken is already_exists naming the record, in every repo that inserts', (t) => {
-  const { db, file } = fresh(t);
+  const { db, file } = tempDb(t);
   const volumes = new VolumesRepo(db);
   volumes.create('tls', {});
   failure(() => volumes.create('tls', {}), 'already_exists', /^volume "tls" already exists$/);
@@ -80,13 +70,13 @@ test('a key that is taken is already_exists naming the record, in every repo tha
 });
 
 test('a row that breaks a rule of the schema is internal (a bug), naming the table', (t) => {
-  const { db, file } = fresh(t);
+  const { db, file } = tempDb(t);
   failure(() => new PodmanSecretsRepo(db).insert({ id: 'e'.repeat(25), ref: null, blobId: null, createdAt: 'now' }), 'internal', new RegExp(`^cannot write to podman_secrets in ${escaped(file)}: a record breaks a rule of the database schema`));
   failure(() => new SecretsRepo(db).put(secret('short-id', 'abc'), false), 'internal', /cannot write to secrets in .*: a record breaks a rule of the database schema/);
 });
 
 test('while a second connection holds the write lock, every write is unavailable naming the database, and reads go on', (t) => {
-  const { db, file } = fresh(t);
+  const { db, file } = tempDb(t, 50);
   const secrets = new SecretsRepo(db);
   secrets.put(secret('before'), false);
   const audit = new AuditLog(db);
@@ -109,7 +99,7 @@ test('while a second connection holds the write lock, every write is unavailable
 });
 
 test('a database opened read-only refuses every write as permission_denied', (t) => {
-  const { db, file } = fresh(t);
+  const { db, file } = tempDb(t);
   new VolumesRepo(db).create('kept', {});
   const ro = openDbFile(file);
   t.after(() => ro.close());
@@ -136,7 +126,7 @@ test('a state dir on a read-only mount cannot be opened: permission_denied or fa
 });
 
 test('a database whose pages were damaged on disk fails reads as failed_precondition, naming the table and file', (t) => {
-  const { db, state, file } = fresh(t);
+  const { db, state, file } = tempDb(t);
   const secrets = new SecretsRepo(db);
   for (let i = 0; i < 200; i++) secrets.put(secret(`s${i}`, i.toString(16).padStart(25, '0')), false);
   db.close();
@@ -153,7 +143,7 @@ test('a database whose pages were damaged on disk fails reads as failed_precondi
 });
 
 test('a JSON column changed outside keyway is failed_precondition naming the record, not a SyntaxError', (t) => {
-  const { db, file } = fresh(t);
+  const { db, file } = tempDb(t);
   const secrets = new SecretsRepo(db);
   const plugins = new PluginsRepo(db);
   secrets.put(secret('db'), false);
@@ -167,7 +157,7 @@ test('a JSON column changed outside keyway is failed_precondition naming the rec
 });
 
 test('a closed database is internal, naming the file', (t) => {
-  const { db, file } = fresh(t);
+  const { db, file } = tempDb(t);
   const volumes = new VolumesRepo(db);
   db.close();
   failure(() => volumes.list(), 'internal', new RegExp(`^cannot read volumes in ${escaped(file)}: unexpected database error$`));

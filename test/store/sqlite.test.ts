@@ -3,29 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeywayError } from '../../src/core/errors.js';
-import { openDb, openDbFile, type Db } from '../../src/store/db.js';
+import { openDbFile, type Db } from '../../src/store/db.js';
 import { VolumesRepo } from '../../src/store/volumes.js';
-
-function fresh(t: { after: (fn: () => void) => void }, busyMs?: number): { db: Db; state: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kw-sqlite-'));
-  const state = join(dir, 'state');
-  const db = openDb(state, busyMs);
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { db, state };
-}
+import { tempDb } from './temp-db.js';
 
 const names = (db: Db): string[] => (db.prepare('SELECT name FROM volumes ORDER BY name').all() as { name: string }[]).map((r) => r.name);
 const add = (db: Db, name: string): void => void db.prepare("INSERT INTO volumes (name, created_at) VALUES (?, 'now')").run(name);
 
 test('a failing inner transaction undoes only its own writes; a failing outer one undoes everything', (t) => {
-  const { db } = fresh(t);
+  const { db } = tempDb(t);
   db.transaction(() => {
     add(db, 'outer');
     assert.throws(() => db.transaction(() => {
@@ -45,7 +33,7 @@ test('a failing inner transaction undoes only its own writes; a failing outer on
 });
 
 test('BLOBs come back as Buffers and rows as plain objects', (t) => {
-  const { db } = fresh(t);
+  const { db } = tempDb(t);
   db.prepare("INSERT INTO local_blobs (id, key_id, nonce, ciphertext, tag, created_at) VALUES ('b', 'k', ?, ?, ?, 'now')").run(Buffer.from([1, 2]), Buffer.from([0, 255, 0]), Buffer.alloc(16));
   const row = db.prepare('SELECT nonce, ciphertext FROM local_blobs').get() as { nonce: Buffer; ciphertext: Buffer };
   assert.ok(Buffer.isBuffer(row.ciphertext));
@@ -53,7 +41,7 @@ test('BLOBs come back as Buffers and rows as plain objects', (t) => {
 });
 
 test('a database locked by another connection is `unavailable` once the busy timeout runs out', (t) => {
-  const { db, state } = fresh(t, 50);
+  const { db, state } = tempDb(t, 50);
   const holder = openDbFile(join(state, 'keyway.db'), { readOnly: false });
   t.after(() => holder.close());
   holder.exec('BEGIN EXCLUSIVE');
@@ -64,7 +52,7 @@ test('a database locked by another connection is `unavailable` once the busy tim
 });
 
 test('a duplicate key is `already_exists` without the SQL or values in the message', (t) => {
-  const { db } = fresh(t);
+  const { db } = tempDb(t);
   const volumes = new VolumesRepo(db);
   volumes.create('tls-token', {});
   assert.throws(() => volumes.create('tls-token', {}), (e: unknown) => e instanceof KeywayError && e.code === 'already_exists' && e.message === 'volume "tls-token" already exists');
@@ -72,7 +60,7 @@ test('a duplicate key is `already_exists` without the SQL or values in the messa
 });
 
 test('misuse of a closed handle is an internal error, and closing twice is harmless', (t) => {
-  const { db } = fresh(t);
+  const { db } = tempDb(t);
   const stmt = db.prepare('SELECT 1');
   db.close();
   db.close();
