@@ -19,7 +19,12 @@ const BUSY_TIMEOUT_MS = 10_000;
  * writable by others, or below a directory someone else could change (see core/safe-dir.ts).
  */
 export function ensurePrivateDir(dir: string, what = 'state dir'): void {
-  ensureOwnDir(dir, what);
+  try {
+    ensureOwnDir(dir, what);
+  } catch (e) {
+    // ensureOwnDir's own refusals pass unchanged; a raw fs error (chmod on a read-only mount) gets a context.
+    throw toKeywayError(e, `cannot prepare ${what} ${dir}`);
+  }
 }
 
 function checkDbFile(path: string): void {

@@ -114,15 +114,20 @@ test('a state dir on a read-only mount cannot be opened: permission_denied or fa
   const dir = mkdtempSync(join(tmpdir(), 'kw-boundary-ro-'));
   const empty = join(dir, 'empty');
   const used = join(dir, 'used');
+  const loose = join(dir, 'loose');
   mkdirSync(empty, { mode: 0o700 });
   openDb(used).close();
-  for (const d of [empty, used]) execFileSync('mount', ['--bind', '-o', 'ro', d, d]);
+  // Group-readable: keyway would tighten it to 0700, which the read-only mount refuses.
+  mkdirSync(loose, { mode: 0o750 });
+  const dirs = [empty, used, loose];
+  for (const d of dirs) execFileSync('mount', ['--bind', '-o', 'ro', d, d]);
   t.after(() => {
-    for (const d of [empty, used]) execFileSync('umount', [d]);
+    for (const d of dirs) execFileSync('umount', [d]);
     rmSync(dir, { recursive: true, force: true });
   });
   failure(() => openDb(empty), 'permission_denied', new RegExp(`^cannot create database ${escaped(join(empty, DB_FILE))}: EROFS`));
   failure(() => openDb(used), 'failed_precondition', new RegExp(`^cannot open database ${escaped(join(used, DB_FILE))}: the database cannot be read or written`));
+  failure(() => openDb(loose), 'permission_denied', new RegExp(`^cannot prepare state dir ${escaped(loose)}: EROFS`));
 });
 
 test('a database whose pages were damaged on disk fails reads as failed_precondition, naming the table and file', (t) => {
