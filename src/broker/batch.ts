@@ -11,6 +11,7 @@ import type { Reference } from '../core/reference.js';
 import type { SecretValue } from '../core/secret-value.js';
 import type { ProviderPolicy } from './policy.js';
 import type { SingleFlight } from './single-flight.js';
+import { untilDeadline } from './until-deadline.js';
 
 /** One target the broker found batchable: its provider has lookupMany and nothing fresh is cached. */
 export interface BatchItem {
@@ -70,6 +71,9 @@ function startGroup(group: readonly BatchItem[], identity: WorkloadIdentity, dep
           deadline,
         ),
         deadline,
+        (late) => {
+          for (const v of late) if (!(v instanceof KeywayError)) v.zero();
+        },
       );
       if (out.length !== claimed.length) {
         for (const v of out) if (!(v instanceof KeywayError)) v.zero();
@@ -78,26 +82,6 @@ function startGroup(group: readonly BatchItem[], identity: WorkloadIdentity, dep
       return out;
     })
     .then(done.resolve, done.reject);
-}
-
-/** Waits for a batch, or gives up at the deadline; values that arrive after that are wiped. */
-function untilDeadline(p: Promise<(SecretValue | KeywayError)[]>, deadline: AbortSignal): Promise<(SecretValue | KeywayError)[]> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(deadline.reason as Error);
-    if (deadline.aborted) onAbort();
-    else deadline.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (out) => {
-        deadline.removeEventListener('abort', onAbort);
-        if (!deadline.aborted) return resolve(out);
-        for (const v of out) if (!(v instanceof KeywayError)) v.zero();
-      },
-      (e: unknown) => {
-        deadline.removeEventListener('abort', onAbort);
-        reject(e as Error);
-      },
-    );
-  });
 }
 
 async function answer(it: BatchItem, index: number, answers: Promise<(SecretValue | KeywayError)[]>, identity: WorkloadIdentity, deps: BatchDeps): Promise<SecretValue> {

@@ -15,6 +15,7 @@ import type { SecretRecord, SecretsRepo } from '../store/secrets.js';
 import type { ProviderRegistry } from './registry.js';
 import type { ResolveContext, ResolveManyOptions, Resolved, Resolver } from './types.js';
 import { startBatches, type BatchItem } from './batch.js';
+import { untilDeadline as untilDeadlineOr } from './until-deadline.js';
 import { systemClock, type Clock } from './clock.js';
 import { ValueCache } from './cache.js';
 import { SingleFlight } from './single-flight.js';
@@ -62,22 +63,7 @@ const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, o
  * its signal; a value that arrives after that is wiped.
  */
 function untilDeadline(p: Promise<SecretValue>, deadline: AbortSignal): Promise<SecretValue> {
-  return new Promise<SecretValue>((resolve, reject) => {
-    const onAbort = (): void => reject(deadline.reason as Error);
-    if (deadline.aborted) onAbort();
-    else deadline.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        deadline.removeEventListener('abort', onAbort);
-        if (deadline.aborted) v.zero();
-        else resolve(v);
-      },
-      (e: unknown) => {
-        deadline.removeEventListener('abort', onAbort);
-        reject(e as Error);
-      },
-    );
-  });
+  return untilDeadlineOr(p, deadline, (v) => v.zero());
 }
 
 export class Broker implements Resolver {
