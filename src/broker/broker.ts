@@ -2,6 +2,7 @@
 // the size limit, caching, single-flight, retries, rate limits, the circuit breaker,
 // last-known-good, fragment selection, metrics and auditing happen once for all of them.
 import { createHmac, randomBytes } from 'node:crypto';
+import { allOrNothing, DEFAULT_CONCURRENCY } from '../core/all-or-nothing.js';
 import { KeywayError, isTransient, toKeywayError } from '../core/errors.js';
 import { selectPointer } from '../core/json-pointer.js';
 import type { Logger } from '../core/logger.js';
@@ -12,7 +13,9 @@ import type { SecretValue } from '../core/secret-value.js';
 import type { AuditLog } from '../store/audit.js';
 import type { SecretRecord, SecretsRepo } from '../store/secrets.js';
 import type { ProviderRegistry } from './registry.js';
-import type { ResolveContext, Resolved, Resolver } from './types.js';
+import type { ResolveContext, ResolveManyOptions, Resolved, Resolver } from './types.js';
+import { startBatches, type BatchItem } from './batch.js';
+import { untilDeadline as untilDeadlineOr } from './until-deadline.js';
 import { systemClock, type Clock } from './clock.js';
 import { ValueCache } from './cache.js';
 import { SingleFlight } from './single-flight.js';
@@ -60,22 +63,7 @@ const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, o
  * its signal; a value that arrives after that is wiped.
  */
 function untilDeadline(p: Promise<SecretValue>, deadline: AbortSignal): Promise<SecretValue> {
-  return new Promise<SecretValue>((resolve, reject) => {
-    const onAbort = (): void => reject(deadline.reason as Error);
-    if (deadline.aborted) onAbort();
-    else deadline.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        deadline.removeEventListener('abort', onAbort);
-        if (deadline.aborted) v.zero();
-        else resolve(v);
-      },
-      (e: unknown) => {
-        deadline.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+  return untilDeadlineOr(p, deadline, (v) => v.zero());
 }
 
 export class Broker implements Resolver {
@@ -195,6 +183,75 @@ export class Broker implements Resolver {
     } catch (e) {
       const err = toKeywayError(e, subject);
       this.#finish(ctx, subject, providerName, 'error', cache, started, err.code);
+      throw err;
+    }
+  }
+
+  /**
+   * Every target, all or nothing (src/core/all-or-nothing.ts): at most `concurrency` resolves at
+   * once, results in input order, and on any failure every value already resolved is zeroed. Each
+   * window of targets is first offered to providers that fetch in batches (./batch.ts); resolve()
+   * then does the rest of each target's work as usual.
+   */
+  resolveMany(targets: readonly string[], ctx: ResolveContext, opts: ResolveManyOptions = {}): Promise<Resolved[]> {
+    const window = opts.concurrency ?? DEFAULT_CONCURRENCY;
+    return allOrNothing(
+      targets.length,
+      (i, signal) => {
+        // Workers take targets in order, so the first of a window starts its batches before the
+        // others of that window look for them.
+        if (i % window === 0) this.#startBatches(targets.slice(i, i + window), ctx);
+        return this.resolve(targets[i] as string, { ...ctx, signal });
+      },
+      { ...opts, signal: ctx.signal, wipe: (r) => r.value.zero() },
+    );
+  }
+
+  #startBatches(texts: readonly string[], ctx: ResolveContext): void {
+    const items: BatchItem[] = [];
+    for (const text of texts) {
+      try {
+        const t = this.target(text);
+        const provider = this.#d.registry.get(t.ref.provider);
+        if (!provider.lookupMany) continue;
+        const key = this.#cacheKey(t.ref, ctx.identity);
+        const hit = ctx.refresh ? undefined : this.#cache.get(key);
+        if (hit) {
+          if (hit.kind === 'fresh') hit.value.zero();
+          continue;
+        }
+        const policy = this.policy(t.ref.provider);
+        const ttlMs = t.ref.query.ttl !== undefined ? parseDuration(t.ref.query.ttl, 'reference option ttl') : policy.ttlMs;
+        const request = { path: t.ref.path, options: this.#providerOptions(t.ref), identity: ctx.identity };
+        items.push({ key, ref: t.ref, provider: provider as BatchItem['provider'], request, policy, ttlMs });
+      } catch {
+        // Not batchable: resolve() reports what is wrong with it.
+      }
+    }
+    startBatches(items, ctx.identity, {
+      flight: this.#flight,
+      maxBytes: this.#d.maxSecretBytes,
+      guarded: (item, fn) => this.#guardedBatch(item, fn),
+      upstream: (ref, identity, policy) => this.#upstream(ref, identity, policy),
+      store: (item, value) => this.#cache.put(item.key, value, item.ttlMs, item.policy.maxStaleMs),
+    });
+  }
+
+  /** One batched call under the provider's breaker, limiter and deadline; not retried. */
+  async #guardedBatch<T>(item: BatchItem, fn: (deadline: AbortSignal) => Promise<T>): Promise<T> {
+    const name = item.ref.provider;
+    const guard = this.#guard(name, item.policy);
+    const deadline = AbortSignal.timeout(item.policy.timeoutMs);
+    guard.breaker.enter();
+    try {
+      const out = await guard.limiter.run(deadline, () => fn(deadline));
+      guard.breaker.success();
+      this.#d.metrics?.upstream.inc({ provider: name, outcome: 'ok' });
+      return out;
+    } catch (e) {
+      const err = deadline.aborted ? new KeywayError('timeout', `provider "${name}" did not answer within the ${item.policy.timeoutMs} ms timeout (1 batched attempt)`) : toKeywayError(e);
+      guard.breaker.failure(isTransient(err));
+      this.#d.metrics?.upstream.inc({ provider: name, outcome: err.code });
       throw err;
     }
   }

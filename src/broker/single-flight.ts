@@ -42,20 +42,26 @@ export class SingleFlight {
    * waiting, while the shared call goes on for the others.
    */
   async do(key: string, fn: () => Promise<SecretValue>, signal?: AbortSignal): Promise<{ value: SecretValue; shared: boolean }> {
-    let running = this.#inflight.get(key);
-    const shared = running !== undefined;
-    if (!running) {
-      const p = fn();
-      running = p;
-      this.#inflight.set(key, p);
-      // Callers copy the shared original in continuations queued before it resolved; zeroing it
-      // on the next macrotask runs after every one of them.
-      p.then(
-        (v) => setImmediate(() => v.zero()),
-        () => undefined,
-      ).finally(() => this.#inflight.delete(key));
-    }
+    const shared = !this.start(key, fn);
+    const running = this.#inflight.get(key) as Promise<SecretValue>;
     const v = await untilAborted(running, signal);
     return { value: v.clone(), shared };
+  }
+
+  /**
+   * Starts `fn` as the call for `key` unless one is already running, without waiting for it:
+   * later `do` calls for the key join it (the broker's batched lookups). True when it started.
+   */
+  start(key: string, fn: () => Promise<SecretValue>): boolean {
+    if (this.#inflight.has(key)) return false;
+    const p = fn();
+    this.#inflight.set(key, p);
+    // Callers copy the shared original in continuations queued before it resolved; zeroing it
+    // on the next macrotask runs after every one of them.
+    p.then(
+      (v) => setImmediate(() => v.zero()),
+      () => undefined,
+    ).finally(() => this.#inflight.delete(key));
+    return true;
   }
 }

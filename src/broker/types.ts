@@ -1,4 +1,5 @@
 // What frontends and delivery see of the broker: NAME or REF in, bytes plus delivery hints out.
+import type { KeywayError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
 import type { WorkloadIdentity } from '../core/provider.js';
 
@@ -26,9 +27,25 @@ export interface Resolved {
   readonly gid?: number;
 }
 
+export interface ResolveManyOptions {
+  /** Resolves running at once (default 16). */
+  readonly concurrency?: number;
+  /** Sees each value as it arrives (a running response-size budget); throwing fails the whole call. */
+  readonly onValue?: (r: Resolved, index: number) => void;
+  /** The error reported for the first failure, e.g. one naming the object that failed. */
+  readonly describeFailure?: (e: KeywayError, index: number) => KeywayError;
+  /** What a cancellation of the context's signal is reported as (default "resolving secrets"). */
+  readonly what?: string;
+}
+
 export interface Resolver {
   /** `target` is a named secret (NAME), or a reference (`ref+...`). */
   resolve(target: string, ctx: ResolveContext): Promise<Resolved>;
   /** Cheap change token for rotation: the provider's version op if it has one, else a content HMAC. */
   version(target: string, ctx: ResolveContext): Promise<string>;
+  /**
+   * Every target, all or nothing: results in input order, or an error after every value already
+   * resolved has been zeroed. Bounded concurrency; batched upstream where a provider can.
+   */
+  resolveMany(targets: readonly string[], ctx: ResolveContext, opts?: ResolveManyOptions): Promise<Resolved[]>;
 }

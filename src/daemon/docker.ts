@@ -5,11 +5,9 @@ import { join } from 'node:path';
 import { ROOT_DOCKER_SOCKET } from '../config/schema.js';
 import { openDelivery } from '../delivery/open.js';
 import { joinedPodmanNamespace } from '../delivery/userns/podman-ns.js';
-import { processStartTime } from '../delivery/process-identity.js';
 import { deliveryBackend } from '../frontends/docker-volume/delivery-backend.js';
 import { DockerPlugin } from '../frontends/docker-volume/plugin.js';
-import { MountSetsRepo } from '../store/mount-sets.js';
-import { claimMountSet, VolumesRepo } from '../store/volumes.js';
+import { VolumesRepo } from '../store/volumes.js';
 import type { Context } from './context.js';
 import { templatingBroker } from './templates.js';
 
@@ -40,10 +38,8 @@ export function activatedFd(env: Readonly<Record<string, string | undefined>>, n
 }
 
 export function dockerFrontend(ctx: Context): DockerPlugin {
-  const records = new MountSetsRepo(ctx.db);
   const volumes = new VolumesRepo(ctx.db);
   const fd = activatedFd(ctx.env, 'docker');
-  const claim = (id: string): boolean => claimMountSet(ctx.db, id, process.pid, processStartTime(process.pid));
   return new DockerPlugin({
     ...(fd !== undefined ? { fd } : {}),
     socket: dockerSocketPath(ctx),
@@ -56,12 +52,12 @@ export function dockerFrontend(ctx: Context): DockerPlugin {
     checkRef: (ref) => void ctx.broker.target(ref),
     rotateIntervalMs: ctx.config.delivery.refresh_interval_s * 1000,
     async openBackend() {
-      // Claim the sets of containers that outlived the previous keyway before the orphan sweep
-      // in openDelivery runs, or it would wipe secrets out from under running containers.
-      for (const m of volumes.listMounts()) claim(m.mountSetId);
-      const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger });
+      // Delivery takes over the sets of containers that outlived the previous keyway before its
+      // orphan sweep runs, or it would wipe secrets out from under running containers.
+      const adopt = volumes.listMounts().map((m) => m.mountSetId);
+      const delivery = await openDelivery({ runtimeDir: ctx.runtimeDir, db: ctx.db, logger: ctx.logger, adopt });
       if (delivery.root.protection !== 'secure') ctx.logger.warn({ root: delivery.root.path, protection: delivery.root.protection, reason: delivery.root.reason }, 'docker volumes are delivered on a mount root that is not fully secure');
-      return deliveryBackend({ resolver: templatingBroker(ctx), sets: delivery.manager, records, claim });
+      return deliveryBackend({ resolver: templatingBroker(ctx), sets: delivery.manager });
     },
   });
 }

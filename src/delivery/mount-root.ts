@@ -156,8 +156,9 @@ export async function ensureMountRoot(opts: MountRootOptions): Promise<MountRoot
 }
 
 /**
- * The mount-root work inside the runtime dir open as `runtimeFd`. @internal: callers must have
- * checked that directory (ensureMountRoot does); exported so a test can race it directly.
+ * The mount-root work inside the runtime dir open as `runtimeFd`: the root is opened, checked and
+ * mounted through that descriptor, so it lands inside that very directory whatever is renamed
+ * meanwhile. It does not judge who owns the runtime dir; ensureMountRoot checks that first.
  */
 export async function ensureRootInOpenDir(runtimeFd: number, opts: MountRootOptions): Promise<MountRootInfo> {
   const path = mountRootPath(opts.runtimeDir);

@@ -56,20 +56,87 @@ function checkId(id: number, what: string): number {
   return id;
 }
 
-export class MountSet {
+/** One live set, as its owner sees it. Created by MountSetManager.create or adopt. */
+export interface MountSet {
   readonly id: string;
   readonly consumer: string;
   /** The directory to hand to a consumer (bind mount, CREDENTIALS_DIRECTORY). */
   readonly dir: string;
+  readonly released: boolean;
+  readonly files: readonly MountSetFileSpec[];
+  /**
+   * The path of one file: `<set>/<name>`, a symlink to `..data/<name>`. Bind-mounting it as a single
+   * file (Docker's single-secret volumes) works because mount(2) resolves the symlink; such a bind
+   * mount pins that version's inode, so rotation reaches it only through the owner's onRotate hook.
+   */
+  filePath(name: string): string;
+  /** Reads the current bytes of one file (for a refresher that swaps only some files). */
+  read(name: string): SecretValue;
+  /** Atomically replaces the whole content. On failure the previous version stays in place. */
+  update(files: readonly MountSetFile[]): Promise<void>;
+  /** Overwrites every file with zeros, removes the directory and the record. Idempotent. */
+  release(): void;
+}
+
+/** What every set of one manager shares; private to this module. */
+interface Shared {
+  readonly root: MountRootInfo;
+  readonly repo: MountSetsRepo;
+  readonly logger: Logger;
+  readonly selinux: SelinuxMode;
+  readonly ramfsMaxBytes: number;
+  readonly live: Map<string, LiveSet>;
+}
+
+function normalize(files: readonly MountSetFile[]): MountSetFileSpec[] {
+  const seen = new Set<string>();
+  return files.map((f) => {
+    const name = validateFileName(f.name);
+    if (seen.has(name)) throw new KeywayError('invalid_argument', `file name ${JSON.stringify(name)} appears twice in one mount set`);
+    seen.add(name);
+    if (!(f.bytes instanceof SecretValue)) throw new KeywayError('internal', 'mount set file bytes must be a SecretValue');
+    return {
+      name,
+      mode: checkFileMode(f.mode ?? DEFAULT_FILE_MODE, `mode of ${name}`),
+      uid: checkId(f.uid ?? process.geteuid?.() ?? 0, `uid of ${name}`),
+      gid: checkId(f.gid ?? process.getegid?.() ?? 0, `gid of ${name}`),
+    };
+  });
+}
+
+function specOf(files: readonly MountSetFileSpec[], level?: string): MountSetSpec {
+  const start = processStartTime(process.pid);
+  return { files, ...(start !== undefined ? { ownerStart: start } : {}), ...(level !== undefined ? { selinuxLevel: level } : {}) };
+}
+
+/** The mount root must still be what it was at start-up, with room on a ramfs for the new bytes. */
+function checkWrite(sh: Shared, files: readonly MountSetFile[]): void {
+  verifyMountRoot(sh.root);
+  checkRamfsRoom(sh.root, sh.ramfsMaxBytes, files.reduce((n, f) => n + f.bytes.length, 0));
+}
+
+function labeller(sh: Shared, level: string | undefined): ((path: string) => Promise<void>) | undefined {
+  if (sh.selinux === 'disabled') return undefined;
+  return (path) => labelContainerFile(path, level);
+}
+
+/** A recorded set lies directly under this root, named by its id; anything else is not ours. */
+function underRoot(sh: Shared, rec: Pick<MountSetRecord, 'id' | 'path'>): boolean {
+  return dirname(rec.path) === sh.root.path && rec.path === join(sh.root.path, rec.id);
+}
+
+class LiveSet implements MountSet {
+  readonly id: string;
+  readonly consumer: string;
+  readonly dir: string;
   #files: MountSetFileSpec[];
   #released = false;
-  readonly #manager: MountSetManager;
+  readonly #sh: Shared;
   readonly #owner: DirOwner;
   readonly #level: string | undefined;
 
-  /** @internal created by MountSetManager */
-  constructor(manager: MountSetManager, id: string, consumer: string, dir: string, files: MountSetFileSpec[], owner: DirOwner, level: string | undefined) {
-    this.#manager = manager;
+  constructor(sh: Shared, id: string, consumer: string, dir: string, files: MountSetFileSpec[], owner: DirOwner, level: string | undefined) {
+    this.#sh = sh;
     this.id = id;
     this.consumer = consumer;
     this.dir = dir;
@@ -86,18 +153,12 @@ export class MountSet {
     return this.#files;
   }
 
-  /**
-   * The path of one file: `<set>/<name>`, a symlink to `..data/<name>`. Bind-mounting it as a single
-   * file (Docker's single-secret volumes) works because mount(2) resolves the symlink; such a bind
-   * mount pins that version's inode, so rotation reaches it only through the owner's onRotate hook.
-   */
   filePath(name: string): string {
     validateFileName(name);
     if (!this.#files.some((f) => f.name === name)) throw new KeywayError('not_found', `mount set ${this.id} has no file ${JSON.stringify(name)}`);
     return join(this.dir, name);
   }
 
-  /** Reads the current bytes of one file (for a refresher that swaps only some files). */
   read(name: string): SecretValue {
     validateFileName(name);
     // Not through `..data` by name: a consumer that owns the set dir could point it anywhere.
@@ -118,26 +179,23 @@ export class MountSet {
     }
   }
 
-  /** Atomically replaces the whole content. On failure the previous version stays in place. */
   async update(files: readonly MountSetFile[]): Promise<void> {
     if (this.#released) throw new KeywayError('failed_precondition', `mount set ${this.id} was released`);
-    const specs = this.#manager.normalize(files);
-    this.#manager.checkRoot();
-    this.#manager.checkRoom(files);
-    await publish(this.dir, toWrite(files, specs), this.#owner, this.#manager.labeller(this.#level));
+    const specs = normalize(files);
+    checkWrite(this.#sh, files);
+    await publish(this.dir, toWrite(files, specs), this.#owner, labeller(this.#sh, this.#level));
     const changed = JSON.stringify(specs) !== JSON.stringify(this.#files);
     this.#files = specs;
     // A plain rotation keeps names, modes and owners: no need to touch the store.
-    if (changed) this.#manager.repo.updateSpec(this.id, this.#manager.specOf(specs, this.#level));
+    if (changed) this.#sh.repo.updateSpec(this.id, specOf(specs, this.#level));
   }
 
-  /** Overwrites every file with zeros, removes the directory and the record. Idempotent. */
   release(): void {
     if (this.#released) return;
     destroySetDir(this.dir);
-    this.#manager.repo.delete(this.id);
+    this.#sh.repo.delete(this.id);
     this.#released = true;
-    this.#manager.forget(this);
+    this.#sh.live.delete(this.id);
   }
 }
 
@@ -149,130 +207,96 @@ function toWrite(files: readonly MountSetFile[], specs: readonly MountSetFileSpe
 }
 
 export class MountSetManager {
-  readonly root: MountRootInfo;
-  readonly repo: MountSetsRepo;
-  readonly #logger: Logger;
-  readonly #selinux: SelinuxMode;
-  readonly #live = new Map<string, MountSet>();
-  readonly #ramfsMaxBytes: number;
+  readonly #sh: Shared;
 
   constructor(opts: MountSetManagerOptions) {
-    this.root = opts.root;
-    this.#ramfsMaxBytes = opts.ramfsMaxBytes ?? DEFAULT_RAMFS_MAX_BYTES;
-    this.repo = opts.repo;
-    this.#logger = opts.logger;
-    this.#selinux = opts.selinux ?? selinuxMode();
+    this.#sh = {
+      root: opts.root,
+      repo: opts.repo,
+      logger: opts.logger,
+      selinux: opts.selinux ?? selinuxMode(),
+      ramfsMaxBytes: opts.ramfsMaxBytes ?? DEFAULT_RAMFS_MAX_BYTES,
+      live: new Map(),
+    };
+  }
+
+  get root(): MountRootInfo {
+    return this.#sh.root;
   }
 
   get selinux(): SelinuxMode {
-    return this.#selinux;
+    return this.#sh.selinux;
   }
 
   get live(): readonly MountSet[] {
-    return [...this.#live.values()];
-  }
-
-  /** @internal */
-  normalize(files: readonly MountSetFile[]): MountSetFileSpec[] {
-    const seen = new Set<string>();
-    return files.map((f) => {
-      const name = validateFileName(f.name);
-      if (seen.has(name)) throw new KeywayError('invalid_argument', `file name ${JSON.stringify(name)} appears twice in one mount set`);
-      seen.add(name);
-      if (!(f.bytes instanceof SecretValue)) throw new KeywayError('internal', 'mount set file bytes must be a SecretValue');
-      return {
-        name,
-        mode: checkFileMode(f.mode ?? DEFAULT_FILE_MODE, `mode of ${name}`),
-        uid: checkId(f.uid ?? process.geteuid?.() ?? 0, `uid of ${name}`),
-        gid: checkId(f.gid ?? process.getegid?.() ?? 0, `gid of ${name}`),
-      };
-    });
-  }
-
-  /** @internal */
-  specOf(files: readonly MountSetFileSpec[], level?: string): MountSetSpec {
-    const start = processStartTime(process.pid);
-    return { files, ...(start !== undefined ? { ownerStart: start } : {}), ...(level !== undefined ? { selinuxLevel: level } : {}) };
-  }
-
-  /** @internal the mount root must still be what it was at start-up. */
-  checkRoot(): void {
-    verifyMountRoot(this.root);
-  }
-
-  /** @internal refuses a write that would pass the cap of a ramfs root. */
-  checkRoom(files: readonly MountSetFile[]): void {
-    checkRamfsRoom(this.root, this.#ramfsMaxBytes, files.reduce((n, f) => n + f.bytes.length, 0));
-  }
-
-  /** @internal */
-  labeller(level: string | undefined): ((path: string) => Promise<void>) | undefined {
-    if (this.#selinux === 'disabled') return undefined;
-    return (path) => labelContainerFile(path, level);
-  }
-
-  /** @internal */
-  forget(set: MountSet): void {
-    this.#live.delete(set.id);
+    return [...this.#sh.live.values()];
   }
 
   async create(consumer: string, files: readonly MountSetFile[], opts: CreateOptions = {}): Promise<MountSet> {
     if (typeof consumer !== 'string' || consumer.length === 0 || consumer.length > 512) throw new KeywayError('invalid_argument', 'mount set consumer must be 1-512 characters');
-    const specs = this.normalize(files);
+    const sh = this.#sh;
+    const specs = normalize(files);
     const owner: DirOwner = {
       mode: checkFileMode(opts.dirMode ?? DEFAULT_DIR_MODE, 'directory mode'),
       uid: checkId(opts.dirUid ?? process.geteuid?.() ?? 0, 'directory uid'),
       gid: checkId(opts.dirGid ?? process.getegid?.() ?? 0, 'directory gid'),
     };
     if (opts.selinuxLevel !== undefined) validateMcsLevel(opts.selinuxLevel);
-    this.checkRoot();
-    this.checkRoom(files);
+    checkWrite(sh, files);
     const id = newId();
-    const dir = join(this.root.path, id);
+    const dir = join(sh.root.path, id);
     const ownerPid = opts.ownerPid ?? process.pid;
     const start = processStartTime(ownerPid);
     // Record first: a crash between here and the end leaves something the sweep can find.
     const level = opts.selinuxLevel !== undefined ? { selinuxLevel: opts.selinuxLevel } : {};
-    this.repo.insert({ id, consumer, path: dir, ownerPid, spec: { files: specs, ...(start !== undefined ? { ownerStart: start } : {}), ...level } });
+    sh.repo.insert({ id, consumer, path: dir, ownerPid, spec: { files: specs, ...(start !== undefined ? { ownerStart: start } : {}), ...level } });
     try {
       createSetDir(dir, owner);
-      await publish(dir, toWrite(files, specs), owner, this.labeller(opts.selinuxLevel));
+      await publish(dir, toWrite(files, specs), owner, labeller(sh, opts.selinuxLevel));
     } catch (e) {
       try {
         destroySetDir(dir);
       } catch (cleanup) {
-        this.#logger.error({ set: id, err: toKeywayError(cleanup).message }, 'cleanup of a failed mount set failed');
+        sh.logger.error({ set: id, err: toKeywayError(cleanup).message }, 'cleanup of a failed mount set failed');
       }
-      this.repo.delete(id);
+      sh.repo.delete(id);
       throw e;
     }
-    const set = new MountSet(this, id, consumer, dir, specs, owner, opts.selinuxLevel);
-    this.#live.set(id, set);
-    this.#logger.debug({ set: id, consumer, files: specs.map((f) => f.name) }, 'mount set created');
+    const set = new LiveSet(sh, id, consumer, dir, specs, owner, opts.selinuxLevel);
+    sh.live.set(id, set);
+    sh.logger.debug({ set: id, consumer, files: specs.map((f) => f.name) }, 'mount set created');
     return set;
   }
 
   /**
-   * Re-attaches a set an earlier process recorded (a restart while containers still use it), so it
-   * can be rotated and released like one this process created. The record must place the set
-   * directly under this root, and the path must still be a real directory (not a planted symlink):
-   * the directory's own mode and owner are kept for later updates. Undefined when it is not ours.
+   * Takes over a set an earlier process recorded (a restart while containers still use it), so it
+   * can be rotated and released like one this process created: the record is claimed for this
+   * process first, so no orphan sweep (ours or another keyway's) wipes it. The record must place
+   * the set directly under this root, and the path must still be a real directory (not a planted
+   * symlink), whose own mode and owner are kept for later updates. A record whose directory is gone
+   * with the tmpfs (a reboot) is forgotten. Undefined when there is no such set, or it is not ours.
+   * Idempotent: a set already live here is returned as it is.
    */
-  adopt(rec: MountSetRecord): MountSet | undefined {
-    const known = this.#live.get(rec.id);
+  adopt(id: string): MountSet | undefined {
+    const sh = this.#sh;
+    const known = sh.live.get(id);
     if (known) return known;
-    if (dirname(rec.path) !== this.root.path || rec.path !== join(this.root.path, rec.id)) return undefined;
+    const rec = sh.repo.get(id);
+    if (!rec || !underRoot(sh, rec)) return undefined;
     let st;
     try {
       st = lstatSync(rec.path);
-    } catch {
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') sh.repo.delete(id);
       return undefined;
     }
     if (!st.isDirectory()) return undefined;
+    if (!sh.repo.claim(id, process.pid, processStartTime(process.pid))) return undefined;
     const owner: DirOwner = { mode: st.mode & 0o777, uid: st.uid, gid: st.gid };
     const level = typeof rec.spec.selinuxLevel === 'string' ? rec.spec.selinuxLevel : undefined;
-    const set = new MountSet(this, rec.id, rec.consumer, rec.path, [...rec.spec.files], owner, level);
-    this.#live.set(rec.id, set);
+    const set = new LiveSet(sh, rec.id, rec.consumer, rec.path, [...rec.spec.files], owner, level);
+    sh.live.set(rec.id, set);
+    sh.logger.debug({ set: id, consumer: rec.consumer }, 'mount set adopted');
     return set;
   }
 
@@ -282,7 +306,7 @@ export class MountSetManager {
       try {
         s.release();
       } catch (e) {
-        this.#logger.error({ set: s.id, err: toKeywayError(e).message }, 'mount set release failed');
+        this.#sh.logger.error({ set: s.id, err: toKeywayError(e).message }, 'mount set release failed');
       }
     }
   }
@@ -293,24 +317,25 @@ export class MountSetManager {
    * kind of owner, such as the daemon's volumes, which it adopts on restart). Returns the ids swept.
    */
   sweepOrphans(only: (consumer: string) => boolean = () => true): string[] {
+    const sh = this.#sh;
     const swept: string[] = [];
-    for (const rec of this.repo.list()) {
-      if (this.#live.has(rec.id) || !only(rec.consumer)) continue;
+    for (const rec of sh.repo.list()) {
+      if (sh.live.has(rec.id) || !only(rec.consumer)) continue;
       if (rec.ownerPid !== null && isSameProcessAlive(rec.ownerPid, rec.spec.ownerStart)) continue;
-      if (dirname(rec.path) !== this.root.path || rec.path !== join(this.root.path, rec.id)) {
+      if (!underRoot(sh, rec)) {
         // Recorded under another runtime dir: not ours to touch; the instance using it sweeps it.
         continue;
       }
       try {
         destroySetDir(rec.path);
       } catch (e) {
-        this.#logger.error({ set: rec.id, err: toKeywayError(e).message }, 'sweeping an orphaned mount set failed');
+        sh.logger.error({ set: rec.id, err: toKeywayError(e).message }, 'sweeping an orphaned mount set failed');
         continue;
       }
-      this.repo.delete(rec.id);
+      sh.repo.delete(rec.id);
       swept.push(rec.id);
     }
-    if (swept.length > 0) this.#logger.info({ sets: swept }, 'swept orphaned mount sets');
+    if (swept.length > 0) sh.logger.info({ sets: swept }, 'swept orphaned mount sets');
     return swept;
   }
 }

@@ -9,6 +9,9 @@ import type { SecretValue } from '../core/secret-value.js';
 import type { Resolver } from '../broker/types.js';
 import type { MountSet, MountSetFile } from './mount-sets.js';
 
+/** What a refresher needs of a set: a MountSet, or a frontend's stand-in for one in its tests. */
+export type RefreshableSet = Pick<MountSet, 'id' | 'released' | 'files' | 'read' | 'update'>;
+
 export interface WatchedFile {
   /** File name in the set. */
   readonly name: string;
@@ -22,6 +25,7 @@ export interface WatchedFile {
 }
 
 export interface WatchOptions {
+  /** Time between checks; 0 means no timer: the owner calls refresh() itself. */
   readonly intervalMs: number;
   /** Fraction of the interval to randomise by, ± (default 0.1). */
   readonly jitter?: number;
@@ -43,30 +47,53 @@ const defaultTimers: Timers = {
 };
 
 export interface RefresherOptions {
-  readonly resolver: Resolver;
+  readonly resolver: Pick<Resolver, 'resolve' | 'version'>;
   readonly logger: Logger;
   readonly timers?: Timers;
   /** [0, 1) random source for jitter (tests pin it). */
   readonly random?: () => number;
 }
 
-export class Watch {
-  readonly set: MountSet;
+/** One set kept current by a Refresher. */
+export interface Watch {
+  readonly set: RefreshableSet;
+  readonly stopped: boolean;
+  /**
+   * One refresh now (also what the timer runs). Resolves to the names that changed. Concurrent
+   * calls share one run. Errors are reported through onError and leave the content as it was.
+   */
+  refresh(): Promise<readonly string[]>;
+  /** Stops the timer and cancels an in-flight refresh. Idempotent. */
+  stop(): void;
+  /** Waits for an in-flight refresh to settle (after stop, for clean shutdowns). */
+  settled(): Promise<void>;
+}
+
+interface Env {
+  readonly resolver: Pick<Resolver, 'resolve' | 'version'>;
+  readonly logger: Logger;
+  readonly timers: Timers;
+  readonly random: () => number;
+}
+
+class LiveWatch implements Watch {
+  readonly set: RefreshableSet;
   readonly #files: readonly WatchedFile[];
   readonly #opts: WatchOptions;
-  readonly #owner: Refresher;
+  readonly #env: Env;
+  readonly #onStop: (w: Watch) => void;
   readonly #versions = new Map<string, string>();
   readonly #abort = new AbortController();
   #timer: unknown;
   #running: Promise<readonly string[]> | undefined;
   #stopped = false;
 
-  /** @internal created by Refresher.watch */
-  constructor(owner: Refresher, set: MountSet, files: readonly WatchedFile[], opts: WatchOptions) {
-    if (!(opts.intervalMs > 0)) throw new KeywayError('invalid_argument', 'refresh interval must be a positive number of milliseconds');
+  constructor(env: Env, set: RefreshableSet, files: readonly WatchedFile[], opts: WatchOptions, onStop: (w: Watch) => void) {
+    if (!(opts.intervalMs >= 0)) throw new KeywayError('invalid_argument', 'refresh interval must be a positive number of milliseconds');
     const jitter = opts.jitter ?? 0.1;
     if (!(jitter >= 0 && jitter < 1)) throw new KeywayError('invalid_argument', 'refresh jitter must be in [0, 1)');
-    this.#owner = owner;
+    this.#env = env;
+    this.#onStop = onStop;
     this.set = set;
     this.#files = files;
     this.#opts = opts;
@@ -77,21 +104,16 @@ export class Watch {
     return this.#stopped;
   }
 
-  /** @internal */
   schedule(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#opts.intervalMs === 0) return;
     const jitter = this.#opts.jitter ?? 0.1;
-    const delay = Math.max(1, Math.round(this.#opts.intervalMs * (1 + jitter * (2 * this.#owner.random() - 1))));
-    this.#timer = this.#owner.timers.setTimeout(() => {
+    const delay = Math.max(1, Math.round(this.#opts.intervalMs * (1 + jitter * (2 * this.#env.random() - 1))));
+    this.#timer = this.#env.timers.setTimeout(() => {
       this.#timer = undefined;
       void this.refresh().finally(() => this.schedule());
     }, delay);
   }
 
-  /**
-   * One refresh now (also what the timer runs). Resolves to the names that changed. Concurrent
-   * calls share one run. Errors are reported through onError and leave the content as it was.
-   */
   refresh(): Promise<readonly string[]> {
     this.#running ??= this.#refresh().finally(() => (this.#running = undefined));
     return this.#running;
@@ -103,8 +125,8 @@ export class Watch {
       return [];
     }
     const ctx = { identity: this.#opts.identity, signal: this.#abort.signal };
-    const resolver = this.#owner.resolver;
-    const fresh = new Map<string, { value: SecretValue; version: string }>();
+    const resolver = this.#env.resolver;
+    const fresh = new Map<string, { value: SecretValue; version: string; mode?: number; uid?: number; gid?: number }>();
     try {
       const pending: { file: WatchedFile; version: string }[] = [];
       for (const f of this.#files) {
@@ -120,7 +142,8 @@ export class Watch {
             r.value.zero();
             this.#versions.set(file.name, version);
           } else {
-            fresh.set(file.name, { value: r.value, version: r.version ?? version });
+            // A named secret's own delivery defaults apply where the watch sets none, as at delivery.
+            fresh.set(file.name, { value: r.value, version: r.version ?? version, ...(r.mode !== undefined ? { mode: r.mode } : {}), ...(r.uid !== undefined ? { uid: r.uid } : {}), ...(r.gid !== undefined ? { gid: r.gid } : {}) });
           }
         } finally {
           current.zero();
@@ -131,8 +154,9 @@ export class Watch {
       const spec = new Map(this.set.files.map((s) => [s.name, s]));
       for (const f of this.#files) {
         const s = spec.get(f.name);
-        const value = fresh.get(f.name)?.value ?? this.set.read(f.name);
-        next.push({ name: f.name, bytes: value, mode: f.mode ?? s?.mode, uid: f.uid ?? s?.uid, gid: f.gid ?? s?.gid });
+        const got = fresh.get(f.name);
+        const value = got?.value ?? this.set.read(f.name);
+        next.push({ name: f.name, bytes: value, mode: f.mode ?? got?.mode ?? s?.mode, uid: f.uid ?? got?.uid ?? s?.uid, gid: f.gid ?? got?.gid ?? s?.gid } as MountSetFile);
       }
       try {
         await this.set.update(next);
@@ -141,7 +165,7 @@ export class Watch {
       }
       for (const [name, { version }] of fresh) this.#versions.set(name, version);
       const changed = [...fresh.keys()];
-      this.#owner.logger.info({ set: this.set.id, files: changed }, 'mount set rotated');
+      this.#env.logger.info({ set: this.set.id, files: changed }, 'mount set rotated');
       if (this.#opts.onRotate) {
         try {
           await this.#opts.onRotate(changed);
@@ -159,51 +183,38 @@ export class Watch {
   }
 
   #report(e: KeywayError): void {
-    this.#owner.logger.warn({ set: this.set.id, code: e.code, err: e.message }, 'mount set refresh failed; keeping the current content');
+    this.#env.logger.warn({ set: this.set.id, code: e.code, err: e.message }, 'mount set refresh failed; keeping the current content');
     this.#opts.onError?.(e);
   }
 
-  /** Stops the timer and cancels an in-flight refresh. Idempotent. */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#timer !== undefined) this.#owner.timers.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#env.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#abort.abort(new KeywayError('cancelled', 'refresh stopped'));
-    this.#owner.forget(this);
+    this.#onStop(this);
   }
 
-  /** Waits for an in-flight refresh to settle (after stop, for clean shutdowns). */
   async settled(): Promise<void> {
     await this.#running;
   }
 }
 
 export class Refresher {
-  readonly resolver: Resolver;
-  readonly logger: Logger;
-  readonly timers: Timers;
-  readonly random: () => number;
+  readonly #env: Env;
   readonly #watches = new Set<Watch>();
 
   constructor(opts: RefresherOptions) {
-    this.resolver = opts.resolver;
-    this.logger = opts.logger;
-    this.timers = opts.timers ?? defaultTimers;
-    this.random = opts.random ?? Math.random;
+    this.#env = { resolver: opts.resolver, logger: opts.logger, timers: opts.timers ?? defaultTimers, random: opts.random ?? Math.random };
   }
 
-  /** Starts refreshing `files` of `set` every `intervalMs` (± jitter). */
-  watch(set: MountSet, files: readonly WatchedFile[], opts: WatchOptions): Watch {
-    const w = new Watch(this, set, files, opts);
+  /** Starts refreshing `files` of `set` every `intervalMs` (± jitter; 0: only when refresh() is called). */
+  watch(set: RefreshableSet, files: readonly WatchedFile[], opts: WatchOptions): Watch {
+    const w = new LiveWatch(this.#env, set, files, opts, (done) => this.#watches.delete(done));
     this.#watches.add(w);
     w.schedule();
     return w;
-  }
-
-  /** @internal */
-  forget(w: Watch): void {
-    this.#watches.delete(w);
   }
 
   async stopAll(): Promise<void> {

@@ -57,14 +57,15 @@ async function prepare(opts: RunProcessOptions, identity: WorkloadIdentity, sign
   const watched: WatchedFile[] = [];
   const envValues: Record<string, string> = {};
   const names = new Set<string>();
+  const resolved: Resolved[] = await opts.resolver.resolveMany(
+    opts.secrets.map((s) => s.target),
+    { identity, signal },
+  );
   try {
-    for (const spec of opts.secrets) {
-      const r: Resolved = await opts.resolver.resolve(spec.target, { identity, signal });
+    for (const [i, spec] of opts.secrets.entries()) {
+      const r = resolved[i] as Resolved;
       const name = spec.file ?? (r.name !== undefined && !spec.target.startsWith('ref+') ? r.name : defaultFileName(spec.target));
-      if (names.has(name)) {
-        r.value.zero();
-        throw new KeywayError('invalid_argument', `--secret: two secrets would both be written as ${JSON.stringify(name)}; set target= on one`);
-      }
+      if (names.has(name)) throw new KeywayError('invalid_argument', `--secret: two secrets would both be written as ${JSON.stringify(name)}; set target= on one`);
       names.add(name);
       const mode = spec.mode ?? r.mode ?? opts.defaultMode;
       const uid = spec.uid ?? r.uid;
@@ -73,17 +74,22 @@ async function prepare(opts: RunProcessOptions, identity: WorkloadIdentity, sign
       files.push({ ...meta, bytes: r.value });
       watched.push({ ...meta, target: spec.target, ...(r.version !== undefined ? { version: r.version } : {}) });
     }
-    for (const e of opts.env ?? []) {
-      const r = await opts.resolver.resolve(e.target, { identity, signal });
-      try {
+    const env = opts.env ?? [];
+    const values = await opts.resolver.resolveMany(
+      env.map((e) => e.target),
+      { identity, signal },
+    );
+    try {
+      for (const [i, e] of env.entries()) {
+        const r = values[i] as Resolved;
         if (r.value.expose().includes(0)) throw new KeywayError('invalid_argument', `--env ${e.variable}: the secret contains a NUL byte and cannot be an environment variable; use --secret`);
         envValues[e.variable] = r.value.expose().toString('utf8');
-      } finally {
-        r.value.zero();
       }
+    } finally {
+      for (const r of values) r.value.zero();
     }
   } catch (err) {
-    for (const f of files) f.bytes.zero();
+    for (const r of resolved) r.value.zero();
     throw err;
   }
   return { files, watched, envValues };

@@ -77,4 +77,17 @@ export class MountSetsRepo {
   delete(id: string): boolean {
     return this.#db.prepare('DELETE FROM mount_sets WHERE id = ?').run(id).changes > 0;
   }
+
+  /**
+   * Marks a recorded set as owned by process `pid` (started at `ownerStart`), so orphan sweeps
+   * leave it alone: a restarted keyway adopts the sets of containers that are still running.
+   */
+  claim(id: string, pid: number, ownerStart: number | undefined): boolean {
+    const sql =
+      ownerStart === undefined
+        ? "UPDATE mount_sets SET owner_pid = ?, spec = json_remove(spec, '$.ownerStart'), updated_at = ? WHERE id = ?"
+        : "UPDATE mount_sets SET owner_pid = ?, spec = json_set(spec, '$.ownerStart', ?), updated_at = ? WHERE id = ?";
+    const args = ownerStart === undefined ? [pid, nowIso(), id] : [pid, ownerStart, nowIso(), id];
+    return this.#db.prepare(sql).run(...args).changes > 0;
+  }
 }

@@ -89,16 +89,3 @@ export class VolumesRepo {
     return this.#db.prepare('DELETE FROM volume_mounts WHERE volume = ? AND mount_id = ?').run(volume, mountId).changes > 0;
   }
 }
-
-/**
- * Marks a recorded delivery mount set as owned by this process, so the orphan sweep leaves it to
- * us: a restarted keyway adopts the sets of containers that are still running.
- */
-export function claimMountSet(db: Db, id: string, pid: number, ownerStart: number | undefined): boolean {
-  const sql =
-    ownerStart === undefined
-      ? "UPDATE mount_sets SET owner_pid = ?, spec = json_remove(spec, '$.ownerStart'), updated_at = ? WHERE id = ?"
-      : "UPDATE mount_sets SET owner_pid = ?, spec = json_set(spec, '$.ownerStart', ?), updated_at = ? WHERE id = ?";
-  const args = ownerStart === undefined ? [pid, nowIso(), id] : [pid, ownerStart, nowIso(), id];
-  return db.prepare(sql).run(...args).changes > 0;
-}

@@ -4,9 +4,10 @@
 // consumer of a Resolver (the rotation refresher, Docker volumes, CSI) deliver and rotate templates
 // without knowing about them.
 import { createHash } from 'node:crypto';
+import { resolveEach } from '../core/all-or-nothing.js';
 import { KeywayError } from '../core/errors.js';
 import type { SecretValue } from '../core/secret-value.js';
-import type { ResolveContext, Resolved, Resolver } from '../broker/types.js';
+import type { ResolveContext, ResolveManyOptions, Resolved, Resolver } from '../broker/types.js';
 import { renderTemplate } from './render.js';
 import type { Template } from './syntax.js';
 
@@ -46,6 +47,12 @@ export class TemplatingResolver implements Resolver {
     const tpl = this.#template(target);
     const value = await renderTemplate(tpl, (t) => this.#o.inner.resolve(t, ctx), this.#o.maxBytes);
     return { value, source: `template:${tpl.file}`, provider: 'template' };
+  }
+
+  /** Without templates among them, the wrapped resolver's (batched) resolveMany; else one by one. */
+  resolveMany(targets: readonly string[], ctx: ResolveContext, opts?: ResolveManyOptions): Promise<Resolved[]> {
+    if (!targets.some(isTemplateTarget)) return this.#o.inner.resolveMany(targets, ctx, opts);
+    return resolveEach(targets, (t, signal) => this.resolve(t, { ...ctx, signal }), ctx.signal, opts);
   }
 
   async version(target: string, ctx: ResolveContext): Promise<string> {

@@ -1,8 +1,9 @@
 // A small in-test Resolver: fixed bytes per target, a version token per target, call counters.
 // It stands in for the broker so delivery can be tested without providers.
+import { resolveEach } from '../../src/core/all-or-nothing.js';
 import { KeywayError } from '../../src/core/errors.js';
 import { SecretValue } from '../../src/core/secret-value.js';
-import type { Resolved, ResolveContext, Resolver } from '../../src/broker/types.js';
+import type { Resolved, ResolveContext, ResolveManyOptions, Resolver } from '../../src/broker/types.js';
 
 export class FixedResolver implements Resolver {
   readonly values = new Map<string, { bytes: Buffer; version: string; mode?: number; uid?: number; gid?: number }>();
@@ -36,6 +37,10 @@ export class FixedResolver implements Resolver {
       ...(v.uid !== undefined ? { uid: v.uid } : {}),
       ...(v.gid !== undefined ? { gid: v.gid } : {}),
     };
+  }
+
+  resolveMany(targets: readonly string[], ctx: ResolveContext, opts?: ResolveManyOptions): Promise<Resolved[]> {
+    return resolveEach(targets, (t, signal) => this.resolve(t, { ...ctx, signal }), ctx.signal, opts);
   }
 
   async version(target: string, ctx: ResolveContext): Promise<string> {

@@ -108,3 +108,25 @@ void test('the timer refreshes after the interval with jitter and stops when ask
   await flush();
   assert.equal(resolver.versionCalls, 4);
 });
+
+void test('a watch with interval 0 sets no timer and refreshes only when asked, as the volume driver\'s manual rotation does', { skip: ROOT_SKIP }, async (t) => {
+  const { set, resolver } = await setup(t);
+  const scheduled: number[] = [];
+  const timers = { setTimeout: (_fn: () => void, ms: number) => scheduled.push(ms), clearTimeout: () => undefined };
+  const w = new Refresher({ resolver, logger: silentLogger(), timers }).watch(set, files, { intervalMs: 0, identity });
+  t.after(() => w.stop());
+  assert.deepEqual(scheduled, []);
+  resolver.set('a', 'a-v2', '2');
+  assert.deepEqual(await w.refresh(), ['a']);
+  assert.deepEqual(scheduled, [], 'a manual refresh does not start a timer either');
+});
+
+void test('a rotated file takes the named secret\'s own delivery mode when the watch sets none', { skip: ROOT_SKIP }, async (t) => {
+  const { set, resolver } = await setup(t);
+  const w = new Refresher({ resolver, logger: silentLogger() }).watch(set, [{ name: 'a', target: 'a', version: '1' }, { name: 'b', target: 'b', version: '1' }], { intervalMs: 0, identity });
+  t.after(() => w.stop());
+  resolver.set('a', 'a-v2', '2', { mode: 0o440 });
+  assert.deepEqual(await w.refresh(), ['a']);
+  assert.equal(set.files.find((f) => f.name === 'a')?.mode, 0o440);
+  assert.equal(set.files.find((f) => f.name === 'b')?.mode, 0o440, 'an unchanged file keeps its mode');
+});

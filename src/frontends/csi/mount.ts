@@ -2,7 +2,7 @@
 // one version per object. Nothing is written anywhere: the driver writes the returned files itself,
 // so a refused request leaves no trace and a retried one gives the same answer (idempotent).
 import { createHmac } from 'node:crypto';
-import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
+import { KeywayError } from '../../core/errors.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import type { Resolver } from '../../broker/types.js';
 import { encodeMountResponse, type MountRequest, type MountResponse } from './proto.js';
@@ -60,53 +60,33 @@ export async function handleMount(req: MountRequest, deps: MountDeps, signal: Ab
   const { objects, defaultMode, identity } = parsed;
   const limit = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const maxObjects = deps.maxObjects ?? DEFAULT_MAX_OBJECTS;
-  const values: (SecretValue | undefined)[] = new Array<SecretValue | undefined>(objects.length);
-  // One failure stops the rest: the driver fails the whole mount anyway.
-  const stop = new AbortController();
-  const inner = AbortSignal.any([signal, stop.signal]);
+  let values: SecretValue[] = [];
   try {
     if (objects.length > maxObjects) {
       throw new KeywayError('too_large', `parameter "objects" names ${objects.length} objects, over csi.max_objects (${maxObjects}); split them over several volumes`);
     }
     checkAccess(deps.access, identity.pod?.namespace, objects);
-    let next = 0;
-    let failure: KeywayError | undefined;
     // The response limit is enforced while fetching: values are kept only while their running
     // total fits, so a hostile list costs at most the limit plus the values in flight.
     let total = 0;
-    const worker = async (): Promise<void> => {
-      // Each worker listens on its own signal derived from the mount's: waiters attach abort
-      // listeners, and CONCURRENCY of them on one shared signal would trip MaxListeners.
-      const mine = AbortSignal.any([inner]);
-      while (failure === undefined && next < objects.length) {
-        const i = next++;
-        const o = objects[i];
-        if (!o) break;
-        try {
-          throwIfAborted(mine, 'mount');
-          const r = await deps.resolver.resolve(o.target, { identity, signal: mine });
-          total += responseBytes(o.objectName, r.value.length);
-          if (failure !== undefined || total > limit) {
-            r.value.zero();
-            if (failure !== undefined) break;
-            throw tooLarge(objects.length, `at least ${total}`, limit);
-          }
-          values[i] = r.value;
-        } catch (e) {
-          if (failure === undefined) {
-            // Report the object that failed first, and which object it was.
-            const where = `object ${JSON.stringify(o.objectName)}`;
-            const err = toKeywayError(e, where);
-            failure = err.message.startsWith(where) ? err : new KeywayError(err.code, `${where}: ${err.message}`, { cause: err });
-            stop.abort(failure);
-          }
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, objects.length) }, worker));
-    // The mount's own deadline or cancellation explains any backend failure it caused.
-    throwIfAborted(signal, 'mount');
-    if (failure) throw failure;
+    const resolved = await deps.resolver.resolveMany(
+      objects.map((o) => o.target),
+      { identity, signal },
+      {
+        concurrency: CONCURRENCY,
+        what: 'mount',
+        onValue: (r, i) => {
+          total += responseBytes(objects[i]?.objectName ?? '', r.value.length);
+          if (total > limit) throw tooLarge(objects.length, `at least ${total}`, limit);
+        },
+        // Report the object that failed first, and which object it was.
+        describeFailure: (err, i) => {
+          const where = `object ${JSON.stringify(objects[i]?.objectName ?? '')}`;
+          return err.message.startsWith(where) ? err : new KeywayError(err.code, `${where}: ${err.message}`, { cause: err });
+        },
+      },
+    );
+    values = resolved.map((r) => r.value);
 
     const key = deps.versionKey();
     const response: MountResponse = { object_version: [], files: [], error: null };
@@ -124,7 +104,7 @@ export async function handleMount(req: MountRequest, deps: MountDeps, signal: Ab
     }
     return { encoded, objects: objects.length, pod: { ...identity.pod } };
   } finally {
-    for (const v of values) v?.zero();
+    for (const v of values) v.zero();
     disposeIdentity(identity);
   }
 }

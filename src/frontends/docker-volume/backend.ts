@@ -4,6 +4,7 @@
 // can wire small in-memory versions to exercise the protocol alone.
 import type { SecretValue } from '../../core/secret-value.js';
 import type { Resolved } from '../../broker/types.js';
+import type { RefreshableSet } from '../../delivery/refresher.js';
 
 export interface DeliveredFile {
   readonly name: string;
@@ -20,14 +21,12 @@ export interface SetOptions {
   readonly dirGid?: number;
 }
 
-export interface DeliveredSet {
-  readonly id: string;
+/** A delivered set; rotation swaps its content through delivery's refresher (RefreshableSet). */
+export interface DeliveredSet extends RefreshableSet {
   /** The set's directory (what a multi-secret volume mounts). */
   readonly dir: string;
   /** Path of one file in the set (what a single-secret volume mounts). */
   filePath(name: string): string;
-  /** Atomically replaces the content (rotation). */
-  update(files: readonly DeliveredFile[]): Promise<void>;
   /** Wipes and removes the set. Idempotent. */
   release(): void;
 }
@@ -42,15 +41,15 @@ export interface BackendContext {
 
 export interface VolumeBackend {
   resolve(target: string, ctx: BackendContext): Promise<Resolved>;
+  /** Every target, all or nothing, in order (the broker's resolveMany). */
+  resolveMany(targets: readonly string[], ctx: BackendContext): Promise<Resolved[]>;
   /** Cheap change token for rotation. */
   version(target: string, ctx: BackendContext): Promise<string>;
   createSet(consumer: string, files: readonly DeliveredFile[], opts: SetOptions): Promise<DeliveredSet>;
   /** The change token a resolved value was written from (provider version, else content HMAC). */
   versionOf(r: Resolved): string | undefined;
-  /** Re-attaches a set an earlier keyway process created (restart), or undefined when it is gone. */
+  /** A set an earlier keyway process created and delivery took over (restart), or undefined when it is gone. */
   adoptSet(id: string): DeliveredSet | undefined;
-  /** Wipes sets left by dead processes; called after adoption. */
-  sweepOrphans?(): void;
 }
 
 export interface SecretCatalog {

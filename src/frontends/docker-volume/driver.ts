@@ -1,12 +1,13 @@
 // The volume model behind docker.volumedriver/1.0, independent of HTTP: explicit volumes from the
-// store, named secrets as implicit volumes, and one delivery mount set per (volume, mount id).
+// store, named secrets as implicit volumes, and one delivery mount set per (volume, mount id), kept
+// current by delivery's refresher (the same one `keyway run --watch` uses).
 // Docker sends a fresh random ID per mount point; Podman sends one fixed ID and counts mounts
 // itself, so a repeated ID is reference-counted rather than given a second set.
 import { KeywayError, toKeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { validateVolumeName } from '../../core/names.js';
-import type { SecretValue } from '../../core/secret-value.js';
 import type { Resolved } from '../../broker/types.js';
+import { Refresher, type Watch, type WatchedFile } from '../../delivery/refresher.js';
 import type { VolumesRepo } from '../../store/volumes.js';
 import type { DeliveredFile, DeliveredSet, SecretCatalog, SetOptions, VolumeBackend } from './backend.js';
 import { describeSource, implicitSpec, parseVolumeOptions, volumeFiles, type VolumeSpec } from './volume-options.js';
@@ -26,12 +27,8 @@ interface LiveMount {
   readonly set: DeliveredSet;
   readonly mountpoint: string;
   refcount: number;
-  /**
-   * Targets, file names and the change token each file was written from (undefined after a
-   * restart: the first rotation check then rewrites the set once from fresh values).
-   */
-  readonly files: { readonly name: string; readonly target: string; version: string | undefined }[];
-  readonly spec: VolumeSpec | undefined;
+  /** Rotation of the set; none when the volume was removed behind our back (still released on Unmount). */
+  readonly watch: Watch | undefined;
 }
 
 export interface VolumeDriverOptions {
@@ -45,6 +42,8 @@ export interface VolumeDriverOptions {
    * fetching, so a typo fails `docker volume create` rather than the first container start.
    */
   readonly checkRef?: (ref: string) => void;
+  /** Rotation check interval of live mounts; 0 or absent: only when rotate() is called. */
+  readonly rotateIntervalMs?: number;
 }
 
 /** RFC 3339 without fractional seconds, as Docker prints volume times. */
@@ -61,6 +60,7 @@ function checkMountId(id: unknown): string {
 export class VolumeDriver {
   readonly #o: VolumeDriverOptions;
   #backend: VolumeBackend | undefined;
+  #refresher: Refresher | undefined;
   readonly #live = new Map<string, LiveMount>();
   readonly #locks = new Map<string, Promise<unknown>>();
 
@@ -73,9 +73,16 @@ export class VolumeDriver {
     return this.#backend;
   }
 
-  /** Attaches the backend and re-adopts mounts recorded by an earlier process (restart). */
+  /** Attaches the backend and takes back the mounts recorded by an earlier process (restart). */
   attach(backend: VolumeBackend): void {
     this.#backend = backend;
+    this.#refresher = new Refresher({
+      resolver: {
+        resolve: (target, ctx) => backend.resolve(target, { frontend: ctx.identity.frontend, ...(ctx.identity.consumer ? { consumer: ctx.identity.consumer } : {}), signal: ctx.signal, ...(ctx.refresh ? { refresh: true } : {}) }),
+        version: (target, ctx) => backend.version(target, { frontend: ctx.identity.frontend, ...(ctx.identity.consumer ? { consumer: ctx.identity.consumer } : {}), signal: ctx.signal }),
+      },
+      logger: this.#o.logger,
+    });
     for (const m of this.#o.repo.listMounts()) {
       const set = backend.adoptSet(m.mountSetId);
       if (!set) {
@@ -84,20 +91,46 @@ export class VolumeDriver {
         continue;
       }
       let mountpoint = set.dir;
-      let spec: VolumeSpec | undefined;
-      let files: LiveMount['files'] = [];
+      let watch: Watch | undefined;
       try {
-        spec = this.#spec(m.volume);
+        const spec = this.#spec(m.volume);
         const v = volumeFiles(m.volume, spec);
         const first = v.files[0];
         if (v.single && first) mountpoint = set.filePath(first.name);
-        files = v.files.map((f) => ({ name: f.name, target: f.target, version: undefined }));
+        // No change tokens after a restart: the first check compares fresh values with the files.
+        watch = this.#watch(m.volume, m.mountId, set, spec, v.files.map((f) => ({ ...f, version: undefined })));
       } catch {
         // The volume was removed behind our back: not rotated, but still released on Unmount.
-        spec = undefined;
+        watch = undefined;
       }
-      this.#live.set(this.#key(m.volume, m.mountId), { volume: m.volume, mountId: m.mountId, set, mountpoint, refcount: m.refcount, files, spec });
+      this.#live.set(this.#key(m.volume, m.mountId), { volume: m.volume, mountId: m.mountId, set, mountpoint, refcount: m.refcount, watch });
     }
+  }
+
+  /** Stops rotating (the sets stay: containers still read them, and the next process adopts them). */
+  async close(): Promise<void> {
+    await this.#refresher?.stopAll();
+  }
+
+  #consumer(volume: string, mountId: string): string {
+    return `docker:${volume}/${mountId.slice(0, 64)}`;
+  }
+
+  #watch(volume: string, mountId: string, set: DeliveredSet, spec: VolumeSpec, files: readonly { name: string; target: string; version: string | undefined }[]): Watch {
+    if (!this.#refresher) throw new KeywayError('unavailable', 'the volume driver is not started yet');
+    const watched: WatchedFile[] = files.map((f) => ({
+      name: f.name,
+      target: f.target,
+      ...(spec.mode !== undefined ? { mode: spec.mode } : {}),
+      ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+      ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+      ...(f.version !== undefined ? { version: f.version } : {}),
+    }));
+    return this.#refresher.watch(set, watched, {
+      intervalMs: this.#o.rotateIntervalMs ?? 0,
+      identity: { frontend: 'docker', consumer: this.#consumer(volume, mountId) },
+      onRotate: () => this.#o.logger.info({ volume, set: set.id }, 'volume content rotated'),
+    });
   }
 
   #key(volume: string, mountId: string): string {
@@ -209,8 +242,11 @@ export class VolumeDriver {
       }
       const spec = this.#spec(name);
       const { single, files } = volumeFiles(name, spec);
-      const consumer = `docker:${name}/${id.slice(0, 64)}`;
-      const resolved = await this.#resolveAll(files.map((f) => f.target), consumer, signal);
+      const consumer = this.#consumer(name, id);
+      const resolved = await this.#b.resolveMany(
+        files.map((f) => f.target),
+        { frontend: 'docker', consumer, signal },
+      );
       let versions: (string | undefined)[];
       let set: DeliveredSet;
       try {
@@ -233,15 +269,10 @@ export class VolumeDriver {
         set.release();
         throw toKeywayError(e, `recording the mount of volume ${name}`);
       }
-      this.#live.set(key, {
-        volume: name,
-        mountId: id,
-        set,
-        mountpoint,
-        refcount: 1,
-        files: files.map((f, i) => ({ name: f.name, target: f.target, version: versions[i] })),
-        spec,
-      });
+      // The baseline is the token each file was written from; a later token of another kind (a
+      // provider's own) is confirmed against the content before anything is rewritten.
+      const watch = this.#watch(name, id, set, spec, files.map((f, i) => ({ ...f, version: versions[i] })));
+      this.#live.set(key, { volume: name, mountId: id, set, mountpoint, refcount: 1, watch });
       this.#o.logger.info({ volume: name, set: set.id, files: files.length }, 'volume mounted');
       return mountpoint;
     });
@@ -263,6 +294,8 @@ export class VolumeDriver {
         live.refcount -= 1;
         return;
       }
+      live.watch?.stop();
+      await live.watch?.settled();
       live.set.release();
       this.#o.repo.deleteMount(name, id);
       this.#live.delete(key);
@@ -276,55 +309,17 @@ export class VolumeDriver {
   }
 
   /**
-   * One rotation pass: for every live mount, asks for each file's change token and rewrites the
-   * set atomically when one changed. A failure keeps the old content and is logged.
+   * One rotation check of every live mount now (the refresher also runs them on its interval):
+   * each set whose content changed is rewritten atomically; a failure keeps the old content and
+   * is logged. Resolves to the number of sets rewritten.
    */
   async rotate(signal: AbortSignal): Promise<number> {
     let updated = 0;
     for (const live of [...this.#live.values()]) {
-      if (!live.spec || signal.aborted) continue;
-      const spec = live.spec;
-      try {
-        await this.#locked(live.volume, async () => {
-          if (this.#live.get(this.#key(live.volume, live.mountId)) !== live) return;
-          const consumer = `docker:${live.volume}/${live.mountId.slice(0, 64)}`;
-          const now = await Promise.all(live.files.map((f) => this.#b.version(f.target, { frontend: 'docker', consumer, signal })));
-          if (now.every((v, i) => v === live.files[i]?.version)) return;
-          const resolved = await this.#resolveAll(live.files.map((f) => f.target), consumer, signal, true);
-          let changed: boolean;
-          try {
-            // The baseline from Mount is a content token; a provider's own token differs in kind, so
-            // a differing token is confirmed against the content before anything is rewritten.
-            changed = resolved.some((r, i) => this.#o.versionOf?.(r) !== live.files[i]?.version);
-            if (changed) await live.set.update(live.files.map((f, i) => this.#file(f.name, spec, resolved[i] as Resolved)));
-          } finally {
-            for (const r of resolved) r.value.zero();
-          }
-          live.files.forEach((f, i) => (f.version = now[i]));
-          if (!changed) return;
-          updated += 1;
-          this.#o.logger.info({ volume: live.volume, set: live.set.id }, 'volume content rotated');
-        });
-      } catch (e) {
-        this.#o.logger.warn({ volume: live.volume, err: toKeywayError(e).toString() }, 'rotation check failed; old content kept');
-      }
+      if (!live.watch || signal.aborted) continue;
+      if ((await live.watch.refresh()).length > 0) updated += 1;
     }
     return updated;
-  }
-
-  async #resolveAll(targets: readonly string[], consumer: string, signal: AbortSignal, refresh = false): Promise<Resolved[]> {
-    const settled = await Promise.allSettled(targets.map((t) => this.#b.resolve(t, { frontend: 'docker', consumer, signal, ...(refresh ? { refresh } : {}) })));
-    const values: SecretValue[] = [];
-    let failure: unknown;
-    for (const s of settled) {
-      if (s.status === 'fulfilled') values.push(s.value.value);
-      else failure ??= s.reason;
-    }
-    if (failure !== undefined) {
-      for (const v of values) v.zero();
-      throw toKeywayError(failure);
-    }
-    return settled.map((s) => (s as PromiseFulfilledResult<Resolved>).value);
   }
 
   #file(name: string, spec: VolumeSpec, r: Resolved): DeliveredFile {

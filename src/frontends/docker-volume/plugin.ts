@@ -1,7 +1,7 @@
 // The keyway Docker plugin as one frontend: a docker.volumedriver/1.0 volume driver and a
 // docker.secretprovider/1.0 Swarm secret driver on one unix socket (Docker and Podman find it as
-// /run/docker/plugins/<name>.sock), plus the periodic rotation of live volume mounts.
-import { KeywayError, toKeywayError } from '../../core/errors.js';
+// /run/docker/plugins/<name>.sock). Live volume mounts rotate through delivery's refresher.
+import { KeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Frontend } from '../frontend.js';
 import { SwarmSecretProvider } from '../swarm/secret-provider.js';
@@ -40,13 +40,18 @@ export class DockerPlugin implements Frontend {
   readonly #o: DockerPluginOptions;
   readonly #server: PluginServer;
   #backend: VolumeBackend | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #rotating: AbortController | undefined;
   #started = false;
 
   constructor(opts: DockerPluginOptions) {
     this.#o = opts;
-    this.driver = new VolumeDriver({ repo: opts.repo, catalog: opts.catalog, logger: opts.logger, versionOf: (r) => this.#backend?.versionOf(r), ...(opts.checkRef ? { checkRef: opts.checkRef } : {}) });
+    this.driver = new VolumeDriver({
+      repo: opts.repo,
+      catalog: opts.catalog,
+      logger: opts.logger,
+      versionOf: (r) => this.#backend?.versionOf(r),
+      ...(opts.checkRef ? { checkRef: opts.checkRef } : {}),
+      ...(opts.rotateIntervalMs !== undefined ? { rotateIntervalMs: opts.rotateIntervalMs } : {}),
+    });
     this.#server = new PluginServer({
       socket: opts.socket,
       ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
@@ -86,29 +91,16 @@ export class DockerPlugin implements Frontend {
     if (this.#started) return;
     const backend = await this.#o.openBackend();
     this.#backend = backend;
-    // Adopt the sets that running containers still use before anything sweeps orphans.
+    // The sets that running containers still use were adopted when the backend opened delivery.
     this.driver.attach(backend);
-    backend.sweepOrphans?.();
-    await this.#server.start();
-    this.#started = true;
-    const every = this.#o.rotateIntervalMs ?? 0;
-    if (every > 0) {
-      this.#timer = setInterval(() => void this.#rotateOnce(), every);
-      this.#timer.unref();
-    }
-    this.#o.logger.info({ socket: this.#o.socket }, 'docker plugin listening');
-  }
-
-  async #rotateOnce(): Promise<void> {
-    if (this.#rotating) return;
-    this.#rotating = new AbortController();
     try {
-      await this.driver.rotate(this.#rotating.signal);
+      await this.#server.start();
     } catch (e) {
-      this.#o.logger.warn({ err: toKeywayError(e).toString() }, 'rotation pass failed');
-    } finally {
-      this.#rotating = undefined;
+      await this.driver.close();
+      throw e;
     }
+    this.#started = true;
+    this.#o.logger.info({ socket: this.#o.socket }, 'docker plugin listening');
   }
 
   /**
@@ -118,8 +110,7 @@ export class DockerPlugin implements Frontend {
   async close(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
-    if (this.#timer) clearInterval(this.#timer);
-    this.#rotating?.abort();
+    await this.driver.close();
     await this.#server.close();
   }
 }

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { resolveEach } from '../../../src/core/all-or-nothing.js';
 import { KeywayError } from '../../../src/core/errors.js';
 import { createLogger } from '../../../src/core/logger.js';
 import type { WorkloadIdentity } from '../../../src/core/provider.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
-import type { ResolveContext, Resolved, Resolver } from '../../../src/broker/types.js';
+import type { ResolveContext, ResolveManyOptions, Resolved, Resolver } from '../../../src/broker/types.js';
 import { CsiFrontend, type CsiFrontendDeps } from '../../../src/frontends/csi/server.js';
 import { CLI, type Instance } from '../../helpers/cli.js';
 import { protoPath, type MountRequest, type MountResponse, type VersionResponse } from '../../../src/frontends/csi/proto.js';
@@ -36,6 +37,10 @@ export class MemoryResolver implements Resolver {
     const v = this.values.get(target);
     if (!v) throw new KeywayError('not_found', `no secret named ${JSON.stringify(target)}`);
     return { value: SecretValue.copyOf(v), source: target, provider: 'memory' };
+  }
+
+  resolveMany(targets: readonly string[], ctx: ResolveContext, opts?: ResolveManyOptions): Promise<Resolved[]> {
+    return resolveEach(targets, (t, signal) => this.resolve(t, { ...ctx, signal }), ctx.signal, opts);
   }
 
   async version(): Promise<string> {

@@ -2,6 +2,7 @@
 // mount fails) each one is zeroed, whatever happened.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { resolveEach } from '../../../src/core/all-or-nothing.js';
 import { KeywayError } from '../../../src/core/errors.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
 import type { Resolved, Resolver } from '../../../src/broker/types.js';
@@ -18,6 +19,9 @@ function recordingResolver(fail?: string): { resolver: Resolver; handed: SecretV
     },
     async version() {
       return 'v';
+    },
+    resolveMany(targets, ctx, opts) {
+      return resolveEach(targets, (t, signal) => resolver.resolve(t, { ...ctx, signal }), ctx.signal, opts);
     },
   };
   return { resolver, handed };

@@ -1,10 +1,11 @@
 // In-test pieces for the protocol tests: a backend that keeps secrets in a Map and writes sets
 // into a temp dir, a catalog over that Map, a real SQLite store, and a tiny plugin HTTP client.
 import { request } from 'node:http';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { resolveEach } from '../../../src/core/all-or-nothing.js';
 import { KeywayError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
@@ -51,34 +52,47 @@ export function fakeWorld(t: TestContext): FakeWorld {
     resolve: (target) => new Promise((r) => setTimeout(r, target === 'slow' ? 300 : 0)).then(() => ({ value: SecretValue.copyOf(lookup(target)), source: target.startsWith('ref+') ? 'ref' : `secret ${target}`, provider: 'fake' })),
     version: (target) => Promise.resolve(lookup(target).toString('hex')),
     versionOf: (r) => r.value.expose().toString('hex'),
+    resolveMany: (targets, ctx) => resolveEach(targets, (t, signal) => backend.resolve(t, { ...ctx, signal }), ctx.signal),
     createSet: (_consumer, files) => {
       const id = `set${++n}`;
-      const setDir = join(setsDir, id);
-      mkdirSync(setDir);
-      const write = (fs: readonly { name: string; bytes: SecretValue; mode?: number }[]): void => {
+      mkdirSync(join(setsDir, id));
+      const set = fakeSet(id);
+      void set.update(files);
+      return Promise.resolve(set);
+    },
+    adoptSet: (id) => (readdirSync(setsDir).includes(id) ? fakeSet(id) : undefined),
+  };
+  /** A plain directory of plain files standing in for a mount set. */
+  const fakeSet = (id: string): DeliveredSet => {
+    const setDir = join(setsDir, id);
+    let specs: { name: string; mode: number; uid: number; gid: number }[] = [];
+    let gone = false;
+    return {
+      id,
+      dir: setDir,
+      get files() {
+        return specs;
+      },
+      get released() {
+        return gone;
+      },
+      filePath: (name) => join(setDir, name),
+      read: (name) => SecretValue.copyOf(readFileSync(join(setDir, name))),
+      update: (fs) => {
         for (const f of fs) {
           writeFileSync(join(setDir, f.name), f.bytes.expose());
           chmodSync(join(setDir, f.name), f.mode ?? 0o400);
         }
-      };
-      write(files);
-      const set: DeliveredSet = {
-        id,
-        dir: setDir,
-        filePath: (name) => join(setDir, name),
-        update: (fs) => Promise.resolve(write(fs)),
-        release: () => {
-          rmSync(setDir, { recursive: true, force: true });
-          released.push(id);
-        },
-      };
-      return Promise.resolve(set);
-    },
-    adoptSet: (id) => {
-      const setDir = join(setsDir, id);
-      if (!readdirSync(setsDir).includes(id)) return undefined;
-      return { id, dir: setDir, filePath: (name) => join(setDir, name), update: () => Promise.reject(new Error('adopted')), release: () => (rmSync(setDir, { recursive: true, force: true }), released.push(id), undefined) };
-    },
+        specs = fs.map((f) => ({ name: f.name, mode: f.mode ?? 0o400, uid: f.uid ?? 0, gid: f.gid ?? 0 }));
+        return Promise.resolve();
+      },
+      release: () => {
+        if (gone) return;
+        gone = true;
+        rmSync(setDir, { recursive: true, force: true });
+        released.push(id);
+      },
+    };
   };
   const repo = new VolumesRepo(db);
   const world: FakeWorld = {

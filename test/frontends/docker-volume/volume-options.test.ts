@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../../src/store/db.js';
-import { claimMountSet, VolumesRepo } from '../../../src/store/volumes.js';
+import { VolumesRepo } from '../../../src/store/volumes.js';
 import { MountSetsRepo } from '../../../src/store/mount-sets.js';
 import { parseVolumeOptions, volumeFiles } from '../../../src/frontends/docker-volume/volume-options.js';
 
@@ -50,10 +50,10 @@ test('the registry keeps volumes and reference-counted mounts, and claims mount 
   assert.equal(repo.list().length, 0);
   const sets = new MountSetsRepo(db);
   sets.insert({ id: 'abc', consumer: 'docker:v', path: '/run/x/abc', ownerPid: 1, spec: { files: [], ownerStart: 5 } });
-  assert.equal(claimMountSet(db, 'abc', process.pid, 77), true);
+  assert.equal(sets.claim('abc', process.pid, 77), true);
   assert.equal(sets.get('abc')?.ownerPid, process.pid);
   assert.equal(sets.get('abc')?.spec.ownerStart, 77);
-  assert.equal(claimMountSet(db, 'abc', process.pid, undefined), true);
+  assert.equal(sets.claim('abc', process.pid, undefined), true);
   assert.equal(sets.get('abc')?.spec.ownerStart, undefined);
-  assert.equal(claimMountSet(db, 'nope', 1, 1), false);
+  assert.equal(sets.claim('nope', 1, 1), false);
 });
