@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { codeForStatus, httpRequest, secretBytes } from '../../../src/providers/cloud/http.js';
+import { httpRequest } from '../../../src/providers/kit/http.js';
+import { codeForStatus } from '../../../src/providers/kit/status.js';
+import { secretBytes } from '../../../src/providers/kit/values.js';
 import { isCode } from '../../emulators/broker.js';
 
 test('secretBytes decodes UTF-8 and base64 exactly, whatever the padding or line breaks', () => {

@@ -8,7 +8,7 @@ import { KeywayError } from '../../../src/core/errors.js';
 import { selectPointer } from '../../../src/core/json-pointer.js';
 import type { ProviderRequest } from '../../../src/core/provider.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
-import { PassProvider, passConfigSchema, passFactory } from '../../../src/providers/pass/index.js';
+import { PassProvider, passFactory } from '../../../src/providers/pass/index.js';
 
 const SECRET = 'pass-s3cr3t-value';
 const PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -198,7 +198,7 @@ test('the child gets a scrubbed environment, and the factory reads PASSWORD_STOR
   writeFileSync(join(f.storeDir, 'e.gpg'), 'x');
   process.env.KEYWAY_TEST_LEAK = 'must-not-be-inherited';
   t.after(() => delete process.env.KEYWAY_TEST_LEAK);
-  const cfg = passConfigSchema.parse({ binary: script });
+  const cfg = passFactory.configSchema.parse({ binary: script });
   const deps = { env: { PASSWORD_STORE_DIR: f.storeDir, GNUPGHOME: f.gnupgHome, HOME: f.dir, VAULT_TOKEN: 'nope' } } as unknown as Parameters<typeof passFactory.create>[2];
   const env = (await passFactory.create('pass', cfg, deps).lookup(req('e'))).expose().toString();
   const keys = env.trim().split('\n').map((l) => l.split('=')[0]).filter((k) => k !== 'PWD' && k !== 'SHLVL' && k !== '_');

@@ -8,7 +8,7 @@ import { KeywayError } from '../../../src/core/errors.js';
 import { selectPointer } from '../../../src/core/json-pointer.js';
 import type { ProviderRequest } from '../../../src/core/provider.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
-import { SystemdCredsProvider, systemdCredsConfigSchema, systemdCredsFactory, type SystemdCredsSettings } from '../../../src/providers/systemd-creds/index.js';
+import { SystemdCredsProvider, systemdCredsFactory, type SystemdCredsSettings } from '../../../src/providers/systemd-creds/index.js';
 
 const SECRET = 'creds-s3cr3t-value';
 const PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -178,8 +178,8 @@ test('a null-key credential (tpm2-absent, no TPM) decrypts without any host key'
 });
 
 test('the factory defaults to systemd\'s credstore search path and rejects unknown options', { skip }, () => {
-  const p = systemdCredsFactory.create('systemd-creds', systemdCredsConfigSchema.parse({}), {} as never);
+  const p = systemdCredsFactory.create('systemd-creds', systemdCredsFactory.configSchema.parse({}), {} as never);
   assert.equal(p.type, 'systemd-creds');
-  assert.throws(() => systemdCredsConfigSchema.parse({ dirr: '/x' }));
-  assert.throws(() => systemdCredsConfigSchema.parse({ dir: 'relative' }));
+  assert.throws(() => systemdCredsFactory.configSchema.parse({ dirr: '/x' }));
+  assert.throws(() => systemdCredsFactory.configSchema.parse({ dir: 'relative' }));
 });
