@@ -10,7 +10,7 @@ import { BUILTIN_PROVIDERS } from '../../src/providers/builtin.js';
 import { brokerFor, testCtx } from '../emulators/broker.js';
 import type { ContractBackend, FailureMode, Target, TestContext } from './contract/harness.js';
 import { HARNESSES } from './contract/table.js';
-import { code, req } from './helpers.js';
+import { req } from './helpers.js';
 
 const SECRET = 'contract-s3cr3t-4711';
 const DOC = JSON.stringify({ db: { user: 'app', password: SECRET } });
