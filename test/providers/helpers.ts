@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { KeywayError } from '../../src/core/errors.js';
 import type { ProviderRequest } from '../../src/core/provider.js';
 
-export function req(path: string, options: Readonly<Record<string, string>> = {}, signal: AbortSignal = new AbortController().signal, extra: Partial<ProviderRequest> = {}): ProviderRequest {
-  return { path, options, signal, ...extra };
+/** A lookup request; the third argument is its signal, or other fields (signal, identity). */
+export function req(path: string, options: Readonly<Record<string, string>> = {}, more: AbortSignal | Partial<ProviderRequest> = {}): ProviderRequest {
+  const extra = more instanceof AbortSignal ? { signal: more } : more;
+  return { path, options, signal: new AbortController().signal, ...extra };
 }
 
 /** A rejection predicate: a KeywayError with code `c`, matching `text`, not quoting `secret`. */

@@ -48,13 +48,6 @@ test('a binary value stored as base64 is decoded with encoding=base64', async (t
   await assert.rejects(broker.resolve('ref+ssm:///bin?encoding=hex', ctx), isCode('invalid_argument'));
 });
 
-test('a JSON fragment selects from a parameter', async (t) => {
-  const { emu, broker } = await setup(t);
-  emu.putParameter('/cfg', JSON.stringify({ api: { key: 'ssm-api-key-9' } }));
-  assert.equal((await broker.resolve('ref+ssm:///cfg#/api/key', ctx)).value.expose().toString(), 'ssm-api-key-9');
-  await assert.rejects(broker.resolve('ref+ssm:///cfg#/api/none', ctx), isCode('not_found', 'ssm-api-key-9'));
-});
-
 test('a missing parameter and a missing version are not_found', async (t) => {
   const { emu, broker } = await setup(t);
   emu.putParameter('/one', 'v');

@@ -53,13 +53,6 @@ test('a binary value stored as base64 is decoded with encoding=base64', async (t
   assert.deepEqual((await broker.resolve('ref+kv://cert?encoding=base64', ctx)).value.expose(), all);
 });
 
-test('a JSON fragment selects a field', async (t) => {
-  const { emu, broker } = await setup(t);
-  emu.setSecret('cfg', JSON.stringify({ redis: { password: 'azure-redis-pw' } }));
-  assert.equal((await broker.resolve('ref+kv://cfg#/redis/password', ctx)).value.expose().toString(), 'azure-redis-pw');
-  await assert.rejects(broker.resolve('ref+kv://cfg#/redis/user', ctx), isCode('not_found', 'azure-redis-pw'));
-});
-
 test('a missing secret or version is not_found', async (t) => {
   const { emu, broker } = await setup(t);
   emu.setSecret('one', 'v');

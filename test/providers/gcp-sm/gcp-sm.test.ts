@@ -41,13 +41,6 @@ test('binary payloads come back byte for byte', async (t) => {
   assert.deepEqual((await broker.resolve(`ref+gcp://${P}/bin`, ctx)).value.expose(), all);
 });
 
-test('a JSON fragment selects a field', async (t) => {
-  const { emu, broker } = await setup(t);
-  emu.addVersion(P, 'cfg', JSON.stringify({ smtp: { password: 'gcp-smtp-pw' } }));
-  assert.equal((await broker.resolve(`ref+gcp://${P}/cfg#/smtp/password`, ctx)).value.expose().toString(), 'gcp-smtp-pw');
-  await assert.rejects(broker.resolve(`ref+gcp://${P}/cfg#/smtp/user`, ctx), isCode('not_found', 'gcp-smtp-pw'));
-});
-
 test('a missing secret and a missing version are not_found', async (t) => {
   const { emu, broker } = await setup(t);
   emu.addVersion(P, 'one', 'v');

@@ -1,6 +1,5 @@
 // Shared setup for vault provider tests: an emulator, a provider pointed at it, and cleanup.
 import { silentLogger } from '../../../src/core/logger.js';
-import type { ProviderRequest } from '../../../src/core/provider.js';
 import { VaultProvider, vaultFactory } from '../../../src/providers/vault/index.js';
 import { VaultEmulator, type VaultEmulatorOptions } from '../../emulators/vault/server.js';
 
@@ -35,6 +34,4 @@ export async function setup(t: TestContext, opts: VaultEmulatorOptions = {}): Pr
   };
 }
 
-export function req(path: string, options: Record<string, string> = {}, extra: Partial<ProviderRequest> = {}): ProviderRequest {
-  return { path, options, signal: new AbortController().signal, ...extra };
-}
+export { req } from '../helpers.js';

@@ -1,22 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeywayError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { VaultProvider, vaultFactory } from '../../../src/providers/vault/index.js';
 import { haveOpenssl, makeSelfSignedCert } from '../../emulators/vault/tls.js';
+import { code as codeOf } from '../helpers.js';
 import { req, setup, type TestContext } from './helpers.js';
 
 const SECRET = 'transport-s3cr3t';
 
-function code(c: string, text?: RegExp) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof KeywayError, `expected KeywayError, got ${String(e)}`);
-    assert.equal(e.code, c, e.message);
-    if (text) assert.match(e.message, text);
-    assert.ok(!e.message.includes(SECRET));
-    return true;
-  };
-}
+const code = (c: string, text?: RegExp) => codeOf(c, text, SECRET);
 
 async function basic(t: TestContext) {
   const s = await setup(t);
