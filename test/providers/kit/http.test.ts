@@ -20,8 +20,8 @@ test('secretBytes decodes UTF-8 and base64 exactly, whatever the padding or line
   assert.deepEqual(secretBytes('pässwörd', 'utf8'), Buffer.from('pässwörd'));
 });
 
-test('HTTP statuses without a backend error type map to keyway codes', () => {
-  assert.deepEqual([401, 403, 404, 429, 500, 503, 504, 400].map(codeForStatus), ['unauthenticated', 'permission_denied', 'not_found', 'throttled', 'unavailable', 'unavailable', 'timeout', 'invalid_argument']);
+test('HTTP statuses without a backend error type map to keyway codes, server errors and 429 to retried ones', () => {
+  assert.deepEqual([401, 403, 404, 412, 429, 500, 503, 408, 504, 400, 418].map(codeForStatus), ['unauthenticated', 'permission_denied', 'not_found', 'failed_precondition', 'throttled', 'unavailable', 'unavailable', 'timeout', 'timeout', 'invalid_argument', 'invalid_argument']);
 });
 
 test('redirects are not followed, so credentials never travel to another host', async (t) => {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../../src/core/logger.js';
-import type { ProviderDeps, ProviderType } from '../../../src/providers/factory.js';
-import { BUILTIN_PROVIDERS } from '../../../src/providers/builtin.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { ProviderDeps, ProviderType } from '../../src/providers/factory.js';
+import { BUILTIN_PROVIDERS } from '../../src/providers/builtin.js';
 
 const CLOUD = ['aws-sm', 'aws-ssm', 'gcp-sm', 'azure-kv'];
 const deps: ProviderDeps = { logger: silentLogger(), db: undefined as never, stateDir: '/nonexistent', env: {} };
