@@ -2,7 +2,8 @@
 // way for the same situation — not_found, permission_denied, a retried code in an outage, timeout
 // and cancelled from the caller's AbortSignal, too_large — reads binary values exactly, works with
 // #/json/pointer fragments, and never puts a secret value into an error. Harnesses live in
-// ./contract/; a case a provider cannot express is reported as skipped with the reason.
+// ./contract/; a case a provider cannot express is declared there with its reason, which the test
+// title reports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isTransient, KeywayError } from '../../src/core/errors.js';
@@ -50,11 +51,15 @@ for (const h of HARNESSES) {
       await body(b, await b.putText('seeded', DOC), t);
     });
   };
-  /** A test that needs a failure mode, or a skip that says why the provider has no such mode. */
+  /** A test that needs a failure mode, or one that states why the provider has no such mode. */
   const when = <M extends FailureMode>(mode: M, title: string, body: (b: ContractBackend, m: NonNullable<ContractBackend[M]>, seeded: Target, t: TestContext) => Promise<void>): void => {
     const reason = h.unsupported[mode];
     if (reason !== undefined) {
-      test(`${h.type}: ${title}`, { skip: `${h.type} cannot express this case: ${reason}` }, () => undefined);
+      // Not a skip: the case is settled for this provider, and the table must say why.
+      test(`${h.type}: ${title} — not applicable: ${reason}`, { skip: h.skip }, async (t) => {
+        assert.ok(reason.length > 20, 'the reason explains itself');
+        assert.equal((await h.setup(t))[mode], undefined, `the ${h.type} harness provides "${mode}" yet declares it unsupported`);
+      });
       return;
     }
     contract(title, async (b, seeded, t) => {
