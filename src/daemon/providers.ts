@@ -8,11 +8,11 @@ import { NAMED_SECRET_PROVIDER } from '../broker/broker.js';
 import type { Config } from '../config/schema.js';
 import { POLICY_KEYS, policyFrom, type ProviderPolicy } from '../broker/policy.js';
 import { formatZodIssues } from '../config/load.js';
-import type { ProviderDeps, ProviderFactory } from '../providers/factory.js';
+import type { ConfiguredProvider, ProviderDeps, ProviderType } from '../providers/factory.js';
 
-export function configuredProviders(config: Config, factories: readonly ProviderFactory<never>[], deps: ProviderDeps, where: string): ProviderSource {
+export function configuredProviders(config: Config, factories: readonly ProviderType[], deps: ProviderDeps, where: string): ProviderSource {
   const byType = new Map(factories.map((f) => [f.type, f]));
-  const entries = new Map<string, { factory: ProviderFactory<never>; options: unknown }>();
+  const entries = new Map<string, ConfiguredProvider & { ok: true }>();
   for (const [name, raw] of Object.entries(config.providers)) {
     if (name === NAMED_SECRET_PROVIDER) throw new KeywayError('invalid_argument', `config ${where}: providers.${name}: "${name}" is reserved for ref+secret://NAME`);
     const factory = byType.get(raw.type);
@@ -21,16 +21,17 @@ export function configuredProviders(config: Config, factories: readonly Provider
     // Broker policy keys belong to the broker; the provider sees only its own options.
     const options: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(rest)) if (!(POLICY_KEYS as readonly string[]).includes(k)) options[k] = v;
-    const parsed = factory.configSchema.safeParse(options);
-    if (!parsed.success) throw new KeywayError('invalid_argument', `config ${formatZodIssues(where, parsed.error, ['providers', name])}`);
-    entries.set(name, { factory, options: parsed.data });
+    const configured = factory.configure(options);
+    if (!configured.ok) throw new KeywayError('invalid_argument', `config ${formatZodIssues(where, configured.error, ['providers', name])}`);
+    entries.set(name, configured);
   }
   // The [local] table configures the default `local` instance unless [providers.local] exists.
   if (!entries.has('local') && config.local.key_file) {
     const local = byType.get('local');
-    if (local) entries.set('local', { factory: local, options: { key_file: config.local.key_file } });
+    const configured = local?.configure({ key_file: config.local.key_file });
+    if (configured?.ok) entries.set('local', configured);
   }
-  const defaults = (name: string): ProviderFactory<never> | undefined => {
+  const defaults = (name: string): ProviderType | undefined => {
     const f = byType.get(name);
     return f?.usableWithoutConfig ? f : undefined;
   };
@@ -39,12 +40,12 @@ export function configuredProviders(config: Config, factories: readonly Provider
     names: () => [...new Set([...entries.keys(), ...factories.filter((f) => f.usableWithoutConfig).map((f) => f.type)])],
     get(name): Provider | undefined {
       const e = entries.get(name);
-      if (e) return e.factory.create(name, e.options as never, deps);
+      if (e) return e.create(name, deps);
       const f = defaults(name);
       if (!f) return undefined;
-      const parsed = f.configSchema.safeParse({});
-      if (!parsed.success) throw new KeywayError('failed_precondition', `provider "${name}" needs configuration: ${formatZodIssues(`[providers.${name}]`, parsed.error)}`);
-      return f.create(name, parsed.data, deps);
+      const configured = f.configure({});
+      if (!configured.ok) throw new KeywayError('failed_precondition', `provider "${name}" needs configuration: ${formatZodIssues(`[providers.${name}]`, configured.error)}`);
+      return configured.create(name, deps);
     },
   };
 }

@@ -1,6 +1,6 @@
 // Built-in provider types. Add a type here and it works in `[providers.NAME] type = "..."` and as
-// `ref+<type>://` with defaults.
-import type { ProviderFactory } from './factory.js';
+// `ref+<type>://` with defaults. Importing this builds no option schema (see defineProvider).
+import type { ProviderType } from './factory.js';
 import { localFactory } from './local/index.js';
 import { vaultFactory } from './vault/index.js';
 import { awsSmFactory } from './aws-sm/index.js';
@@ -10,13 +10,4 @@ import { azureKvFactory } from './azure-kv/index.js';
 import { passFactory } from './pass/index.js';
 import { systemdCredsFactory } from './systemd-creds/index.js';
 
-export const BUILTIN_PROVIDERS: readonly ProviderFactory<never>[] = [
-  localFactory as ProviderFactory<never>,
-  vaultFactory as ProviderFactory<never>,
-  awsSmFactory as ProviderFactory<never>,
-  awsSsmFactory as ProviderFactory<never>,
-  gcpSmFactory as ProviderFactory<never>,
-  azureKvFactory as ProviderFactory<never>,
-  passFactory as ProviderFactory<never>,
-  systemdCredsFactory as ProviderFactory<never>,
-];
+export const BUILTIN_PROVIDERS: readonly ProviderType[] = [localFactory, vaultFactory, awsSmFactory, awsSsmFactory, gcpSmFactory, azureKvFactory, passFactory, systemdCredsFactory];

@@ -1,5 +1,6 @@
 // How a provider type is described to the composition root: a strict option schema for
-// `[providers.NAME]` and a constructor. Built-in types are listed in ./builtin.ts.
+// `[providers.NAME]` and a constructor, tied together by defineProvider so the registry never needs
+// the option type. Built-in types are listed in ./builtin.ts.
 import type { z } from 'zod';
 import type { Provider } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
@@ -14,16 +15,54 @@ export interface ProviderDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-export interface ProviderFactory<C = unknown> {
+/** Options that passed the type's schema, bound to its constructor; or why they did not. */
+export type ConfiguredProvider = { readonly ok: true; create(name: string, deps: ProviderDeps): Provider } | { readonly ok: false; readonly error: z.ZodError };
+
+/** A provider type as the registry sees it: no option type, so a list of types needs no casts. */
+export interface ProviderType {
   readonly type: string;
   /** One line for `keyway doctor` and docs. */
   readonly description: string;
-  /** Options of `[providers.NAME]` without `type`; must be strict (unknown keys are errors). */
-  readonly configSchema: z.ZodType<C>;
   /**
    * Whether `ref+<type>://` works with no `[providers.*]` entry (defaults from env or none needed).
-   * Such a default instance is created on first use with `configSchema.parse({})`.
+   * Such a default instance is created on first use with `configure({})`.
    */
   readonly usableWithoutConfig: boolean;
-  create(name: string, config: C, deps: ProviderDeps): Provider;
+  /** Checks `[providers.NAME]` options (without `type`) against the type's strict schema. */
+  configure(options: unknown): ConfiguredProvider;
+}
+
+export interface ProviderDefinition<S extends z.ZodType> {
+  readonly type: string;
+  readonly description: string;
+  readonly usableWithoutConfig: boolean;
+  /** Builds the strict option schema (unknown keys are errors); called once, on first use. */
+  readonly options: () => S;
+  create(name: string, config: z.output<S>, deps: ProviderDeps): Provider;
+}
+
+/** A defined type: what the registry needs, plus the typed schema and constructor for tests. */
+export interface ProviderFactory<S extends z.ZodType = z.ZodType> extends ProviderType {
+  /** Built on first access and kept. */
+  readonly configSchema: S;
+  create(name: string, config: z.output<S>, deps: ProviderDeps): Provider;
+}
+
+export function defineProvider<S extends z.ZodType>(def: ProviderDefinition<S>): ProviderFactory<S> {
+  let schema: S | undefined;
+  const configSchema = (): S => (schema ??= def.options());
+  return {
+    type: def.type,
+    description: def.description,
+    usableWithoutConfig: def.usableWithoutConfig,
+    get configSchema() {
+      return configSchema();
+    },
+    create: (name, config, deps) => def.create(name, config, deps),
+    configure(options) {
+      const parsed = configSchema().safeParse(options);
+      if (!parsed.success) return { ok: false, error: parsed.error };
+      return { ok: true, create: (name, deps) => def.create(name, parsed.data, deps) };
+    },
+  };
 }

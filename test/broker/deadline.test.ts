@@ -12,7 +12,7 @@ import { ProviderRegistry } from '../../src/broker/registry.js';
 import { openDb } from '../../src/store/db.js';
 import { SecretsRepo } from '../../src/store/secrets.js';
 import { AuditLog } from '../../src/store/audit.js';
-import { AwsSmProvider, awsSmConfigSchema } from '../../src/providers/aws-sm/index.js';
+import { AwsSmProvider, awsSmFactory } from '../../src/providers/aws-sm/index.js';
 import { AwsEmulator, AwsError } from '../emulators/aws/emulator.js';
 import { isCode, testCtx } from '../emulators/broker.js';
 
@@ -33,7 +33,7 @@ async function setup(t: { after: (fn: () => unknown) => void }) {
   });
   const env = { HOME: dir, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: 'deadline-secret-key' };
   // The provider's own HTTP timeout is far longer than the broker's: only the broker stops it.
-  const provider = new AwsSmProvider('aws', awsSmConfigSchema.parse({ endpoint: emu.url, timeout_ms: 60_000 }), env);
+  const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 60_000 }), env);
   const registry = new ProviderRegistry([{ get: (n) => (n === 'aws' ? provider : undefined), has: (n) => n === 'aws', names: () => ['aws'] }]);
   const broker = new Broker({
     registry,

@@ -1,8 +1,11 @@
 // The base of the cloud emulators: an HTTP server on 127.0.0.1 with a random port, request bodies
-// collected, a switch to leave requests hanging (cancellation tests) and a stop that also drops
+// collected, switches to leave requests hanging (cancellation tests) or oversized, and a stop that also drops
 // open keep-alive connections, so a stopped emulator looks like a backend that went away.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** Larger than the response cap of every provider (src/providers/kit/http.ts). */
+export const OVERSIZE_BYTES = 64 * 1024 * 1024;
 
 export interface EmulatorRequest {
   readonly method: string;
@@ -22,6 +25,8 @@ export abstract class HttpEmulator {
   #port = 0;
   /** When true, requests are accepted and never answered. */
   hang = false;
+  /** When true, answers announce a body far larger than any client accepts (and never finish it). */
+  oversize = false;
   /** Every request seen, in order (for asserting on call counts and headers). */
   readonly seen: EmulatorRequest[] = [];
 
@@ -63,6 +68,11 @@ export abstract class HttpEmulator {
       const r: EmulatorRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://emulator'), headers: req.headers, body: Buffer.concat(chunks) };
       this.seen.push(r);
       if (this.hang) return;
+      if (this.oversize) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(OVERSIZE_BYTES) });
+        res.write('{');
+        return;
+      }
       Promise.resolve()
         .then(() => this.handle(r))
         .then(

@@ -10,12 +10,14 @@ import { KeywayError } from '../../src/core/errors.js';
 import type { Provider } from '../../src/core/provider.js';
 import { awsSmFactory } from '../../src/providers/aws-sm/index.js';
 import { awsSsmFactory } from '../../src/providers/aws-ssm/index.js';
-import type { ProviderFactory } from '../../src/providers/factory.js';
+import type { ProviderType } from '../../src/providers/factory.js';
 import { gcpSmFactory } from '../../src/providers/gcp-sm/index.js';
 import { vaultFactory } from '../../src/providers/vault/index.js';
 
-function make<C>(f: ProviderFactory<C>, name: string, config: unknown, env: Record<string, string>): Provider {
-  return f.create(name, f.configSchema.parse(config), { env, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
+function make(f: ProviderType, name: string, config: unknown, env: Record<string, string>): Provider {
+  const configured = f.configure(config);
+  if (!configured.ok) throw configured.error;
+  return configured.create(name, { env, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
 }
 
 async function missing(what: string, attempt: () => Promise<unknown>, message: RegExp): Promise<void> {

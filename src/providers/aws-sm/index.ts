@@ -2,59 +2,32 @@
 // Path: a secret name or ARN. Options: version_id, version_stage, region.
 import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
-import { providerLabel, type ListRequest, type Provider, type ProviderRequest } from '../../core/provider.js';
+import type { ListRequest, Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { isRecord, secretBytes } from '../cloud/http.js';
-import { awsCommonConfig } from '../aws/common-config.js';
-import { AwsCredentialChain } from '../aws/credentials.js';
-import { awsJsonCall, errorTypeName, type AwsJsonTarget } from '../aws/json-client.js';
-import { awsProfile, resolveEndpoint, resolveRegion, type Env } from '../aws/settings.js';
+import { isRecord, secretBytes } from '../kit/values.js';
+import { BaseProvider } from '../kit/base.js';
+import { awsCommonConfig, type AwsCommonConfig } from '../aws/common-config.js';
+import { errorTypeName } from '../aws/json-client.js';
+import { AwsService } from '../aws/service.js';
+import type { Env } from '../aws/settings.js';
 import { awsErrorCode } from '../aws/error-codes.js';
-import type { ProviderFactory } from '../factory.js';
-
-export const awsSmConfigSchema = z.strictObject({ ...awsCommonConfig });
-export type AwsSmConfig = z.infer<typeof awsSmConfigSchema>;
+import { defineProvider } from '../factory.js';
 
 /** BatchGetSecretValue takes at most 20 ids per call. */
 const BATCH_MAX = 20;
 const VERSION_ID_RE = /^[A-Za-z0-9-]{32,64}$/;
 const STAGE_RE = /^[A-Za-z0-9_+=,.@-]{1,256}$/;
 
-export class AwsSmProvider implements Provider {
-  readonly type = 'aws-sm';
-  readonly optionKeys: readonly string[] = ['version_id', 'version_stage', 'region'];
-  readonly name: string;
-  readonly #config: AwsSmConfig;
-  readonly #env: Env;
-  readonly #credentials: AwsCredentialChain;
-  readonly #targets = new Map<string, AwsJsonTarget>();
+export class AwsSmProvider extends BaseProvider implements Provider {
+  readonly #aws: AwsService;
 
-  constructor(name: string, config: AwsSmConfig, env: Env) {
-    this.name = name;
-    this.#config = config;
-    this.#env = env;
-    this.#credentials = new AwsCredentialChain({ ...(config.profile !== undefined ? { profile: config.profile } : {}), env, what: providerLabel('aws-sm', name) });
-  }
-
-  #target(regionOption: string | undefined): AwsJsonTarget {
-    const region = resolveRegion(regionOption ?? this.#config.region, awsProfile(this.#config.profile, this.#env), this.#env, providerLabel('aws-sm', this.name));
-    let t = this.#targets.get(region);
-    if (!t) {
-      t = {
-        endpoint: resolveEndpoint(this.#config.endpoint, 'SECRETS_MANAGER', 'secretsmanager', region, this.#env),
-        region,
-        service: 'secretsmanager',
-        targetPrefix: 'secretsmanager',
-        credentials: this.#credentials,
-        timeoutMs: this.#config.timeout_ms,
-      };
-      this.#targets.set(region, t);
-    }
-    return t;
+  constructor(name: string, config: AwsCommonConfig, env: Env) {
+    super('aws-sm', name, ['version_id', 'version_stage', 'region']);
+    this.#aws = new AwsService({ type: 'aws-sm', envKey: 'SECRETS_MANAGER', service: 'secretsmanager', targetPrefix: 'secretsmanager' }, name, config, env);
   }
 
   #where(req: ProviderRequest): string {
-    return `${providerLabel('aws-sm', this.name)}: secret ${JSON.stringify(req.path.slice(0, 256))}`;
+    return `${this.where}: secret ${JSON.stringify(req.path.slice(0, 256))}`;
   }
 
   #versionInput(req: ProviderRequest): Record<string, string> {
@@ -74,7 +47,7 @@ export class AwsSmProvider implements Provider {
 
   async lookup(req: ProviderRequest): Promise<SecretValue> {
     const where = this.#where(req);
-    const out = await awsJsonCall(this.#target(req.options.region), 'GetSecretValue', { SecretId: req.path, ...this.#versionInput(req) }, req.signal, where);
+    const out = await this.#aws.call(req.options.region, 'GetSecretValue', { SecretId: req.path, ...this.#versionInput(req) }, req.signal, where);
     return decodeSecret(out, where);
   }
 
@@ -82,7 +55,7 @@ export class AwsSmProvider implements Provider {
   async version(req: ProviderRequest): Promise<string> {
     const where = this.#where(req);
     const pin = this.#versionInput(req);
-    const out = await awsJsonCall(this.#target(req.options.region), 'DescribeSecret', { SecretId: req.path }, req.signal, where);
+    const out = await this.#aws.call(req.options.region, 'DescribeSecret', { SecretId: req.path }, req.signal, where);
     const stages = isRecord(out.VersionIdsToStages) ? out.VersionIdsToStages : {};
     if (pin.VersionId !== undefined) {
       if (!Object.hasOwn(stages, pin.VersionId)) throw new KeywayError('not_found', `${where}: no version with the requested version_id`);
@@ -128,7 +101,7 @@ export class AwsSmProvider implements Provider {
         }
       }),
     );
-    return results.map((r) => r ?? new KeywayError('internal', 'aws-sm: batch result missing'));
+    return results.map((r) => r ?? new KeywayError('internal', `${this.where}: batch result missing`));
   }
 
   async #batch(region: string | undefined, chunk: number[], reqs: readonly ProviderRequest[], results: (SecretValue | KeywayError | undefined)[], signal: AbortSignal): Promise<void> {
@@ -137,7 +110,7 @@ export class AwsSmProvider implements Provider {
     const errors: Record<string, unknown>[] = [];
     let nextToken: string | undefined;
     do {
-      const out = await awsJsonCall(this.#target(region), 'BatchGetSecretValue', { SecretIdList: ids, ...(nextToken ? { NextToken: nextToken } : {}) }, signal, `${providerLabel('aws-sm', this.name)}: ${ids.length} secrets`);
+      const out = await this.#aws.call(region, 'BatchGetSecretValue', { SecretIdList: ids, ...(nextToken ? { NextToken: nextToken } : {}) }, signal, `${this.where}: ${ids.length} secrets`);
       if (Array.isArray(out.SecretValues)) values.push(...out.SecretValues.filter(isRecord));
       if (Array.isArray(out.Errors)) errors.push(...out.Errors.filter(isRecord));
       nextToken = typeof out.NextToken === 'string' && out.NextToken.length > 0 ? out.NextToken : undefined;
@@ -168,7 +141,7 @@ export class AwsSmProvider implements Provider {
     do {
       const input: Record<string, unknown> = { MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) };
       if (req.prefix) input.Filters = [{ Key: 'name', Values: [req.prefix] }];
-      const out = await awsJsonCall(this.#target(undefined), 'ListSecrets', input, req.signal, `${providerLabel('aws-sm', this.name)}: list`);
+      const out = await this.#aws.call(undefined, 'ListSecrets', input, req.signal, `${this.where}: list`);
       if (Array.isArray(out.SecretList)) for (const s of out.SecretList) if (isRecord(s) && typeof s.Name === 'string') names.push(s.Name);
       nextToken = typeof out.NextToken === 'string' && out.NextToken.length > 0 ? out.NextToken : undefined;
     } while (nextToken);
@@ -192,12 +165,10 @@ export function decodeSecret(out: Record<string, unknown>, where: string): Secre
   }
 }
 
-export const awsSmFactory: ProviderFactory<AwsSmConfig> = {
+export const awsSmFactory = defineProvider({
   type: 'aws-sm',
   description: 'AWS Secrets Manager (GetSecretValue, BatchGetSecretValue; SigV4, standard credential chain)',
-  configSchema: awsSmConfigSchema,
+  options: () => z.strictObject(awsCommonConfig()),
   usableWithoutConfig: true,
-  create(name, config, deps) {
-    return new AwsSmProvider(name, config, deps.env);
-  },
-};
+  create: (name, config, deps) => new AwsSmProvider(name, config, deps.env),
+});

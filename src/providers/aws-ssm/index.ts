@@ -3,55 +3,37 @@
 // Options: version, label, region, encoding (text | base64, for binary values stored as base64).
 import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
-import { providerLabel, type Provider, type ProviderRequest } from '../../core/provider.js';
+import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { isRecord, secretBytes } from '../cloud/http.js';
-import { awsCommonConfig } from '../aws/common-config.js';
-import { AwsCredentialChain } from '../aws/credentials.js';
-import { awsJsonCall, type AwsJsonTarget } from '../aws/json-client.js';
-import { awsProfile, resolveEndpoint, resolveRegion, type Env } from '../aws/settings.js';
-import type { ProviderFactory } from '../factory.js';
+import { isRecord, secretBytes } from '../kit/values.js';
+import { BaseProvider } from '../kit/base.js';
+import { awsCommonConfig, type AwsCommonConfig } from '../aws/common-config.js';
+import { AwsService } from '../aws/service.js';
+import type { Env } from '../aws/settings.js';
+import { defineProvider } from '../factory.js';
 
-export const awsSsmConfigSchema = z.strictObject({
-  ...awsCommonConfig,
+export interface AwsSsmConfig extends AwsCommonConfig {
   /** Decrypt SecureString parameters (needs kms:Decrypt). */
-  with_decryption: z.boolean().default(true),
-});
-export type AwsSsmConfig = z.infer<typeof awsSsmConfigSchema>;
+  readonly with_decryption: boolean;
+}
 
 const NAME_RE = /^[A-Za-z0-9_./-]{1,2048}$/;
 const LABEL_RE = /^[A-Za-z0-9_.-]{1,100}$/;
 /** GetParameters takes at most 10 names per call. */
 const BATCH_MAX = 10;
 
-export class AwsSsmProvider implements Provider {
-  readonly type = 'aws-ssm';
-  readonly optionKeys: readonly string[] = ['version', 'label', 'region', 'encoding'];
-  readonly name: string;
-  readonly #config: AwsSsmConfig;
-  readonly #env: Env;
-  readonly #credentials: AwsCredentialChain;
-  readonly #targets = new Map<string, AwsJsonTarget>();
+export class AwsSsmProvider extends BaseProvider implements Provider {
+  readonly #withDecryption: boolean;
+  readonly #aws: AwsService;
 
   constructor(name: string, config: AwsSsmConfig, env: Env) {
-    this.name = name;
-    this.#config = config;
-    this.#env = env;
-    this.#credentials = new AwsCredentialChain({ ...(config.profile !== undefined ? { profile: config.profile } : {}), env, what: providerLabel('aws-ssm', name) });
-  }
-
-  #target(regionOption: string | undefined): AwsJsonTarget {
-    const region = resolveRegion(regionOption ?? this.#config.region, awsProfile(this.#config.profile, this.#env), this.#env, providerLabel('aws-ssm', this.name));
-    let t = this.#targets.get(region);
-    if (!t) {
-      t = { endpoint: resolveEndpoint(this.#config.endpoint, 'SSM', 'ssm', region, this.#env), region, service: 'ssm', targetPrefix: 'AmazonSSM', credentials: this.#credentials, timeoutMs: this.#config.timeout_ms };
-      this.#targets.set(region, t);
-    }
-    return t;
+    super('aws-ssm', name, ['version', 'label', 'region', 'encoding']);
+    this.#withDecryption = config.with_decryption;
+    this.#aws = new AwsService({ type: 'aws-ssm', envKey: 'SSM', service: 'ssm', targetPrefix: 'AmazonSSM' }, name, config, env);
   }
 
   #where(req: ProviderRequest): string {
-    return `${providerLabel('aws-ssm', this.name)}: parameter ${JSON.stringify(req.path.slice(0, 256))}`;
+    return `${this.where}: parameter ${JSON.stringify(req.path.slice(0, 256))}`;
   }
 
   /** The parameter name with its `:version` or `:label` selector. */
@@ -86,7 +68,7 @@ export class AwsSsmProvider implements Provider {
 
   async lookup(req: ProviderRequest): Promise<SecretValue> {
     const { name, selector } = this.#selector(req);
-    const out = await awsJsonCall(this.#target(req.options.region), 'GetParameter', { Name: selector ? `${name}:${selector}` : name, WithDecryption: this.#config.with_decryption }, req.signal, this.#where(req));
+    const out = await this.#aws.call(req.options.region, 'GetParameter', { Name: selector ? `${name}:${selector}` : name, WithDecryption: this.#withDecryption }, req.signal, this.#where(req));
     if (!isRecord(out.Parameter)) throw new KeywayError('unavailable', `${this.#where(req)}: the answer has no Parameter`);
     return this.#decode(out.Parameter, req);
   }
@@ -98,16 +80,15 @@ export class AwsSsmProvider implements Provider {
   async version(req: ProviderRequest): Promise<string> {
     const { name, selector } = this.#selector(req);
     const where = this.#where(req);
-    const target = this.#target(req.options.region);
     if (req.options.version !== undefined) return req.options.version;
     if (selector !== undefined) {
-      const out = await awsJsonCall(target, 'GetParameter', { Name: `${name}:${selector}`, WithDecryption: false }, req.signal, where);
+      const out = await this.#aws.call(req.options.region, 'GetParameter', { Name: `${name}:${selector}`, WithDecryption: false }, req.signal, where);
       const p = isRecord(out.Parameter) ? out.Parameter : {};
       delete p.Value;
       if (typeof p.Version !== 'number') throw new KeywayError('unavailable', `${where}: the answer has no Version`);
       return String(p.Version);
     }
-    const out = await awsJsonCall(target, 'DescribeParameters', { ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] }, req.signal, where);
+    const out = await this.#aws.call(req.options.region, 'DescribeParameters', { ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] }, req.signal, where);
     const p = Array.isArray(out.Parameters) ? out.Parameters.find((x) => isRecord(x) && x.Name === name) : undefined;
     if (!isRecord(p) || typeof p.Version !== 'number') throw new KeywayError('not_found', `${where}: no such parameter`);
     return String(p.Version);
@@ -131,7 +112,7 @@ export class AwsSsmProvider implements Provider {
         const chunk = items.slice(start, start + BATCH_MAX);
         const names = [...new Set(chunk.map((c) => c.full))];
         try {
-          const out = await awsJsonCall(this.#target(region === '' ? undefined : region), 'GetParameters', { Names: names, WithDecryption: this.#config.with_decryption }, signal, `${providerLabel('aws-ssm', this.name)}: ${names.length} parameters`);
+          const out = await this.#aws.call(region === '' ? undefined : region, 'GetParameters', { Names: names, WithDecryption: this.#withDecryption }, signal, `${this.where}: ${names.length} parameters`);
           const params = Array.isArray(out.Parameters) ? out.Parameters.filter(isRecord) : [];
           for (const c of chunk) {
             const req = reqs[c.i];
@@ -144,20 +125,18 @@ export class AwsSsmProvider implements Provider {
           for (const p of params) delete p.Value;
         } catch (e) {
           if (signal.aborted) throw e;
-          for (const c of chunk) results[c.i] = e instanceof KeywayError ? e : new KeywayError('internal', `${providerLabel('aws-ssm', this.name)}: unexpected error`, { cause: e });
+          for (const c of chunk) results[c.i] = e instanceof KeywayError ? e : new KeywayError('internal', `${this.where}: unexpected error`, { cause: e });
         }
       }
     }
-    return results.map((r) => r ?? new KeywayError('internal', 'aws-ssm: batch result missing'));
+    return results.map((r) => r ?? new KeywayError('internal', `${this.where}: batch result missing`));
   }
 }
 
-export const awsSsmFactory: ProviderFactory<AwsSsmConfig> = {
+export const awsSsmFactory = defineProvider({
   type: 'aws-ssm',
   description: 'AWS SSM Parameter Store (GetParameter with decryption; SigV4, standard credential chain)',
-  configSchema: awsSsmConfigSchema,
+  options: () => z.strictObject({ ...awsCommonConfig(), with_decryption: z.boolean().default(true) }),
   usableWithoutConfig: true,
-  create(name, config, deps) {
-    return new AwsSsmProvider(name, config, deps.env);
-  },
-};
+  create: (name, config, deps) => new AwsSsmProvider(name, config, deps.env),
+});

@@ -1,13 +1,21 @@
-// Options shared by the AWS provider types (`[providers.NAME]` tables).
+// Options shared by the AWS provider types (`[providers.NAME]` tables); built on first use.
 import { z } from 'zod';
+import { httpUrl, requestTimeoutMs } from '../kit/options.js';
 
-export const awsCommonConfig = {
+export const awsCommonConfig = () => ({
   /** AWS region; default from AWS_REGION / AWS_DEFAULT_REGION / the profile in ~/.aws/config. */
   region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'expected an AWS region such as eu-west-1').optional(),
   /** Named profile of ~/.aws/credentials and ~/.aws/config; when set, AWS_ACCESS_KEY_ID is ignored. */
   profile: z.string().min(1).max(128).optional(),
   /** Endpoint URL (VPC endpoints, FIPS, emulators); default the public regional endpoint. */
-  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  endpoint: httpUrl().optional(),
   /** Per-request timeout in milliseconds. */
-  timeout_ms: z.number().int().min(100).max(300_000).default(10_000),
-};
+  timeout_ms: requestTimeoutMs(),
+});
+
+export interface AwsCommonConfig {
+  readonly region?: string | undefined;
+  readonly profile?: string | undefined;
+  readonly endpoint?: string | undefined;
+  readonly timeout_ms: number;
+}

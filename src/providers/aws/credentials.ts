@@ -3,7 +3,8 @@
 // EC2 instance metadata (IMDSv2). Temporary credentials are cached until five minutes before expiry.
 import { readFileSync } from 'node:fs';
 import { KeywayError } from '../../core/errors.js';
-import { httpRequest, isRecord, parseJsonBody } from '../cloud/http.js';
+import { httpRequest } from '../kit/http.js';
+import { isRecord, parseJsonBody } from '../kit/values.js';
 import { profileSection } from './ini.js';
 import { awsProfile, configFilePath, credentialsFilePath, readIni, type Env } from './settings.js';
 import type { AwsCredentials } from './sigv4.js';

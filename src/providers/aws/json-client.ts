@@ -2,7 +2,9 @@
 // Manager and SSM. AWS error types become keyway codes here, once for both services.
 import { KeywayError, type ErrorCode } from '../../core/errors.js';
 import { awsErrorCode } from './error-codes.js';
-import { backendMessage, codeForStatus, httpRequest, isRecord, parseJsonBody } from '../cloud/http.js';
+import { httpRequest } from '../kit/http.js';
+import { codeForStatus } from '../kit/status.js';
+import { backendMessage, isRecord, parseJsonBody } from '../kit/values.js';
 import type { AwsCredentialChain } from './credentials.js';
 import { signRequest } from './sigv4.js';
 

@@ -3,7 +3,8 @@
 // IDENTITY_ENDPOINT). Tokens are cached per scope and tenant until a minute before expiry.
 import { readFileSync } from 'node:fs';
 import { KeywayError } from '../../core/errors.js';
-import { backendMessage, httpRequest, isRecord, parseJsonBody, tokenFresh, type CachedToken } from '../cloud/http.js';
+import { httpRequest } from '../kit/http.js';
+import { backendMessage, isRecord, parseJsonBody, tokenFresh, type CachedToken } from '../kit/values.js';
 
 export type AzureAuthMode = 'client_secret' | 'workload_identity' | 'managed_identity';
 

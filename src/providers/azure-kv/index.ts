@@ -1,22 +1,22 @@
 // `azure-kv`: Azure Key Vault secrets over the documented REST API (api-version 7.4), no SDK.
 // Paths: `SECRET[/VERSION]` with vault_url configured, else `VAULT/SECRET[/VERSION]`.
 // Options: version, encoding (text | base64). Authentication follows the vault's 401 challenge.
-import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
-import { providerLabel, type Provider, type ProviderRequest } from '../../core/provider.js';
+import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { backendMessage, codeForStatus, httpRequest, isRecord, parseJsonBody, secretBytes } from '../cloud/http.js';
-import type { ProviderFactory } from '../factory.js';
+import { defineProvider } from '../factory.js';
+import { BaseProvider } from '../kit/base.js';
+import { httpRequest } from '../kit/http.js';
+import { absolutePath, httpUrl, requestTimeoutMs } from '../kit/options.js';
+import { codeForStatus } from '../kit/status.js';
+import { backendMessage, isRecord, parseJsonBody, secretBytes } from '../kit/values.js';
 import { parseChallenge, verifyChallengeResource, type Challenge } from './challenge.js';
 import { AzureCredential, type AzureAuthMode } from './credentials.js';
 
-const absPath = z.string().refine((s) => isAbsolute(s), { message: 'expected an absolute path' });
-const httpUrl = z.url({ protocol: /^https?$/ });
-
-export const azureKvConfigSchema = z.strictObject({
+const azureKvOptions = () => z.strictObject({
   /** The vault, e.g. https://myvault.vault.azure.net; without it, paths start with the vault name. */
-  vault_url: httpUrl.optional(),
+  vault_url: httpUrl().optional(),
   /** DNS suffix for vault names in paths (sovereign clouds: vault.azure.cn, vault.usgovcloudapi.net). */
   dns_suffix: z.string().regex(/^[a-z0-9.-]+$/).default('vault.azure.net'),
   api_version: z.string().regex(/^[0-9][0-9a-z.-]*$/).default('7.4'),
@@ -25,17 +25,17 @@ export const azureKvConfigSchema = z.strictObject({
   tenant_id: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/).optional(),
   client_id: z.string().min(1).max(100).optional(),
   /** File holding the client secret (keeps it out of config and env). */
-  client_secret_file: absPath.optional(),
-  federated_token_file: absPath.optional(),
+  client_secret_file: absolutePath().optional(),
+  federated_token_file: absolutePath().optional(),
   /** Entra ID authority; default AZURE_AUTHORITY_HOST or https://login.microsoftonline.com. */
-  authority_host: httpUrl.optional(),
+  authority_host: httpUrl().optional(),
   /** Instance metadata service for managed identity. */
-  imds_endpoint: httpUrl.default('http://169.254.169.254'),
+  imds_endpoint: httpUrl().default('http://169.254.169.254'),
   /** Check that the challenge's resource belongs to the vault's domain. */
   verify_challenge_resource: z.boolean().default(true),
-  timeout_ms: z.number().int().min(100).max(300_000).default(10_000),
+  timeout_ms: requestTimeoutMs(),
 });
-export type AzureKvConfig = z.infer<typeof azureKvConfigSchema>;
+export type AzureKvConfig = z.infer<ReturnType<typeof azureKvOptions>>;
 
 const VAULT_RE = /^[A-Za-z0-9-]{3,24}$/;
 const SECRET_RE = /^[A-Za-z0-9-]{1,127}$/;
@@ -47,18 +47,15 @@ interface Target {
   readonly version?: string;
 }
 
-export class AzureKvProvider implements Provider {
-  readonly type = 'azure-kv';
-  readonly optionKeys: readonly string[] = ['version', 'encoding'];
-  readonly name: string;
+export class AzureKvProvider extends BaseProvider implements Provider {
   readonly #config: AzureKvConfig;
   readonly #credential: AzureCredential;
   readonly #challenges = new Map<string, Challenge>();
 
   constructor(name: string, config: AzureKvConfig, env: Readonly<Record<string, string | undefined>>) {
-    this.name = name;
+    super('azure-kv', name, ['version', 'encoding']);
     this.#config = config;
-    const what = providerLabel('azure-kv', name);
+    const what = this.where;
     const clientSecret = env.AZURE_CLIENT_SECRET;
     const federated = config.federated_token_file ?? env.AZURE_FEDERATED_TOKEN_FILE;
     let mode: AzureAuthMode;
@@ -84,7 +81,7 @@ export class AzureKvProvider implements Provider {
   }
 
   #target(req: ProviderRequest): Target {
-    const where = `${providerLabel('azure-kv', this.name)}: ${JSON.stringify(req.path.slice(0, 256))}`;
+    const where = `${this.where}: ${JSON.stringify(req.path.slice(0, 256))}`;
     const parts = req.path.split('/');
     let vault: string;
     if (this.#config.vault_url) {
@@ -107,7 +104,7 @@ export class AzureKvProvider implements Provider {
 
   /** GET with the challenge flow: the first request to a vault goes without a token to learn its tenant and scope. */
   async #get(t: Target, signal: AbortSignal): Promise<Record<string, unknown>> {
-    const what = `${providerLabel('azure-kv', this.name)}: secret ${t.secret}${t.version ? ` version ${t.version}` : ''}`;
+    const what = `${this.where}: secret ${t.secret}${t.version ? ` version ${t.version}` : ''}`;
     const url = `${t.vault}/secrets/${encodeURIComponent(t.secret)}${t.version ? `/${t.version}` : ''}?api-version=${encodeURIComponent(this.#config.api_version)}`;
     let tokensTried = 0;
     for (;;) {
@@ -156,7 +153,7 @@ export class AzureKvProvider implements Provider {
     const doc = await this.#get(t, req.signal);
     const value = doc.value;
     delete doc.value;
-    if (typeof value !== 'string') throw new KeywayError('unavailable', `${providerLabel('azure-kv', this.name)}: secret ${t.secret}: the answer has no value`);
+    if (typeof value !== 'string') throw new KeywayError('unavailable', `${this.where}: secret ${t.secret}: the answer has no value`);
     if (req.options.encoding === 'base64') return SecretValue.adopt(secretBytes(value, 'base64'));
     return SecretValue.adopt(secretBytes(value, 'utf8'));
   }
@@ -171,17 +168,15 @@ export class AzureKvProvider implements Provider {
     delete doc.value;
     const id = typeof doc.id === 'string' ? doc.id : '';
     const v = id.slice(id.lastIndexOf('/') + 1);
-    if (!VERSION_RE.test(v)) throw new KeywayError('unavailable', `${providerLabel('azure-kv', this.name)}: secret ${t.secret}: the answer has no version id`);
+    if (!VERSION_RE.test(v)) throw new KeywayError('unavailable', `${this.where}: secret ${t.secret}: the answer has no version id`);
     return v;
   }
 }
 
-export const azureKvFactory: ProviderFactory<AzureKvConfig> = {
+export const azureKvFactory = defineProvider({
   type: 'azure-kv',
   description: 'Azure Key Vault secrets (REST 7.4; client secret, workload identity or managed identity, 401 challenge)',
-  configSchema: azureKvConfigSchema,
+  options: azureKvOptions,
   usableWithoutConfig: true,
-  create(name, config, deps) {
-    return new AzureKvProvider(name, config, deps.env);
-  },
-};
+  create: (name, config, deps) => new AzureKvProvider(name, config, deps.env),
+});

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { sign } from 'node:crypto';
 import { KeywayError } from '../../core/errors.js';
-import { backendMessage, httpRequest, isRecord, parseJsonBody, tokenFresh, type CachedToken } from '../cloud/http.js';
+import { httpRequest } from '../kit/http.js';
+import { backendMessage, isRecord, parseJsonBody, tokenFresh, type CachedToken } from '../kit/values.js';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 const DEFAULT_TOKEN_URI = 'https://oauth2.googleapis.com/token';

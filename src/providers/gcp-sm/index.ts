@@ -1,35 +1,36 @@
 // `gcp-sm`: Google Secret Manager over its documented REST API (v1, `:access`), no SDK.
 // Paths: `projects/P/secrets/S[/versions/V]`, `P/S`, or `S` with the default project.
 // Options: version (a number, `latest` or an alias). Payloads are checked against dataCrc32c.
-import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { KeywayError, type ErrorCode } from '../../core/errors.js';
-import { providerLabel, type Provider, type ProviderRequest } from '../../core/provider.js';
+import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { backendMessage, codeForStatus, httpRequest, isRecord, parseJsonBody, secretBytes } from '../cloud/http.js';
-import type { ProviderFactory } from '../factory.js';
+import { defineProvider } from '../factory.js';
+import { BaseProvider } from '../kit/base.js';
+import { httpRequest } from '../kit/http.js';
+import { absolutePath, httpUrl, requestTimeoutMs } from '../kit/options.js';
+import { codeForStatus } from '../kit/status.js';
+import { backendMessage, isRecord, parseJsonBody, secretBytes } from '../kit/values.js';
 import { GcpTokenSource, type GcpAuthMode } from './auth.js';
 import { crc32c } from './crc32c.js';
 
-const absPath = z.string().refine((s) => isAbsolute(s), { message: 'expected an absolute path' });
-
-export const gcpSmConfigSchema = z.strictObject({
+const gcpSmOptions = () => z.strictObject({
   /** Project for paths that name only a secret; default the key's or the metadata server's project. */
   project: z.string().regex(/^[A-Za-z0-9.:-]{1,100}$/).optional(),
-  endpoint: z.url({ protocol: /^https?$/ }).default('https://secretmanager.googleapis.com'),
+  endpoint: httpUrl().default('https://secretmanager.googleapis.com'),
   /** `auto`: token_file if set, else credentials_file / GOOGLE_APPLICATION_CREDENTIALS, else the metadata server. */
   auth: z.enum(['auto', 'token_file', 'service_account', 'metadata']).default('auto'),
   /** Service account JSON key. */
-  credentials_file: absPath.optional(),
+  credentials_file: absolutePath().optional(),
   /** A file holding an OAuth2 access token, re-read on every request (kept fresh by another agent). */
-  token_file: absPath.optional(),
+  token_file: absolutePath().optional(),
   /** Metadata server base URL; default http://$GCE_METADATA_HOST or http://metadata.google.internal. */
-  metadata_endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  metadata_endpoint: httpUrl().optional(),
   /** Refuse payloads that come without a dataCrc32c checksum. */
   require_checksum: z.boolean().default(false),
-  timeout_ms: z.number().int().min(100).max(300_000).default(10_000),
+  timeout_ms: requestTimeoutMs(),
 });
-export type GcpSmConfig = z.infer<typeof gcpSmConfigSchema>;
+export type GcpSmConfig = z.infer<ReturnType<typeof gcpSmOptions>>;
 
 const PROJECT_RE = /^[A-Za-z0-9.:-]{1,100}$/;
 const SECRET_RE = /^[A-Za-z0-9_-]{1,255}$/;
@@ -54,23 +55,20 @@ interface VersionName {
   readonly version: string;
 }
 
-export class GcpSmProvider implements Provider {
-  readonly type = 'gcp-sm';
-  readonly optionKeys: readonly string[] = ['version'];
-  readonly name: string;
+export class GcpSmProvider extends BaseProvider implements Provider {
   readonly #config: GcpSmConfig;
   readonly #tokens: GcpTokenSource;
   #defaultProject: string | undefined;
 
   constructor(name: string, config: GcpSmConfig, env: Readonly<Record<string, string | undefined>>) {
-    this.name = name;
+    super('gcp-sm', name, ['version']);
     this.#config = config;
     const credentialsFile = config.credentials_file ?? env.GOOGLE_APPLICATION_CREDENTIALS;
     let mode: GcpAuthMode;
     if (config.auth === 'auto') mode = config.token_file ? 'token_file' : credentialsFile ? 'service_account' : 'metadata';
     else mode = config.auth;
-    if (mode === 'token_file' && !config.token_file) throw new KeywayError('failed_precondition', `${providerLabel('gcp-sm', name)}: auth = "token_file" needs token_file`);
-    if (mode === 'service_account' && !credentialsFile) throw new KeywayError('failed_precondition', `${providerLabel('gcp-sm', name)}: auth = "service_account" needs credentials_file or GOOGLE_APPLICATION_CREDENTIALS`);
+    if (mode === 'token_file' && !config.token_file) throw new KeywayError('failed_precondition', `${this.where}: auth = "token_file" needs token_file`);
+    if (mode === 'service_account' && !credentialsFile) throw new KeywayError('failed_precondition', `${this.where}: auth = "service_account" needs credentials_file or GOOGLE_APPLICATION_CREDENTIALS`);
     const metadataBase = (config.metadata_endpoint ?? (env.GCE_METADATA_HOST ? `http://${env.GCE_METADATA_HOST}` : 'http://metadata.google.internal')).replace(/\/+$/, '');
     this.#tokens = new GcpTokenSource({
       mode,
@@ -78,12 +76,12 @@ export class GcpSmProvider implements Provider {
       ...(credentialsFile ? { credentialsFile } : {}),
       metadataBase,
       timeoutMs: config.timeout_ms,
-      what: providerLabel('gcp-sm', name),
+      what: this.where,
     });
   }
 
   #parse(req: ProviderRequest): VersionName {
-    const where = `${providerLabel('gcp-sm', this.name)}: ${JSON.stringify(req.path.slice(0, 256))}`;
+    const where = `${this.where}: ${JSON.stringify(req.path.slice(0, 256))}`;
     const parts = req.path.split('/');
     let project: string | undefined;
     let secret: string | undefined;
@@ -111,14 +109,14 @@ export class GcpSmProvider implements Provider {
     let project = v.project ?? this.#config.project ?? this.#defaultProject;
     if (project === undefined) {
       project = await this.#tokens.defaultProject(signal);
-      if (project === undefined) throw new KeywayError('failed_precondition', `${providerLabel('gcp-sm', this.name)}: secret "${v.secret}" names no project and none is configured (set project, or use PROJECT/SECRET)`);
+      if (project === undefined) throw new KeywayError('failed_precondition', `${this.where}: secret "${v.secret}" names no project and none is configured (set project, or use PROJECT/SECRET)`);
       this.#defaultProject = project;
     }
     return `projects/${project}/secrets/${v.secret}/versions/${v.version}`;
   }
 
   async #get(resource: string, suffix: string, signal: AbortSignal): Promise<Record<string, unknown>> {
-    const what = `${providerLabel('gcp-sm', this.name)}: ${resource}`;
+    const what = `${this.where}: ${resource}`;
     const url = `${this.#config.endpoint.replace(/\/+$/, '')}/v1/${resource}${suffix}`;
     for (let attempt = 0; ; attempt++) {
       const token = await this.#tokens.token(signal);
@@ -144,17 +142,17 @@ export class GcpSmProvider implements Provider {
     const payload = isRecord(doc.payload) ? doc.payload : undefined;
     const data = payload?.data;
     if (payload) delete payload.data;
-    if (typeof data !== 'string' && data !== undefined) throw new KeywayError('unavailable', `${providerLabel('gcp-sm', this.name)}: ${resource}: payload.data is not base64 text`);
+    if (typeof data !== 'string' && data !== undefined) throw new KeywayError('unavailable', `${this.where}: ${resource}: payload.data is not base64 text`);
     const bytes = secretBytes(data ?? '', 'base64');
     const expected = payload?.dataCrc32c;
     if (expected === undefined) {
       if (this.#config.require_checksum) {
         bytes.fill(0);
-        throw new KeywayError('checksum_mismatch', `${providerLabel('gcp-sm', this.name)}: ${resource}: the payload has no dataCrc32c and require_checksum is set`);
+        throw new KeywayError('checksum_mismatch', `${this.where}: ${resource}: the payload has no dataCrc32c and require_checksum is set`);
       }
     } else if (String(crc32c(bytes)) !== String(expected)) {
       bytes.fill(0);
-      throw new KeywayError('checksum_mismatch', `${providerLabel('gcp-sm', this.name)}: ${resource}: payload CRC32C does not match dataCrc32c (corrupted in transit or storage)`);
+      throw new KeywayError('checksum_mismatch', `${this.where}: ${resource}: payload CRC32C does not match dataCrc32c (corrupted in transit or storage)`);
     }
     return SecretValue.adopt(bytes);
   }
@@ -165,18 +163,16 @@ export class GcpSmProvider implements Provider {
     const doc = await this.#get(resource, '', req.signal);
     const name = typeof doc.name === 'string' ? doc.name : '';
     const number = name.slice(name.lastIndexOf('/') + 1);
-    if (!/^\d+$/.test(number)) throw new KeywayError('unavailable', `${providerLabel('gcp-sm', this.name)}: ${resource}: the version metadata has no version number`);
-    if (doc.state !== undefined && doc.state !== 'ENABLED') throw new KeywayError('failed_precondition', `${providerLabel('gcp-sm', this.name)}: ${resource}: version ${number} is ${String(doc.state)}`);
+    if (!/^\d+$/.test(number)) throw new KeywayError('unavailable', `${this.where}: ${resource}: the version metadata has no version number`);
+    if (doc.state !== undefined && doc.state !== 'ENABLED') throw new KeywayError('failed_precondition', `${this.where}: ${resource}: version ${number} is ${String(doc.state)}`);
     return number;
   }
 }
 
-export const gcpSmFactory: ProviderFactory<GcpSmConfig> = {
+export const gcpSmFactory = defineProvider({
   type: 'gcp-sm',
   description: 'Google Secret Manager (versions:access with CRC32C check; service account key, metadata server or token file)',
-  configSchema: gcpSmConfigSchema,
+  options: gcpSmOptions,
   usableWithoutConfig: true,
-  create(name, config, deps) {
-    return new GcpSmProvider(name, config, deps.env);
-  },
-};
+  create: (name, config, deps) => new GcpSmProvider(name, config, deps.env),
+});

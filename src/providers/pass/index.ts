@@ -1,32 +1,23 @@
 // `pass`: the standard unix password manager (password-store + gpg) as a provider.
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
-import type { ProviderFactory } from '../factory.js';
+import { defineProvider } from '../factory.js';
+import { absolutePath, toolOptions } from '../kit/options.js';
 import { PassProvider } from './provider.js';
 
 export { PassProvider, type PassSettings } from './provider.js';
 
-const absPath = z.string().refine((s) => isAbsolute(s), { message: 'expected an absolute path' });
-
-export const passConfigSchema = z.strictObject({
-  /** Default: PASSWORD_STORE_DIR, else $HOME/.password-store. */
-  store_dir: absPath.optional(),
-  /** Default: GNUPGHOME, else gpg's own default ($HOME/.gnupg). */
-  gnupg_home: absPath.optional(),
-  /** The pass executable: a name looked up in `path`, or an absolute path. */
-  binary: z.string().min(1).default('pass'),
-  /** PATH for pass and the tools it runs (gpg, base64, git). */
-  path: z.string().min(1).default('/usr/local/bin:/usr/bin:/bin'),
-  /** Kill pass (and its process group) after this long. */
-  command_timeout_ms: z.number().int().positive().default(30_000),
-});
-
-export type PassConfig = z.infer<typeof passConfigSchema>;
-
-export const passFactory: ProviderFactory<PassConfig> = {
+export const passFactory = defineProvider({
   type: 'pass',
   description: 'password-store entries decrypted by the pass tool with gpg',
-  configSchema: passConfigSchema,
+  options: () =>
+    z.strictObject({
+      /** Default: PASSWORD_STORE_DIR, else $HOME/.password-store. */
+      store_dir: absolutePath().optional(),
+      /** Default: GNUPGHOME, else gpg's own default ($HOME/.gnupg). */
+      gnupg_home: absolutePath().optional(),
+      ...toolOptions('pass'),
+    }),
   usableWithoutConfig: true,
   create(name, config, deps) {
     const home = deps.env.HOME;
@@ -41,4 +32,4 @@ export const passFactory: ProviderFactory<PassConfig> = {
       ...(home ? { home } : {}),
     });
   },
-};
+});

@@ -2,42 +2,30 @@
 // the real `pass` tool, so gpg-agent, smartcards and the store's git history behave as the user
 // expects. Values are exact bytes (pass preserves binary content); `?line=N` picks one line, e.g.
 // line=1 for the password by pass's convention.
-import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
-import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest } from '../../core/provider.js';
+import { KeywayError, toKeywayError } from '../../core/errors.js';
+import type { ListRequest, Provider, ProviderRequest, StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { runTool, type ToolResult } from './run-tool.js';
+import { ToolProvider, type ToolResult, type ToolSettings } from '../kit/tool.js';
 
 const MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 
-export interface PassSettings {
+export interface PassSettings extends ToolSettings {
   /** Empty when nothing says where the store is (reported on use). */
   readonly storeDir: string;
   readonly gnupgHome?: string;
   readonly home?: string;
-  readonly binary: string;
-  readonly path: string;
-  readonly timeoutMs: number;
 }
 
-export class PassProvider implements Provider {
-  readonly type = 'pass';
-  readonly optionKeys: readonly string[] = ['line'];
-  readonly name: string;
-  readonly #s: PassSettings;
-  readonly #where: string;
-
+export class PassProvider extends ToolProvider<PassSettings> implements Provider {
   constructor(name: string, settings: PassSettings) {
-    this.name = name;
-    this.#s = settings;
-    this.#where = providerLabel('pass', name);
+    super('pass', name, ['line'], settings);
   }
 
   async lookup(req: ProviderRequest): Promise<SecretValue> {
     const entry = this.#entry(req.path);
-    const line = parseLine(this.#where, req.options.line);
+    const line = parseLine(this.where, req.options.line);
     this.#requireFile(entry);
     const r = await this.#run(['show', '--', entry], req.signal);
     if (r.code !== 0) {
@@ -46,7 +34,7 @@ export class PassProvider implements Provider {
     }
     if (line === undefined) return SecretValue.adopt(r.stdout);
     try {
-      return pickLine(r.stdout, line, `${this.#where}: ${entry}`);
+      return pickLine(r.stdout, line, `${this.where}: ${entry}`);
     } finally {
       r.stdout.fill(0);
     }
@@ -54,19 +42,14 @@ export class PassProvider implements Provider {
 
   /** A hash of the encrypted file: changes whenever the entry is rewritten, without decrypting. */
   async version(req: ProviderRequest): Promise<string> {
-    throwIfAborted(req.signal, `${this.#where}: version`);
+    this.checkSignal(req.signal, 'version');
     const entry = this.#entry(req.path);
-    const file = this.#requireFile(entry);
-    try {
-      return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 32);
-    } catch (e) {
-      throw toKeywayError(e, `${this.#where}: ${entry}`);
-    }
+    return this.fileVersion(this.#requireFile(entry), entry);
   }
 
   async store(req: StoreRequest): Promise<void> {
     const entry = this.#entry(req.path);
-    if (req.options.line !== undefined) throw new KeywayError('invalid_argument', `${this.#where}: line cannot be used when storing`);
+    if (req.options.line !== undefined) throw new KeywayError('invalid_argument', `${this.where}: line cannot be used when storing`);
     this.#requireStore();
     // insert -m reads stdin to EOF and hands it to gpg unchanged: binary-safe.
     const r = await this.#run(['insert', '--multiline', '--force', '--', entry], req.signal, req.value.expose());
@@ -82,7 +65,7 @@ export class PassProvider implements Provider {
 
   /** Entry names (without `.gpg`) under `prefix`, recursively; the store's .git is skipped. */
   async list(req: ListRequest): Promise<string[]> {
-    throwIfAborted(req.signal, `${this.#where}: list`);
+    this.checkSignal(req.signal, 'list');
     this.#requireStore();
     const out: string[] = [];
     const walk = (dir: string, rel: string): void => {
@@ -94,9 +77,9 @@ export class PassProvider implements Provider {
       }
     };
     try {
-      walk(this.#s.storeDir, '');
+      walk(this.settings.storeDir, '');
     } catch (e) {
-      throw toKeywayError(e, `${this.#where}: list`);
+      throw toKeywayError(e, `${this.where}: list`);
     }
     const prefix = req.prefix?.replace(/^\/+/, '') ?? '';
     return out.filter((n) => n.startsWith(prefix)).sort();
@@ -107,7 +90,7 @@ export class PassProvider implements Provider {
   /** Entry names as pass takes them: relative, no empty, "." or ".." segments, no leading "-". */
   #entry(path: string): string {
     const p = path.replace(/^\/+|\/+$/g, '');
-    const bad = (why: string): KeywayError => new KeywayError('invalid_argument', `${this.#where}: entry name ${JSON.stringify(p.slice(0, 128))} ${why}`);
+    const bad = (why: string): KeywayError => new KeywayError('invalid_argument', `${this.where}: entry name ${JSON.stringify(p.slice(0, 128))} ${why}`);
     if (p === '') throw bad('is empty');
     if (p.includes('\0')) throw bad('contains NUL');
     for (const seg of p.split('/')) {
@@ -118,56 +101,53 @@ export class PassProvider implements Provider {
   }
 
   #requireStore(): void {
-    if (this.#s.storeDir === '') throw new KeywayError('failed_precondition', `${this.#where}: no password store configured (set store_dir, PASSWORD_STORE_DIR or HOME)`);
+    if (this.settings.storeDir === '') throw new KeywayError('failed_precondition', `${this.where}: no password store configured (set store_dir, PASSWORD_STORE_DIR or HOME)`);
     let ok = false;
     try {
-      ok = statSync(this.#s.storeDir).isDirectory();
+      ok = statSync(this.settings.storeDir).isDirectory();
     } catch {
       ok = false;
     }
-    if (!ok) throw new KeywayError('unavailable', `${this.#where}: password store ${this.#s.storeDir} does not exist or is not a directory`);
+    if (!ok) throw new KeywayError('unavailable', `${this.where}: password store ${this.settings.storeDir} does not exist or is not a directory`);
   }
 
   /** The entry's file, or not_found; checked first because `pass show DIR` prints a tree, not an error. */
   #requireFile(entry: string): string {
     this.#requireStore();
-    const file = join(this.#s.storeDir, `${entry}.gpg`);
+    const file = join(this.settings.storeDir, `${entry}.gpg`);
     let isFile = false;
     try {
       isFile = statSync(file).isFile();
     } catch {
       isFile = false;
     }
-    if (!isFile) throw new KeywayError('not_found', `${this.#where}: ${entry} is not in the password store`);
+    if (!isFile) throw new KeywayError('not_found', `${this.where}: ${entry} is not in the password store`);
     return file;
   }
 
   #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<ToolResult> {
     const env: Record<string, string> = {
-      PATH: this.#s.path,
-      PASSWORD_STORE_DIR: this.#s.storeDir,
+      PASSWORD_STORE_DIR: this.settings.storeDir,
       // Never prompt: a key that needs a passphrase not cached in gpg-agent fails instead of hanging.
       PASSWORD_STORE_GPG_OPTS: '--batch',
-      LC_ALL: 'C',
     };
-    if (this.#s.gnupgHome) env.GNUPGHOME = this.#s.gnupgHome;
-    if (this.#s.home) env.HOME = this.#s.home;
-    return runTool({ file: this.#s.binary, args, env, signal, timeoutMs: this.#s.timeoutMs, maxStdout: MAX_ENTRY_BYTES, where: this.#where, ...(stdin ? { stdin } : {}) });
+    if (this.settings.gnupgHome) env.GNUPGHOME = this.settings.gnupgHome;
+    if (this.settings.home) env.HOME = this.settings.home;
+    return this.run(args, env, signal, MAX_ENTRY_BYTES, stdin);
   }
 
   #failure(r: ToolResult, entry: string, verb: string): KeywayError {
     const err = r.stderr;
-    const w = `${this.#where}: ${verb} ${entry}`;
-    if (/is not in the password store/.test(err)) return new KeywayError('not_found', `${this.#where}: ${entry} is not in the password store`);
+    const w = `${this.where}: ${verb} ${entry}`;
+    if (/is not in the password store/.test(err)) return new KeywayError('not_found', `${this.where}: ${entry} is not in the password store`);
     if (/No secret key|decryption failed: No such file|secret key not available/i.test(err)) {
-      return new KeywayError('permission_denied', `${w}: gpg has no secret key for this entry${this.#s.gnupgHome ? ` in ${this.#s.gnupgHome}` : ''}`);
+      return new KeywayError('permission_denied', `${w}: gpg has no secret key for this entry${this.settings.gnupgHome ? ` in ${this.settings.gnupgHome}` : ''}`);
     }
     if (/You must run:.*pass init|\.gpg-id/i.test(err)) return new KeywayError('failed_precondition', `${w}: the password store is not initialized (pass init GPG-ID)`);
     if (/No public key|unusable public key|encryption failed/i.test(err)) return new KeywayError('failed_precondition', `${w}: gpg cannot encrypt to the store's recipients (public key missing or unusable)`);
     if (/pinentry|Inappropriate ioctl|Bad passphrase|No passphrase/i.test(err)) return new KeywayError('permission_denied', `${w}: the gpg key needs a passphrase that gpg-agent does not have cached`);
     if (/connection to agent|gpg-agent|can't connect to/i.test(err)) return new KeywayError('unavailable', `${w}: gpg-agent is not available`);
-    const last = err.trim().split('\n').filter(Boolean).at(-1)?.slice(0, 200) ?? '';
-    return new KeywayError('internal', `${w}: pass exited with status ${r.code ?? 'signal'}${last ? ` (${last})` : ''}`);
+    return this.exitFailure(r, w);
   }
 }
 

@@ -1,38 +1,31 @@
 // `systemd-creds`: systemd's encrypted credentials (host key and/or TPM2) as a provider.
-import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import type { ProviderFactory } from '../factory.js';
+import { defineProvider } from '../factory.js';
+import { absolutePath, toolOptions } from '../kit/options.js';
 import { SystemdCredsProvider } from './provider.js';
 
 export { SystemdCredsProvider, type SystemdCredsSettings } from './provider.js';
 
-const absPath = z.string().refine((s) => isAbsolute(s), { message: 'expected an absolute path' });
-
 /** Where systemd itself looks for encrypted credentials (LoadCredentialEncrypted= search path). */
 export const DEFAULT_CREDENTIAL_DIRS = ['/etc/credstore.encrypted', '/run/credstore.encrypted', '/usr/local/lib/credstore.encrypted', '/usr/lib/credstore.encrypted'];
 
-export const systemdCredsConfigSchema = z.strictObject({
-  /** Directory holding NAME.cred files; searched before `dirs`. */
-  dir: absPath.optional(),
-  /** Directories searched in order (default: systemd's credstore.encrypted search path). */
-  dirs: z.array(absPath).optional(),
-  /** Host key file instead of /var/lib/systemd/credential.secret (SYSTEMD_CREDENTIAL_SECRET). */
-  host_key_file: absPath.optional(),
-  /** Key for `store`: host, tpm2, host+tpm2, tpm2-absent, auto. */
-  with_key: z.enum(['host', 'tpm2', 'host+tpm2', 'tpm2-absent', 'auto']).default('auto'),
-  /** Accept absolute paths outside the directories in references. */
-  allow_any_path: z.boolean().default(false),
-  binary: z.string().min(1).default('systemd-creds'),
-  path: z.string().min(1).default('/usr/local/bin:/usr/bin:/bin'),
-  command_timeout_ms: z.number().int().positive().default(30_000),
-});
-
-export type SystemdCredsConfig = z.infer<typeof systemdCredsConfigSchema>;
-
-export const systemdCredsFactory: ProviderFactory<SystemdCredsConfig> = {
+export const systemdCredsFactory = defineProvider({
   type: 'systemd-creds',
   description: 'systemd encrypted credentials (host key / TPM2) decrypted by systemd-creds',
-  configSchema: systemdCredsConfigSchema,
+  options: () =>
+    z.strictObject({
+      /** Directory holding NAME.cred files; searched before `dirs`. */
+      dir: absolutePath().optional(),
+      /** Directories searched in order (default: systemd's credstore.encrypted search path). */
+      dirs: z.array(absolutePath()).optional(),
+      /** Host key file instead of /var/lib/systemd/credential.secret (SYSTEMD_CREDENTIAL_SECRET). */
+      host_key_file: absolutePath().optional(),
+      /** Key for `store`: host, tpm2, host+tpm2, tpm2-absent, auto. */
+      with_key: z.enum(['host', 'tpm2', 'host+tpm2', 'tpm2-absent', 'auto']).default('auto'),
+      /** Accept absolute paths outside the directories in references. */
+      allow_any_path: z.boolean().default(false),
+      ...toolOptions('systemd-creds'),
+    }),
   usableWithoutConfig: true,
   create(name, config) {
     const dirs = [...(config.dir ? [config.dir] : []), ...(config.dirs ?? (config.dir ? [] : DEFAULT_CREDENTIAL_DIRS))];
@@ -46,4 +39,4 @@ export const systemdCredsFactory: ProviderFactory<SystemdCredsConfig> = {
       ...(config.host_key_file ? { hostKeyFile: config.host_key_file } : {}),
     });
   },
-};
+});

@@ -3,26 +3,23 @@
 // (`db-password`, found as NAME.cred or NAME in the credential directories) or, when allowed, an
 // absolute file path. The embedded credential name is checked as systemd does; `?name=` overrides
 // it for files encrypted under another name.
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
-import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest } from '../../core/provider.js';
+import { KeywayError, toKeywayError } from '../../core/errors.js';
+import type { ListRequest, Provider, ProviderRequest, StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { runTool, type ToolResult } from '../pass/run-tool.js';
+import { ToolProvider, type ToolResult, type ToolSettings } from '../kit/tool.js';
 
 const MAX_CREDENTIAL_BYTES = 16 * 1024 * 1024;
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@:+-]{0,254}$/;
 
-export interface SystemdCredsSettings {
+export interface SystemdCredsSettings extends ToolSettings {
   /** Searched in order; new credentials are written to the first. */
   readonly dirs: readonly string[];
   readonly hostKeyFile?: string;
   readonly withKey: string;
   readonly allowAnyPath: boolean;
-  readonly binary: string;
-  readonly path: string;
-  readonly timeoutMs: number;
 }
 
 interface Target {
@@ -30,17 +27,9 @@ interface Target {
   readonly name: string;
 }
 
-export class SystemdCredsProvider implements Provider {
-  readonly type = 'systemd-creds';
-  readonly optionKeys: readonly string[] = ['name'];
-  readonly name: string;
-  readonly #s: SystemdCredsSettings;
-  readonly #where: string;
-
+export class SystemdCredsProvider extends ToolProvider<SystemdCredsSettings> implements Provider {
   constructor(name: string, settings: SystemdCredsSettings) {
-    this.name = name;
-    this.#s = settings;
-    this.#where = providerLabel('systemd-creds', name);
+    super('systemd-creds', name, ['name'], settings);
   }
 
   async lookup(req: ProviderRequest): Promise<SecretValue> {
@@ -55,24 +44,20 @@ export class SystemdCredsProvider implements Provider {
 
   /** A hash of the encrypted file: re-encrypting (even the same bytes) changes it; no decryption. */
   async version(req: ProviderRequest): Promise<string> {
-    throwIfAborted(req.signal, `${this.#where}: version`);
+    this.checkSignal(req.signal, 'version');
     const t = this.#find(req.path, req.options);
-    try {
-      return createHash('sha256').update(readFileSync(t.file)).digest('hex').slice(0, 32);
-    } catch (e) {
-      throw toKeywayError(e, `${this.#where}: ${t.file}`);
-    }
+    return this.fileVersion(t.file, t.file);
   }
 
   /** Encrypts into DIR/NAME.cred (first configured directory), replacing it atomically. */
   async store(req: StoreRequest): Promise<void> {
     const name = this.#name(req.path);
-    const dir = this.#s.dirs[0];
-    if (!dir) throw new KeywayError('failed_precondition', `${this.#where}: no credential directory configured to store into`);
+    const dir = this.settings.dirs[0];
+    if (!dir) throw new KeywayError('failed_precondition', `${this.where}: no credential directory configured to store into`);
     const file = join(dir, `${name}.cred`);
     const tmp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
     const credName = req.options.name ?? name;
-    const r = await this.#run(['encrypt', `--name=${credName}`, `--with-key=${this.#s.withKey}`, '-', tmp], req.signal, req.value.expose());
+    const r = await this.#run(['encrypt', `--name=${credName}`, `--with-key=${this.settings.withKey}`, '-', tmp], req.signal, req.value.expose());
     if (r.code !== 0) {
       try {
         unlinkSync(tmp);
@@ -84,7 +69,7 @@ export class SystemdCredsProvider implements Provider {
     try {
       renameSync(tmp, file);
     } catch (e) {
-      throw toKeywayError(e, `${this.#where}: ${file}`);
+      throw toKeywayError(e, `${this.where}: ${file}`);
     }
   }
 
@@ -93,15 +78,15 @@ export class SystemdCredsProvider implements Provider {
     try {
       unlinkSync(t.file);
     } catch (e) {
-      throw toKeywayError(e, `${this.#where}: ${t.file}`);
+      throw toKeywayError(e, `${this.where}: ${t.file}`);
     }
   }
 
   /** Credential names in the directories (first directory wins for duplicates). */
   async list(req: ListRequest): Promise<string[]> {
-    throwIfAborted(req.signal, `${this.#where}: list`);
+    this.checkSignal(req.signal, 'list');
     const names = new Set<string>();
-    for (const dir of this.#s.dirs) {
+    for (const dir of this.settings.dirs) {
       let entries: string[];
       try {
         entries = readdirSync(dir);
@@ -121,7 +106,7 @@ export class SystemdCredsProvider implements Provider {
 
   #name(path: string): string {
     if (!NAME_RE.test(path) || path === '.' || path === '..') {
-      throw new KeywayError('invalid_argument', `${this.#where}: credential name ${JSON.stringify(path.slice(0, 128))} is invalid (letters, digits, _ . @ : + -; no "/")`);
+      throw new KeywayError('invalid_argument', `${this.where}: credential name ${JSON.stringify(path.slice(0, 128))} is invalid (letters, digits, _ . @ : + -; no "/")`);
     }
     return path;
   }
@@ -131,31 +116,31 @@ export class SystemdCredsProvider implements Provider {
     if (override !== undefined) this.#name(override);
     if (isAbsolute(path)) {
       const file = resolve(path);
-      if (!this.#s.allowAnyPath && !this.#s.dirs.some((d) => file.startsWith(resolve(d) + '/'))) {
-        throw new KeywayError('permission_denied', `${this.#where}: ${file} is outside the credential directories (set allow_any_path = true to allow it)`);
+      if (!this.settings.allowAnyPath && !this.settings.dirs.some((d) => file.startsWith(resolve(d) + '/'))) {
+        throw new KeywayError('permission_denied', `${this.where}: ${file} is outside the credential directories (set allow_any_path = true to allow it)`);
       }
-      if (!isFile(file)) throw new KeywayError('not_found', `${this.#where}: no credential file ${file}`);
+      if (!isFile(file)) throw new KeywayError('not_found', `${this.where}: no credential file ${file}`);
       return { file, name: override ?? basename(file).replace(/\.cred$/, '') };
     }
     const name = this.#name(path);
-    for (const dir of this.#s.dirs) {
+    for (const dir of this.settings.dirs) {
       for (const candidate of [join(dir, `${name}.cred`), join(dir, name)]) {
         if (isFile(candidate)) return { file: candidate, name: override ?? name };
       }
     }
-    throw new KeywayError('not_found', `${this.#where}: no credential ${name} in ${this.#s.dirs.join(', ') || '(no directories)'}`);
+    throw new KeywayError('not_found', `${this.where}: no credential ${name} in ${this.settings.dirs.join(', ') || '(no directories)'}`);
   }
 
   #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<ToolResult> {
-    const env: Record<string, string> = { PATH: this.#s.path, LC_ALL: 'C', SYSTEMD_LOG_LEVEL: 'err' };
+    const env: Record<string, string> = { SYSTEMD_LOG_LEVEL: 'err' };
     // systemd's documented override for the host key location.
-    if (this.#s.hostKeyFile) env.SYSTEMD_CREDENTIAL_SECRET = this.#s.hostKeyFile;
-    return runTool({ file: this.#s.binary, args, env, signal, timeoutMs: this.#s.timeoutMs, maxStdout: MAX_CREDENTIAL_BYTES, where: this.#where, ...(stdin ? { stdin } : {}) });
+    if (this.settings.hostKeyFile) env.SYSTEMD_CREDENTIAL_SECRET = this.settings.hostKeyFile;
+    return this.run(args, env, signal, MAX_CREDENTIAL_BYTES, stdin);
   }
 
   #failure(r: ToolResult, t: Target, verb: string): KeywayError {
     const err = r.stderr;
-    const w = `${this.#where}: ${verb} ${t.file}`;
+    const w = `${this.where}: ${verb} ${t.file}`;
     if (/does not match filename|Embedded credential name/i.test(err)) {
       return new KeywayError('permission_denied', `${w}: the credential was encrypted under another name than "${t.name}" (pass ?name=THE-NAME if that is intended)`);
     }
@@ -163,15 +148,14 @@ export class SystemdCredsProvider implements Provider {
       return new KeywayError('permission_denied', `${w}: cannot decrypt with this host's key or TPM (encrypted on another machine or for another key)`);
     }
     if (/Failed to determine local credential key|credential\.secret/i.test(err)) {
-      return new KeywayError('failed_precondition', `${w}: the host credential key is missing (run "systemd-creds setup"${this.#s.hostKeyFile ? ` or check host_key_file ${this.#s.hostKeyFile}` : ''})`);
+      return new KeywayError('failed_precondition', `${w}: the host credential key is missing (run "systemd-creds setup"${this.settings.hostKeyFile ? ` or check host_key_file ${this.settings.hostKeyFile}` : ''})`);
     }
     if (/time passed|not-after|expired/i.test(err)) return new KeywayError('failed_precondition', `${w}: the credential has expired (its not-after time passed)`);
     if (/TPM/i.test(err)) return new KeywayError('failed_precondition', `${w}: TPM2 is required for this credential but not usable`);
     if (/Failed to read encrypted credential|Bad message|Invalid argument|Failed to decode/i.test(err)) {
       return new KeywayError('invalid_argument', `${w}: not a valid encrypted credential`);
     }
-    const last = err.trim().split('\n').filter((l) => !/not located on encrypted media/.test(l)).at(-1)?.slice(0, 200) ?? '';
-    return new KeywayError('internal', `${w}: systemd-creds exited with status ${r.code ?? 'signal'}${last ? ` (${last})` : ''}`);
+    return this.exitFailure(r, w, /not located on encrypted media/);
   }
 }
 

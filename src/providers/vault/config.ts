@@ -4,53 +4,55 @@ import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
 import { providerLabel } from '../../core/provider.js';
 
-const absPath = z.string().refine((s) => s.startsWith('/'), { message: 'expected an absolute path' });
-const mountName = z.string().regex(/^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/, { message: 'expected a mount path such as "approle" or "auth-team/k8s"' });
-const kvVersion = z.union([z.literal(1), z.literal(2)]);
+import { absolutePath } from '../kit/options.js';
 
-export const vaultAuthSchema = z.discriminatedUnion('method', [
+const mountName = () => z.string().regex(/^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/, { message: 'expected a mount path such as "approle" or "auth-team/k8s"' });
+const kvVersion = () => z.union([z.literal(1), z.literal(2)]);
+
+const vaultAuthOptions = () => z.discriminatedUnion('method', [
   // A token from `token_file` (re-read when Vault rejects the old one), else from VAULT_TOKEN.
-  z.strictObject({ method: z.literal('token'), token_file: absPath.optional() }),
+  z.strictObject({ method: z.literal('token'), token_file: absolutePath().optional() }),
   z.strictObject({
     method: z.literal('approle'),
-    mount: mountName.default('approle'),
+    mount: mountName().default('approle'),
     role_id: z.string().min(1).optional(),
-    role_id_file: absPath.optional(),
-    secret_id_file: absPath.optional(),
+    role_id_file: absolutePath().optional(),
+    secret_id_file: absolutePath().optional(),
   }),
   z.strictObject({
     method: z.literal('kubernetes'),
-    mount: mountName.default('kubernetes'),
+    mount: mountName().default('kubernetes'),
     role: z.string().min(1),
     /** Used when the request carries no workload token for `audience`. */
-    jwt_file: absPath.default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+    jwt_file: absolutePath().default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
     audience: z.string().min(1).default('vault'),
   }),
   z.strictObject({
     method: z.literal('jwt'),
-    mount: mountName.default('jwt'),
+    mount: mountName().default('jwt'),
     role: z.string().min(1),
-    jwt_file: absPath.optional(),
+    jwt_file: absolutePath().optional(),
     audience: z.string().min(1).default('vault'),
   }),
 ]);
 
-export const vaultConfigSchema = z.strictObject({
+/** The strict schema of `[providers.NAME] type = "vault"`; built when first needed. */
+export const vaultOptions = () => z.strictObject({
   address: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, { message: 'expected an http:// or https:// URL' }).optional(),
   namespace: z.string().min(1).optional(),
-  ca_file: absPath.optional(),
+  ca_file: absolutePath().optional(),
   tls_server_name: z.string().min(1).optional(),
   /** KV version to assume when the mount cannot be detected (no permission on sys/internal/ui/mounts). */
-  kv_version: kvVersion.optional(),
+  kv_version: kvVersion().optional(),
   /** Known KV mounts and their versions; skips detection for paths under them. */
-  mounts: z.record(mountName, kvVersion).optional(),
+  mounts: z.record(mountName(), kvVersion()).optional(),
   /** Ask Vault which mount (and KV version) a path belongs to. */
   detect_mounts: z.boolean().default(true),
-  auth: vaultAuthSchema.optional(),
+  auth: vaultAuthOptions().optional(),
 });
 
-export type VaultConfig = z.infer<typeof vaultConfigSchema>;
-export type VaultAuthConfig = z.infer<typeof vaultAuthSchema>;
+export type VaultConfig = z.infer<ReturnType<typeof vaultOptions>>;
+export type VaultAuthConfig = z.infer<ReturnType<typeof vaultAuthOptions>>;
 
 /** Config with environment fallbacks applied; what the client actually uses. */
 export interface VaultSettings {

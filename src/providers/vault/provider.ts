@@ -5,8 +5,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { KeywayError, throwIfAborted } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest, type WorkloadIdentity } from '../../core/provider.js';
+import type { ListRequest, Provider, ProviderRequest, StoreRequest, WorkloadIdentity } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
+import { BaseProvider } from '../kit/base.js';
+import { isRecord } from '../kit/values.js';
 import { VaultAuth } from './auth.js';
 import { settingsFrom, type VaultConfig, type VaultSettings } from './config.js';
 import { vaultError } from './errors.js';
@@ -40,13 +42,9 @@ interface KvRead {
 
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export class VaultProvider implements Provider {
-  readonly type = 'vault';
-  readonly optionKeys: readonly string[] = ['version', 'field', 'encoding'];
-  readonly name: string;
+export class VaultProvider extends BaseProvider implements Provider {
   readonly #config: VaultConfig;
   readonly #o: VaultProviderOptions;
-  readonly #where: string;
   /** Mounts learned from Vault (or assumed) → KV version. */
   readonly #detected = new Map<string, 1 | 2>();
   /** Keys the HMAC that stands in for a version on KV v1, which has none. */
@@ -54,10 +52,9 @@ export class VaultProvider implements Provider {
   #client: Client | undefined;
 
   constructor(name: string, config: VaultConfig, o: VaultProviderOptions) {
-    this.name = name;
+    super('vault', name, ['version', 'field', 'encoding']);
     this.#config = config;
     this.#o = o;
-    this.#where = providerLabel('vault', name);
   }
 
   // ---- Provider ops ----------------------------------------------------------------------------
@@ -86,7 +83,7 @@ export class VaultProvider implements Provider {
 
   async store(req: StoreRequest): Promise<void> {
     const opts = this.#options(req.options);
-    if (opts.version !== undefined) throw new KeywayError('invalid_argument', `${this.#where}: version cannot be set when storing (Vault assigns versions)`);
+    if (opts.version !== undefined) throw new KeywayError('invalid_argument', `${this.where}: version cannot be set when storing (Vault assigns versions)`);
     const loc = await this.#locate(req.path, undefined, req.signal);
     let data: Record<string, unknown>;
     if (opts.field !== undefined) {
@@ -94,7 +91,7 @@ export class VaultProvider implements Provider {
       const bytes = req.value.expose();
       data[opts.field] = opts.encoding === 'base64' ? bytes.toString('base64') : bytes.toString('utf8');
     } else {
-      data = parseObject(req.value, `${this.#where}: ${describe(loc)}`);
+      data = parseObject(req.value, `${this.where}: ${describe(loc)}`);
     }
     const res = loc.kv === 2
       ? await this.#send('POST', apiPath(loc, 'data'), { identity: undefined, signal: req.signal, body: { data } })
@@ -118,8 +115,8 @@ export class VaultProvider implements Provider {
 
   /** One level below `prefix` (which must start with a mount); folders end with "/". */
   async list(req: ListRequest): Promise<string[]> {
-    const prefix = normalizePath(this.#where, req.prefix ?? '', true);
-    if (prefix === '') throw new KeywayError('invalid_argument', `${this.#where}: list needs a prefix that starts with a KV mount (e.g. secret/ or secret/team)`);
+    const prefix = normalizePath(this.where, req.prefix ?? '', true);
+    if (prefix === '') throw new KeywayError('invalid_argument', `${this.where}: list needs a prefix that starts with a KV mount (e.g. secret/ or secret/team)`);
     const loc = await this.#locate(prefix, undefined, req.signal, true);
     const res = await this.#send('GET', apiPath(loc, 'metadata'), { identity: undefined, signal: req.signal, query: { list: 'true' } });
     if (res.status === 404) return [];
@@ -142,13 +139,13 @@ export class VaultProvider implements Provider {
   #options(raw: Readonly<Record<string, string>>): { version?: number; field?: string; encoding?: 'base64' } {
     const out: { version?: number; field?: string; encoding?: 'base64' } = {};
     if (raw.version !== undefined) {
-      if (!/^[1-9][0-9]{0,9}$/.test(raw.version)) throw new KeywayError('invalid_argument', `${this.#where}: option version must be a positive integer`);
+      if (!/^[1-9][0-9]{0,9}$/.test(raw.version)) throw new KeywayError('invalid_argument', `${this.where}: option version must be a positive integer`);
       out.version = Number(raw.version);
     }
     if (raw.field !== undefined) out.field = raw.field;
     if (raw.encoding !== undefined) {
-      if (raw.encoding !== 'base64') throw new KeywayError('invalid_argument', `${this.#where}: option encoding must be "base64"`);
-      if (raw.field === undefined) throw new KeywayError('invalid_argument', `${this.#where}: option encoding needs field (the field holding the base64 text)`);
+      if (raw.encoding !== 'base64') throw new KeywayError('invalid_argument', `${this.where}: option encoding must be "base64"`);
+      if (raw.field === undefined) throw new KeywayError('invalid_argument', `${this.where}: option encoding needs field (the field holding the base64 text)`);
       out.encoding = 'base64';
     }
     return out;
@@ -157,8 +154,8 @@ export class VaultProvider implements Provider {
   #getClient(): Client {
     if (this.#client) return this.#client;
     const settings = settingsFrom(this.name, this.#config, this.#o.env);
-    const http = new VaultHttp({ address: settings.address, where: this.#where, ...(settings.caFile ? { caFile: settings.caFile } : {}), ...(settings.tlsServerName ? { tlsServerName: settings.tlsServerName } : {}) });
-    const auth = new VaultAuth({ http, settings, where: this.#where, now: this.#o.now ?? Date.now, logger: this.#o.logger });
+    const http = new VaultHttp({ address: settings.address, where: this.where, ...(settings.caFile ? { caFile: settings.caFile } : {}), ...(settings.tlsServerName ? { tlsServerName: settings.tlsServerName } : {}) });
+    const auth = new VaultAuth({ http, settings, where: this.where, now: this.#o.now ?? Date.now, logger: this.#o.logger });
     this.#client = { settings, http, auth };
     return this.#client;
   }
@@ -179,17 +176,17 @@ export class VaultProvider implements Provider {
   }
 
   #error(res: VaultResponse, loc: Location, verb: string): KeywayError {
-    return vaultError(this.#where, `${verb} ${describe(loc)}`, res);
+    return vaultError(this.where, `${verb} ${describe(loc)}`, res);
   }
 
   /** Splits a reference path into mount and secret path. */
   async #locate(path: string, identity: WorkloadIdentity | undefined, signal: AbortSignal, forList = false): Promise<Location> {
-    throwIfAborted(signal, `${this.#where}: request`);
-    const p = normalizePath(this.#where, path);
+    throwIfAborted(signal, `${this.where}: request`);
+    const p = normalizePath(this.where, path);
     const c = this.#getClient();
     const known = (m: string, kv: 1 | 2): Location => {
       const rest = p === m ? '' : p.slice(m.length + 1);
-      if (rest === '' && !forList) throw new KeywayError('invalid_argument', `${this.#where}: ${JSON.stringify(p.slice(0, 128))} names the mount ${m}, not a secret in it (expected ${m}/SECRET)`);
+      if (rest === '' && !forList) throw new KeywayError('invalid_argument', `${this.where}: ${JSON.stringify(p.slice(0, 128))} names the mount ${m}, not a secret in it (expected ${m}/SECRET)`);
       return { mount: m, kv, rest };
     };
     const configured = matchMount(c.settings.mounts.keys(), p);
@@ -203,13 +200,13 @@ export class VaultProvider implements Provider {
         const d = (res.json as { data?: { path?: unknown; type?: unknown; options?: { version?: unknown } | null } }).data;
         const mount = typeof d?.path === 'string' ? d.path.replace(/^\/+|\/+$/g, '') : '';
         if (d && mount !== '' && (p === mount || p.startsWith(mount + '/'))) {
-          if (d.type !== 'kv' && d.type !== 'generic') throw new KeywayError('invalid_argument', `${this.#where}: ${mount} is a ${String(d.type)} secrets engine, not KV`);
+          if (d.type !== 'kv' && d.type !== 'generic') throw new KeywayError('invalid_argument', `${this.where}: ${mount} is a ${String(d.type)} secrets engine, not KV`);
           const kv: 1 | 2 = String(d.options?.version ?? '1') === '2' ? 2 : 1;
           this.#detected.set(mount, kv);
           return known(mount, kv);
         }
       } else if (res.status !== 400 && res.status !== 403 && res.status !== 404 && res.status !== 405) {
-        throw vaultError(this.#where, `look up the mount of ${p.slice(0, 128)}`, res);
+        throw vaultError(this.where, `look up the mount of ${p.slice(0, 128)}`, res);
       }
     }
     // Not allowed to ask (or told not to): the first segment is the mount.
@@ -218,7 +215,7 @@ export class VaultProvider implements Provider {
   }
 
   async #read(loc: Location, version: number | undefined, identity: WorkloadIdentity | undefined, signal: AbortSignal): Promise<KvRead> {
-    if (loc.kv === 1 && version !== undefined) throw new KeywayError('invalid_argument', `${this.#where}: ${describe(loc)}: version pinning needs KV v2 (mount ${loc.mount} is KV v1)`);
+    if (loc.kv === 1 && version !== undefined) throw new KeywayError('invalid_argument', `${this.where}: ${describe(loc)}: version pinning needs KV v2 (mount ${loc.mount} is KV v1)`);
     const res = await this.#send('GET', apiPath(loc, 'data'), { identity, signal, ...(version !== undefined ? { query: { version: String(version) } } : {}) });
     const name = describe(loc);
     if (res.status === 404) {
@@ -232,11 +229,11 @@ export class VaultProvider implements Provider {
     if (res.status !== 200) throw this.#error(res, loc, 'read');
     const body = res.json as { data?: unknown } | undefined;
     if (loc.kv === 1) {
-      if (!isObject(body?.data)) throw new KeywayError('internal', `${this.#where}: read ${name}: response has no data object`);
+      if (!isRecord(body?.data)) throw new KeywayError('internal', `${this.where}: read ${name}: response has no data object`);
       return { data: body.data };
     }
     const d = body?.data as { data?: unknown; metadata?: { version?: unknown } } | undefined;
-    if (!isObject(d?.data)) throw new KeywayError('internal', `${this.#where}: read ${name}: response has no data.data object (is ${loc.mount} really KV v2?)`);
+    if (!isRecord(d?.data)) throw new KeywayError('internal', `${this.where}: read ${name}: response has no data.data object (is ${loc.mount} really KV v2?)`);
     return { data: d.data, ...(typeof d.metadata?.version === 'number' ? { version: d.metadata.version } : {}) };
   }
 
@@ -253,19 +250,19 @@ export class VaultProvider implements Provider {
   #notFound(res: VaultResponse, name: string, version: number | undefined): KeywayError {
     const meta = (res.json as { data?: { metadata?: { deletion_time?: unknown; destroyed?: unknown; version?: unknown } } } | undefined)?.data?.metadata;
     const which = version !== undefined ? `version ${version} of ${name}` : typeof meta?.version === 'number' ? `${name} (current version ${meta.version})` : name;
-    if (meta?.destroyed === true) return new KeywayError('not_found', `${this.#where}: ${which} was destroyed; its data is gone (read an older version with ?version=N or write a new one)`);
+    if (meta?.destroyed === true) return new KeywayError('not_found', `${this.where}: ${which} was destroyed; its data is gone (read an older version with ?version=N or write a new one)`);
     if (typeof meta?.deletion_time === 'string' && meta.deletion_time !== '') {
-      return new KeywayError('not_found', `${this.#where}: ${which} was deleted at ${meta.deletion_time} (soft delete: "vault kv undelete" restores it)`);
+      return new KeywayError('not_found', `${this.where}: ${which} was deleted at ${meta.deletion_time} (soft delete: "vault kv undelete" restores it)`);
     }
-    return new KeywayError('not_found', `${this.#where}: ${version !== undefined ? `version ${version} of ${name} does not exist` : `no secret at ${name}`}`);
+    return new KeywayError('not_found', `${this.where}: ${version !== undefined ? `version ${version} of ${name} does not exist` : `no secret at ${name}`}`);
   }
 
   #versionFromMetadata(loc: Location, res: VaultResponse, pinned: number | undefined): string {
     const d = (res.json as { data?: { current_version?: unknown; versions?: Record<string, { deletion_time?: unknown; destroyed?: unknown }> } }).data;
     const n = pinned ?? (typeof d?.current_version === 'number' ? d.current_version : undefined);
-    if (n === undefined || n === 0) throw new KeywayError('not_found', `${this.#where}: no secret at ${describe(loc)}`);
+    if (n === undefined || n === 0) throw new KeywayError('not_found', `${this.where}: no secret at ${describe(loc)}`);
     const v = d?.versions?.[String(n)];
-    if (!v) throw new KeywayError('not_found', `${this.#where}: version ${n} of ${describe(loc)} does not exist`);
+    if (!v) throw new KeywayError('not_found', `${this.where}: version ${n} of ${describe(loc)} does not exist`);
     const fake: VaultResponse = { status: 404, json: { data: { metadata: { ...v, version: n } } } };
     if (v.destroyed === true || (typeof v.deletion_time === 'string' && v.deletion_time !== '')) throw this.#notFound(fake, describe(loc), pinned);
     return `v${n}`;
@@ -276,20 +273,17 @@ export class VaultProvider implements Provider {
     const name = describe(loc);
     if (!Object.hasOwn(data, opts.field)) {
       const fields = Object.keys(data).slice(0, 20).map((k) => JSON.stringify(k)).join(', ');
-      throw new KeywayError('not_found', `${this.#where}: ${name} has no field ${JSON.stringify(opts.field)} (fields: ${fields || 'none'})`);
+      throw new KeywayError('not_found', `${this.where}: ${name} has no field ${JSON.stringify(opts.field)} (fields: ${fields || 'none'})`);
     }
     const v = data[opts.field];
     if (opts.encoding === 'base64') {
-      if (typeof v !== 'string' || !BASE64_RE.test(v.replace(/\s+/g, ''))) throw new KeywayError('invalid_argument', `${this.#where}: field ${JSON.stringify(opts.field)} of ${name} is not base64 text`);
+      if (typeof v !== 'string' || !BASE64_RE.test(v.replace(/\s+/g, ''))) throw new KeywayError('invalid_argument', `${this.where}: field ${JSON.stringify(opts.field)} of ${name} is not base64 text`);
       return SecretValue.adopt(Buffer.from(v, 'base64'));
     }
     return SecretValue.fromString(typeof v === 'string' ? v : JSON.stringify(v));
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function parseObject(value: SecretValue, where: string): Record<string, unknown> {
   let parsed: unknown;
@@ -298,6 +292,6 @@ function parseObject(value: SecretValue, where: string): Record<string, unknown>
   } catch {
     parsed = undefined;
   }
-  if (!isObject(parsed)) throw new KeywayError('invalid_argument', `${where}: a Vault KV secret is a JSON object; store one, or use ?field=NAME to set a single field`);
+  if (!isRecord(parsed)) throw new KeywayError('invalid_argument', `${where}: a Vault KV secret is a JSON object; store one, or use ?field=NAME to set a single field`);
   return parsed;
 }

@@ -4,6 +4,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { OVERSIZE_BYTES } from '../http.js';
 import { type Capability, type JwtRole, type Mount, type Token, VaultState } from './state.js';
 
 export interface VaultEmulatorOptions {
@@ -19,13 +20,19 @@ interface Req {
   body: unknown;
 }
 
-type Reply = { status: number; body?: unknown };
+export type Reply = { status: number; body?: unknown };
 
 const errors = (status: number, ...messages: string[]): Reply => ({ status, body: { errors: messages } });
 const denied = (): Reply => errors(403, 'permission denied');
 
 export class VaultEmulator {
   readonly state = new VaultState();
+  /** When set, every request is answered with it (an outage with a given status). */
+  failure: Reply | undefined;
+  /** When true, requests are accepted and never answered. */
+  hang = false;
+  /** When true, answers announce a body far larger than any client accepts. */
+  oversize = false;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -122,11 +129,17 @@ export class VaultEmulator {
         req.socket.destroy();
         return;
       }
+      if (this.hang) return;
+      if (this.oversize) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(OVERSIZE_BYTES) });
+        res.write('{');
+        return;
+      }
       const answer = (): void => {
         if (res.destroyed) return;
         let reply: Reply;
         try {
-          reply = this.#handle(req, Buffer.concat(chunks));
+          reply = this.failure ?? this.#handle(req, Buffer.concat(chunks));
         } catch (e) {
           reply = errors(500, e instanceof Error ? e.message : 'internal error');
         }

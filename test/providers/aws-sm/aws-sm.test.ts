@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeywayError } from '../../../src/core/errors.js';
 import type { SecretValue } from '../../../src/core/secret-value.js';
-import { AwsSmProvider, awsSmConfigSchema, awsSmFactory } from '../../../src/providers/aws-sm/index.js';
+import { AwsSmProvider, awsSmFactory } from '../../../src/providers/aws-sm/index.js';
 import { AwsEmulator, AwsError } from '../../emulators/aws/emulator.js';
 import { MetadataEmulator } from '../../emulators/aws/imds.js';
 import { brokerFor, isCode, testCtx } from '../../emulators/broker.js';
@@ -22,7 +22,7 @@ async function setup(t: { after: (fn: () => unknown) => void }, env: Record<stri
     rmSync(home, { recursive: true, force: true });
   });
   const fullEnv = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: SECRET_KEY, ...env };
-  const provider = new AwsSmProvider('aws', awsSmConfigSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), fullEnv);
+  const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), fullEnv);
   return { emu, provider, home, broker: brokerFor(t, provider) };
 }
 
@@ -102,7 +102,7 @@ test('a wrong secret key, an unknown key id and a wrong region are unauthenticat
   const { emu, home } = await setup(t);
   emu.putSecret('x', 'v');
   const base = { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
-  const cfg = awsSmConfigSchema.parse({ endpoint: emu.url });
+  const cfg = awsSmFactory.configSchema.parse({ endpoint: emu.url });
   const wrongKey = new AwsSmProvider('a', cfg, { ...base, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: 'wrong' });
   await assert.rejects(wrongKey.lookup({ path: 'x', options: {}, signal: ctx.signal }), (e: unknown) => isCode('unauthenticated')(e) && /InvalidSignatureException/.test((e as Error).message));
   const unknown = new AwsSmProvider('a', cfg, { ...base, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDUNKNOWN', AWS_SECRET_ACCESS_KEY: SECRET_KEY });
@@ -118,7 +118,7 @@ test('session tokens from the environment are sent and checked', async (t) => {
   emu.addKey('ASIATEMP', 'temp-secret', 'session-token-1');
   emu.putSecret('x', 'v');
   const env = { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIATEMP', AWS_SECRET_ACCESS_KEY: 'temp-secret' };
-  const cfg = awsSmConfigSchema.parse({ endpoint: emu.url });
+  const cfg = awsSmFactory.configSchema.parse({ endpoint: emu.url });
   const ok = new AwsSmProvider('a', cfg, { ...env, AWS_SESSION_TOKEN: 'session-token-1' });
   assert.equal((await ok.lookup({ path: 'x', options: {}, signal: ctx.signal })).expose().toString(), 'v');
   const missing = new AwsSmProvider('a', cfg, env);
@@ -132,11 +132,11 @@ test('a profile from the shared credentials file and its region from the config 
   writeFileSync(join(home, '.aws', 'credentials'), `[default]\naws_access_key_id = WRONG\naws_secret_access_key = wrong\n\n[ci]\naws_access_key_id = ${AKID}\naws_secret_access_key = ${SECRET_KEY}\n`);
   writeFileSync(join(home, '.aws', 'config'), '[profile ci]\nregion = us-east-1\n');
   const env = { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'IGNORED', AWS_SECRET_ACCESS_KEY: 'ignored' };
-  const p = new AwsSmProvider('a', awsSmConfigSchema.parse({ endpoint: emu.url, profile: 'ci' }), env);
+  const p = new AwsSmProvider('a', awsSmFactory.configSchema.parse({ endpoint: emu.url, profile: 'ci' }), env);
   assert.equal((await p.lookup({ path: 'x', options: {}, signal: ctx.signal })).expose().toString(), 'from-profile');
-  const viaEnv = new AwsSmProvider('a', awsSmConfigSchema.parse({ endpoint: emu.url }), { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_PROFILE: 'ci' });
+  const viaEnv = new AwsSmProvider('a', awsSmFactory.configSchema.parse({ endpoint: emu.url }), { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_PROFILE: 'ci' });
   assert.equal((await viaEnv.lookup({ path: 'x', options: {}, signal: ctx.signal })).expose().toString(), 'from-profile');
-  const none = new AwsSmProvider('a', awsSmConfigSchema.parse({ endpoint: emu.url, profile: 'absent', region: 'us-east-1' }), env);
+  const none = new AwsSmProvider('a', awsSmFactory.configSchema.parse({ endpoint: emu.url, profile: 'absent', region: 'us-east-1' }), env);
   await assert.rejects(none.lookup({ path: 'x', options: {}, signal: ctx.signal }), isCode('unauthenticated'));
 });
 
@@ -146,7 +146,7 @@ test('instance metadata (IMDSv2) and container endpoints supply temporary creden
   emu.putSecret('x', 'from-role');
   const md = await new MetadataEmulator({ AccessKeyId: 'ASIAROLE', SecretAccessKey: 'role-secret', Token: 'role-token', Expiration: new Date(Date.now() + 3600_000).toISOString() }).start();
   t.after(() => md.stop());
-  const cfg = awsSmConfigSchema.parse({ endpoint: emu.url, region: 'us-east-1' });
+  const cfg = awsSmFactory.configSchema.parse({ endpoint: emu.url, region: 'us-east-1' });
   const imds = new AwsSmProvider('a', cfg, { HOME: home, AWS_EC2_METADATA_SERVICE_ENDPOINT: md.url });
   assert.equal((await imds.lookup({ path: 'x', options: {}, signal: ctx.signal })).expose().toString(), 'from-role');
   md.containerAuthorization = 'Bearer container-auth';
@@ -163,7 +163,7 @@ test('expired temporary credentials are fetched again and the request retried on
   emu.putSecret('x', 'after-refresh');
   const md = await new MetadataEmulator({ AccessKeyId: 'ASIAFIRST', SecretAccessKey: 'first-secret', Token: 'first-token', Expiration: new Date(Date.now() + 3600_000).toISOString() }).start();
   t.after(() => md.stop());
-  const p = new AwsSmProvider('a', awsSmConfigSchema.parse({ endpoint: emu.url, region: 'us-east-1' }), { HOME: home, AWS_EC2_METADATA_SERVICE_ENDPOINT: md.url });
+  const p = new AwsSmProvider('a', awsSmFactory.configSchema.parse({ endpoint: emu.url, region: 'us-east-1' }), { HOME: home, AWS_EC2_METADATA_SERVICE_ENDPOINT: md.url });
   assert.equal((await p.lookup({ path: 'x', options: {}, signal: ctx.signal })).expose().toString(), 'after-refresh');
   // The role's credentials rotate and the cached ones are revoked early.
   first.expired = true;
@@ -175,7 +175,7 @@ test('profiles that assume roles or run processes are refused as unsupported', a
   const { emu, home } = await setup(t);
   mkdirSync(join(home, '.aws'));
   writeFileSync(join(home, '.aws', 'config'), '[profile assume]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = default\n');
-  const p = new AwsSmProvider('a', awsSmConfigSchema.parse({ endpoint: emu.url, profile: 'assume', region: 'us-east-1' }), { HOME: home });
+  const p = new AwsSmProvider('a', awsSmFactory.configSchema.parse({ endpoint: emu.url, profile: 'assume', region: 'us-east-1' }), { HOME: home });
   await assert.rejects(p.lookup({ path: 'x', options: {}, signal: ctx.signal }), (e: unknown) => isCode('unsupported')(e) && /role_arn/.test((e as Error).message));
 });
 
@@ -213,7 +213,7 @@ test('an aborted lookup is cancelled promptly while the backend hangs', async (t
 test('a hanging backend hits the configured timeout', async (t) => {
   const { emu } = await setup(t);
   emu.hang = true;
-  const p = new AwsSmProvider('a', awsSmConfigSchema.parse({ endpoint: emu.url, timeout_ms: 200 }), { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: SECRET_KEY });
+  const p = new AwsSmProvider('a', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 200 }), { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: SECRET_KEY });
   await assert.rejects(p.lookup({ path: 'x', options: {}, signal: ctx.signal }), isCode('timeout'));
 });
 
@@ -258,10 +258,10 @@ test('list follows pagination and filters by prefix', async (t) => {
 });
 
 test('the config schema is strict, and the factory works without config from the environment', () => {
-  assert.throws(() => awsSmConfigSchema.parse({ regoin: 'x' }));
-  assert.throws(() => awsSmConfigSchema.parse({ endpoint: 'ftp://x' }));
+  assert.throws(() => awsSmFactory.configSchema.parse({ regoin: 'x' }));
+  assert.throws(() => awsSmFactory.configSchema.parse({ endpoint: 'ftp://x' }));
   assert.equal(awsSmFactory.usableWithoutConfig, true);
-  const p = awsSmFactory.create('aws-sm', awsSmConfigSchema.parse({}), { env: {}, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
+  const p = awsSmFactory.create('aws-sm', awsSmFactory.configSchema.parse({}), { env: {}, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
   assert.equal(p.type, 'aws-sm');
   assert.deepEqual([...p.optionKeys].sort(), ['region', 'version_id', 'version_stage']);
 });
@@ -269,6 +269,6 @@ test('the config schema is strict, and the factory works without config from the
 test('no region anywhere is a clear failed_precondition before any request', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'kw-aws-home-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
-  const p = new AwsSmProvider('a', awsSmConfigSchema.parse({}), { HOME: home });
+  const p = new AwsSmProvider('a', awsSmFactory.configSchema.parse({}), { HOME: home });
   await assert.rejects(p.lookup({ path: 'x', options: {}, signal: ctx.signal }), (e: unknown) => isCode('failed_precondition')(e) && /^aws-sm provider "a": no AWS region .*AWS_REGION/.test((e as Error).message));
 });

@@ -1,13 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { makeInstance, scanFor } from '../../helpers/cli.js';
 import { unmountRoot } from '../../../src/delivery/mount-root.js';
 import { AwsEmulator } from '../../emulators/aws/emulator.js';
-
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
-const CHILD = join(import.meta.dirname, '..', '..', 'delivery', 'fixtures', 'child.mjs');
+import { CHILD, ROOT_SKIP, runDelivers } from '../run-child.js';
 
 test('keyway run delivers an AWS Secrets Manager secret (a JSON field) from the emulator into the child', { skip: ROOT_SKIP }, async (t: TestContext) => {
   const emu = await new AwsEmulator('eu-west-1').start();
@@ -22,13 +18,7 @@ test('keyway run delivers an AWS Secrets Manager secret (a JSON field) from the 
   });
   i.writeConfig(`[providers.aws]\ntype = "aws-sm"\nregion = "eu-west-1"\nendpoint = "${emu.url}"\n`);
   Object.assign(i.env, { AWS_ACCESS_KEY_ID: 'AKIDE2E', AWS_SECRET_ACCESS_KEY: 'e2e-secret-key', AWS_EC2_METADATA_DISABLED: 'true' });
-  const out = join(i.dir, 'inspect.json');
-  const r = await i.runAsync(['run', '--secret', 'ref+aws://prod/app#/db/password,target=db_password', '--', process.execPath, CHILD, 'inspect', 'db_password', out]);
-  assert.equal(r.status, 0, r.stderr);
-  const seen = JSON.parse(readFileSync(out, 'utf8')) as { content: string; mode: number };
-  assert.equal(seen.content, canary);
-  assert.equal(seen.mode, 0o400);
-  assert.ok(!r.stderr.includes(canary));
+  await runDelivers(i, 'ref+aws://prod/app#/db/password', canary);
   assert.deepEqual(scanFor([i.stateDir], Buffer.from(canary)), [], 'the value never reaches the state dir');
   assert.ok(emu.calls.includes('secretsmanager.GetSecretValue'));
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeywayError } from '../../../src/core/errors.js';
 import type { SecretValue } from '../../../src/core/secret-value.js';
-import { AwsSsmProvider, awsSsmConfigSchema } from '../../../src/providers/aws-ssm/index.js';
+import { AwsSsmProvider, awsSsmFactory } from '../../../src/providers/aws-ssm/index.js';
 import { AwsEmulator, AwsError } from '../../emulators/aws/emulator.js';
 import { brokerFor, isCode, testCtx } from '../../emulators/broker.js';
 
@@ -22,7 +22,7 @@ async function setup(t: { after: (fn: () => unknown) => void }, config: Record<s
     rmSync(home, { recursive: true, force: true });
   });
   const env = { HOME: home, AWS_DEFAULT_REGION: 'eu-central-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: SECRET_KEY };
-  const provider = new AwsSsmProvider('ssm', awsSsmConfigSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), env);
+  const provider = new AwsSsmProvider('ssm', awsSsmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), env);
   return { emu, provider, broker: brokerFor(t, provider) };
 }
 
@@ -46,13 +46,6 @@ test('a binary value stored as base64 is decoded with encoding=base64', async (t
   emu.putParameter('/bin', all.toString('base64'));
   assert.deepEqual((await broker.resolve('ref+ssm:///bin?encoding=base64', ctx)).value.expose(), all);
   await assert.rejects(broker.resolve('ref+ssm:///bin?encoding=hex', ctx), isCode('invalid_argument'));
-});
-
-test('a JSON fragment selects from a parameter', async (t) => {
-  const { emu, broker } = await setup(t);
-  emu.putParameter('/cfg', JSON.stringify({ api: { key: 'ssm-api-key-9' } }));
-  assert.equal((await broker.resolve('ref+ssm:///cfg#/api/key', ctx)).value.expose().toString(), 'ssm-api-key-9');
-  await assert.rejects(broker.resolve('ref+ssm:///cfg#/api/none', ctx), isCode('not_found', 'ssm-api-key-9'));
 });
 
 test('a missing parameter and a missing version are not_found', async (t) => {

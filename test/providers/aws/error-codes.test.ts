@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { awsErrorCode } from '../../../src/providers/aws/error-codes.js';
-import { AwsSmProvider, awsSmConfigSchema } from '../../../src/providers/aws-sm/index.js';
+import { AwsSmProvider, awsSmFactory } from '../../../src/providers/aws-sm/index.js';
 import { AwsEmulator } from '../../emulators/aws/emulator.js';
 import { brokerFor, testCtx } from '../../emulators/broker.js';
 
@@ -24,7 +24,7 @@ async function setup(t: { after: (fn: () => unknown) => void }) {
     rmSync(home, { recursive: true, force: true });
   });
   const env = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: 'err-codes-secret-key' };
-  const provider = new AwsSmProvider('aws', awsSmConfigSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
+  const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
   return { emu, broker: brokerFor(t, provider) };
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GcpSmProvider, gcpSmConfigSchema } from '../../../src/providers/gcp-sm/index.js';
+import { GcpSmProvider, gcpSmFactory } from '../../../src/providers/gcp-sm/index.js';
 import { GcpEmulator } from '../../emulators/gcp/emulator.js';
 import { brokerFor, isCode, testCtx } from '../../emulators/broker.js';
 
@@ -19,7 +19,7 @@ async function setup(t: { after: (fn: () => unknown) => void }) {
   });
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, `${emu.issueToken()}\n`, { mode: 0o600 });
-  const make = (config: Record<string, unknown> = {}, env: Record<string, string> = {}) => new GcpSmProvider('gcp', gcpSmConfigSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), env);
+  const make = (config: Record<string, unknown> = {}, env: Record<string, string> = {}) => new GcpSmProvider('gcp', gcpSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), env);
   const provider = make({ token_file: tokenFile });
   return { emu, dir, tokenFile, make, provider, broker: brokerFor(t, provider) };
 }
@@ -39,13 +39,6 @@ test('binary payloads come back byte for byte', async (t) => {
   const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
   emu.addVersion(P, 'bin', all);
   assert.deepEqual((await broker.resolve(`ref+gcp://${P}/bin`, ctx)).value.expose(), all);
-});
-
-test('a JSON fragment selects a field', async (t) => {
-  const { emu, broker } = await setup(t);
-  emu.addVersion(P, 'cfg', JSON.stringify({ smtp: { password: 'gcp-smtp-pw' } }));
-  assert.equal((await broker.resolve(`ref+gcp://${P}/cfg#/smtp/password`, ctx)).value.expose().toString(), 'gcp-smtp-pw');
-  await assert.rejects(broker.resolve(`ref+gcp://${P}/cfg#/smtp/user`, ctx), isCode('not_found', 'gcp-smtp-pw'));
 });
 
 test('a missing secret and a missing version are not_found', async (t) => {
@@ -180,8 +173,8 @@ test('malformed paths and options are invalid_argument before any request', asyn
     await assert.rejects(provider.lookup({ path, options, signal: ctx.signal }), isCode('invalid_argument'), path);
   }
   assert.equal(emu.seen.length, 0);
-  assert.throws(() => gcpSmConfigSchema.parse({ token_file: 'relative' }));
-  assert.throws(() => new GcpSmProvider('g', gcpSmConfigSchema.parse({ auth: 'service_account' }), {}), /credentials_file/);
+  assert.throws(() => gcpSmFactory.configSchema.parse({ token_file: 'relative' }));
+  assert.throws(() => new GcpSmProvider('g', gcpSmFactory.configSchema.parse({ auth: 'service_account' }), {}), /credentials_file/);
 });
 
 test('without any credentials and no resolvable metadata server the error is unauthenticated, not an outage', async (t) => {

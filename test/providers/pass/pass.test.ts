@@ -1,82 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeywayError } from '../../../src/core/errors.js';
-import { selectPointer } from '../../../src/core/json-pointer.js';
-import type { ProviderRequest } from '../../../src/core/provider.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
-import { PassProvider, passConfigSchema, passFactory } from '../../../src/providers/pass/index.js';
+import { passFactory } from '../../../src/providers/pass/index.js';
+import { code as codeOf, req } from '../helpers.js';
+import { passFixture as fixture, skip } from './fixture.js';
 
+// Binary values, fragments, outages, hangs and oversized output are in ../contract.test.ts.
 const SECRET = 'pass-s3cr3t-value';
-const PATH = '/usr/local/bin:/usr/bin:/bin';
-
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-const skip = have('pass') && have('gpg') ? false : 'pass and gpg are required (apt-get install pass gnupg)';
-
-interface Fixture {
-  readonly dir: string;
-  readonly gnupgHome: string;
-  readonly storeDir: string;
-  readonly fpr: string;
-  provider(extra?: Partial<ConstructorParameters<typeof PassProvider>[1]>): PassProvider;
-  /** Runs pass directly, as a user would. */
-  pass(args: string[], input?: Buffer | string): Buffer;
-}
-
-function gpgEnv(home: string): NodeJS.ProcessEnv {
-  return { PATH, GNUPGHOME: home, LC_ALL: 'C' };
-}
-
-/** A throwaway GNUPGHOME with a no-passphrase key; returns the key's fingerprint. */
-function makeKey(home: string, uid: string): string {
-  mkdirSync(home, { mode: 0o700, recursive: true });
-  execFileSync('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', uid, 'future-default', 'default', 'never'], { env: gpgEnv(home), stdio: 'ignore' });
-  const out = execFileSync('gpg', ['--list-keys', '--with-colons', uid], { env: gpgEnv(home) }).toString();
-  const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(out)?.[1];
-  assert.ok(fpr, 'key fingerprint');
-  return fpr;
-}
-
-function fixture(t: { after: (fn: () => void) => void }): Fixture {
-  const dir = mkdtempSync(join(tmpdir(), 'kw-pass-'));
-  const gnupgHome = join(dir, 'gnupg');
-  const storeDir = join(dir, 'store');
-  t.after(() => {
-    spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env: gpgEnv(gnupgHome), stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const fpr = makeKey(gnupgHome, 'keyway test <keyway@test.invalid>');
-  const passEnv = { PATH, GNUPGHOME: gnupgHome, PASSWORD_STORE_DIR: storeDir, PASSWORD_STORE_GPG_OPTS: '--batch', HOME: dir };
-  const pass = (args: string[], input?: Buffer | string): Buffer => execFileSync('pass', args, { env: passEnv, input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'] });
-  pass(['init', fpr]);
-  return {
-    dir,
-    gnupgHome,
-    storeDir,
-    fpr,
-    pass,
-    provider: (extra = {}) => new PassProvider('pass', { storeDir, gnupgHome, home: dir, binary: 'pass', path: PATH, timeoutMs: 20_000, ...extra }),
-  };
-}
-
-function req(path: string, options: Record<string, string> = {}, signal = new AbortController().signal): ProviderRequest {
-  return { path, options, signal };
-}
-
-function code(c: string, text?: RegExp) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof KeywayError, `expected KeywayError, got ${String(e)}`);
-    assert.equal(e.code, c, e.message);
-    if (text) assert.match(e.message, text);
-    assert.ok(!e.message.includes(SECRET), 'message leaks the secret');
-    return true;
-  };
-}
+const code = (c: string, text?: RegExp) => codeOf(c, text, SECRET);
 
 test('lookup returns a text entry as stored by pass insert, and line=1 selects the password line', { skip }, async (t) => {
   const f = fixture(t);
@@ -87,20 +20,6 @@ test('lookup returns a text entry as stored by pass insert, and line=1 selects t
   assert.equal((await p.lookup(req('web/site', { line: '2' }))).expose().toString(), 'user: alice');
   await assert.rejects(p.lookup(req('web/site', { line: '9' })), code('not_found', /no line 9/));
   await assert.rejects(p.lookup(req('web/site', { line: 'x' })), code('invalid_argument'));
-});
-
-test('binary content (every byte value, NUL and trailing newlines) comes back exactly', { skip }, async (t) => {
-  const f = fixture(t);
-  const bytes = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from('\n\n\0')]);
-  f.pass(['insert', '-m', 'bin/blob'], bytes);
-  assert.deepEqual((await f.provider().lookup(req('bin/blob'))).expose(), bytes);
-});
-
-test('a JSON entry supports fragment selection through selectPointer', { skip }, async (t) => {
-  const f = fixture(t);
-  f.pass(['insert', '-m', 'db'], JSON.stringify({ user: 'app', password: SECRET }));
-  const v = await f.provider().lookup(req('db'));
-  assert.equal(selectPointer(v, ['password'], 'ref+pass://db').expose().toString(), SECRET);
 });
 
 test('store, list and delete go through pass and keep exact bytes', { skip }, async (t) => {
@@ -130,17 +49,11 @@ test('a missing entry, a directory and a sneaky path are refused before decrypti
 
 test('an entry encrypted for someone else\'s key is permission_denied', { skip }, async (t) => {
   const f = fixture(t);
-  // A second keyring whose secret key we do not have: export only its public key into ours.
-  const otherHome = join(f.dir, 'other-gnupg');
-  t.after(() => void spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env: gpgEnv(otherHome), stdio: 'ignore' }));
-  const other = makeKey(otherHome, 'other <other@test.invalid>');
-  const pub = execFileSync('gpg', ['--export', other], { env: gpgEnv(otherHome) });
-  execFileSync('gpg', ['--batch', '--import'], { env: gpgEnv(f.gnupgHome), input: pub, stdio: ['pipe', 'ignore', 'ignore'] });
-  execFileSync('gpg', ['--batch', '--yes', '--trust-model', 'always', '-e', '-r', other, '-o', join(f.storeDir, 'theirs.gpg')], { env: gpgEnv(f.gnupgHome), input: SECRET });
+  f.foreignEntry('theirs', SECRET);
   await assert.rejects(f.provider().lookup(req('theirs')), code('permission_denied', /no secret key/));
 });
 
-test('a missing store or a missing pass binary is unavailable', { skip }, async (t) => {
+test('a missing store or a missing pass binary is unavailable, saying which', { skip }, async (t) => {
   const f = fixture(t);
   f.pass(['insert', '-m', 'x'], SECRET);
   await assert.rejects(f.provider({ storeDir: join(f.dir, 'unmounted') }).lookup(req('x')), code('unavailable', /does not exist/));
@@ -198,7 +111,7 @@ test('the child gets a scrubbed environment, and the factory reads PASSWORD_STOR
   writeFileSync(join(f.storeDir, 'e.gpg'), 'x');
   process.env.KEYWAY_TEST_LEAK = 'must-not-be-inherited';
   t.after(() => delete process.env.KEYWAY_TEST_LEAK);
-  const cfg = passConfigSchema.parse({ binary: script });
+  const cfg = passFactory.configSchema.parse({ binary: script });
   const deps = { env: { PASSWORD_STORE_DIR: f.storeDir, GNUPGHOME: f.gnupgHome, HOME: f.dir, VAULT_TOKEN: 'nope' } } as unknown as Parameters<typeof passFactory.create>[2];
   const env = (await passFactory.create('pass', cfg, deps).lookup(req('e'))).expose().toString();
   const keys = env.trim().split('\n').map((l) => l.split('=')[0]).filter((k) => k !== 'PWD' && k !== 'SHLVL' && k !== '_');

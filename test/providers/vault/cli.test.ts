@@ -2,15 +2,14 @@
 // as `[providers.vault]` and served by the emulator in this process (so the CLI runs async).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeInstance, scanFor, type Instance } from '../../helpers/cli.js';
 import { unmountRoot } from '../../../src/delivery/mount-root.js';
 import { VaultEmulator } from '../../emulators/vault/server.js';
+import { ROOT_SKIP, runDelivers } from '../run-child.js';
 
 const PASSWORD = 'e2e-vault-pw-7f3a';
-const CHILD = join(import.meta.dirname, '..', '..', 'delivery', 'fixtures', 'child.mjs');
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
 
 async function setup(t: TestContext): Promise<{ i: Instance; emu: VaultEmulator; bytes: Buffer }> {
   const emu = await VaultEmulator.start();
@@ -48,11 +47,5 @@ test('keyway get prints a Vault field selected by a fragment, and binary bytes v
 
 test('keyway run delivers a Vault secret into the child\'s credentials directory', { skip: ROOT_SKIP }, async (t) => {
   const { i } = await setup(t);
-  const out = join(i.dir, 'inspect.json');
-  const r = await i.runAsync(['run', '--secret', 'ref+vault://secret/app#/password,target=db_password', '--', process.execPath, CHILD, 'inspect', 'db_password', out]);
-  assert.equal(r.status, 0, r.stderr);
-  const seen = JSON.parse(readFileSync(out, 'utf8')) as { content: string; mode: number };
-  assert.equal(seen.content, PASSWORD);
-  assert.equal(seen.mode, 0o400);
-  assert.ok(!r.stderr.includes(PASSWORD));
+  await runDelivers(i, 'ref+vault://secret/app#/password', PASSWORD);
 });

@@ -14,7 +14,7 @@ import { AuditLog } from '../../../src/store/audit.js';
 import { ProviderRegistry } from '../../../src/broker/registry.js';
 import { Broker } from '../../../src/broker/broker.js';
 import { DEFAULT_POLICY } from '../../../src/broker/policy.js';
-import { VaultProvider, vaultConfigSchema } from '../../../src/providers/vault/index.js';
+import { VaultProvider, vaultFactory } from '../../../src/providers/vault/index.js';
 import { VaultEmulator, makeJwt } from '../../emulators/vault/server.js';
 import { attributes, grpcError, startHarness } from '../../frontends/csi/harness.js';
 
@@ -22,7 +22,7 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   const emu = await VaultEmulator.start();
   const dir = mkdtempSync(join(tmpdir(), 'kw-vault-csi-'));
   const db = openDb(join(dir, 'state'));
-  const vault = new VaultProvider('vault', vaultConfigSchema.parse({ address: emu.url, auth: { method: 'kubernetes', role: 'default-role', jwt_file: join(dir, 'no-daemon-token') } }), { env: {}, logger: silentLogger() });
+  const vault = new VaultProvider('vault', vaultFactory.configSchema.parse({ address: emu.url, auth: { method: 'kubernetes', role: 'default-role', jwt_file: join(dir, 'no-daemon-token') } }), { env: {}, logger: silentLogger() });
   t.after(async () => {
     await vault.close();
     await emu.close();

@@ -1,7 +1,6 @@
 // Shared setup for vault provider tests: an emulator, a provider pointed at it, and cleanup.
 import { silentLogger } from '../../../src/core/logger.js';
-import type { ProviderRequest } from '../../../src/core/provider.js';
-import { VaultProvider, vaultConfigSchema } from '../../../src/providers/vault/index.js';
+import { VaultProvider, vaultFactory } from '../../../src/providers/vault/index.js';
 import { VaultEmulator, type VaultEmulatorOptions } from '../../emulators/vault/server.js';
 
 export interface TestContext {
@@ -27,7 +26,7 @@ export async function setup(t: TestContext, opts: VaultEmulatorOptions = {}): Pr
     emu,
     clock,
     provider(config = {}, env = {}) {
-      const parsed = vaultConfigSchema.parse({ address: emu.url, ...config });
+      const parsed = vaultFactory.configSchema.parse({ address: emu.url, ...config });
       const p = new VaultProvider('vault', parsed, { env, logger: silentLogger(), now: () => clock.now });
       providers.push(p);
       return p;
@@ -35,6 +34,4 @@ export async function setup(t: TestContext, opts: VaultEmulatorOptions = {}): Pr
   };
 }
 
-export function req(path: string, options: Record<string, string> = {}, extra: Partial<ProviderRequest> = {}): ProviderRequest {
-  return { path, options, signal: new AbortController().signal, ...extra };
-}
+export { req } from '../helpers.js';

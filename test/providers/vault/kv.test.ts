@@ -3,23 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeywayError } from '../../../src/core/errors.js';
 import { selectPointer } from '../../../src/core/json-pointer.js';
 import { parseReference } from '../../../src/core/reference.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
+import { code as codeOf } from '../helpers.js';
 import { req, setup } from './helpers.js';
 
 const SECRET = 'hunter2-s3cr3t-value';
 
-function isCode(code: string, text?: RegExp) {
-  return (e: unknown): boolean => {
-    assert.ok(e instanceof KeywayError, `expected KeywayError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (text) assert.match(e.message, text);
-    assert.ok(!e.message.includes(SECRET), 'error message leaks the secret');
-    return true;
-  };
-}
+const isCode = (c: string, text?: RegExp) => codeOf(c, text, SECRET);
 
 async function kvSetup(t: Parameters<typeof setup>[0]) {
   const s = await setup(t);

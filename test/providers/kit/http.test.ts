@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { codeForStatus, httpRequest, secretBytes } from '../../../src/providers/cloud/http.js';
+import { httpRequest } from '../../../src/providers/kit/http.js';
+import { codeForStatus } from '../../../src/providers/kit/status.js';
+import { secretBytes } from '../../../src/providers/kit/values.js';
 import { isCode } from '../../emulators/broker.js';
 
 test('secretBytes decodes UTF-8 and base64 exactly, whatever the padding or line breaks', () => {
@@ -18,8 +20,8 @@ test('secretBytes decodes UTF-8 and base64 exactly, whatever the padding or line
   assert.deepEqual(secretBytes('pässwörd', 'utf8'), Buffer.from('pässwörd'));
 });
 
-test('HTTP statuses without a backend error type map to keyway codes', () => {
-  assert.deepEqual([401, 403, 404, 429, 500, 503, 504, 400].map(codeForStatus), ['unauthenticated', 'permission_denied', 'not_found', 'throttled', 'unavailable', 'unavailable', 'timeout', 'invalid_argument']);
+test('HTTP statuses without a backend error type map to keyway codes, server errors and 429 to retried ones', () => {
+  assert.deepEqual([401, 403, 404, 412, 429, 500, 503, 408, 504, 400, 418].map(codeForStatus), ['unauthenticated', 'permission_denied', 'not_found', 'failed_precondition', 'throttled', 'unavailable', 'unavailable', 'timeout', 'timeout', 'invalid_argument', 'invalid_argument']);
 });
 
 test('redirects are not followed, so credentials never travel to another host', async (t) => {
