@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, makeInstance } from '../helpers/cli.js';
-import { ensureTools, hasTool } from '../helpers/apt.js';
+import { ensureTools, hasTool } from '../helpers/tools.js';
 
 function script(shell: string): string {
   const i = makeInstance();

@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, makeInstance, REPO } from '../helpers/cli.js';
-import { dockerSkipReason, holdPort, startDockerd, unmountUnder } from '../helpers/dockerd.js';
+import { dockerSkipReason, holdPort, startDockerd } from '../helpers/dockerd.js';
+import { unmountUnder } from '../helpers/mounts.js';
 import { imageSkipReason, importDockerImage } from '../helpers/images.js';
 
 const skip = dockerSkipReason() || imageSkipReason();
@@ -62,7 +63,7 @@ test('the managed plugin is built disabled, serves docker run and a Swarm servic
   t.after(async () => {
     d.docker(['service', 'rm', 'kwsvc']);
     d.docker(['swarm', 'leave', '--force']);
-    for (const id of String(d.docker(['ps', '-aq']).stdout).split('\n').filter(Boolean)) d.docker(['rm', '-f', id]);
+    d.removeContainers();
     d.docker(['plugin', 'disable', '-f', NAME]);
     d.docker(['plugin', 'rm', '-f', NAME]);
     await d.stop();

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { PluginsRepo } from '../../src/store/plugins.js';
 import { openDb } from '../../src/store/db.js';
 import { AuditLog } from '../../src/store/audit.js';
 import { join } from 'node:path';
 import { makeInstance, scanFor } from '../helpers/cli.js';
+import { podmanSkipReason, storageConf } from '../helpers/podman.js';
 import { FILES_PLUGIN, MEMORY_PLUGIN, NODE_MODULES, REPO, TSX_IMPORT, canSandbox, script } from './helpers.js';
 
 // Written only to the Podman design doc's stateless protocol: {"SecretName","ProviderOpts"} + newline
@@ -198,10 +199,10 @@ test('an OCI image without a digest, or not present locally, is refused at regis
   const tag = inst.run(['plugin', 'register', 'tagged', '--oci-image', 'docker.io/library/alpine:latest']);
   assert.equal(tag.status, 2, tag.stderr.toString());
   assert.match(tag.stderr.toString(), /^keyway: invalid_argument: plugin tagged: OCI image "docker\.io\/library\/alpine:latest" must be pinned as IMAGE@sha256:DIGEST/m);
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/podman')) {
+  if (podmanSkipReason() === undefined) {
     // A private, empty image store: the pinned image is certainly absent.
     const storage = join(inst.dir, 'storage.conf');
-    writeFileSync(storage, `[storage]\ndriver = "vfs"\ngraphroot = "${inst.dir}/graph"\nrunroot = "${inst.dir}/run"\n`);
+    writeFileSync(storage, storageConf(inst.dir));
     const absent = inst.run(['plugin', 'register', 'absent', '--oci-image', `localhost/none@sha256:${'0'.repeat(64)}`], { env: { CONTAINERS_STORAGE_CONF: storage } });
     assert.equal(absent.status, 3, absent.stderr.toString());
     assert.match(absent.stderr.toString(), /not present locally/);

@@ -14,7 +14,8 @@ import type { Lifecycle, PluginEntry } from '../../src/plugins/entry.js';
 import { PluginHost } from '../../src/plugins/host/host.js';
 import { prepareRegistration } from '../../src/plugins/register.js';
 import { canSandbox, captureLogger, deps, entryFor, script, tempDir } from './helpers.js';
-import { buildImage, ociSkipReason } from './oci-helpers.js';
+import { podmanSkipReason } from '../helpers/podman.js';
+import { buildImage } from './oci-helpers.js';
 
 const never = new AbortController().signal;
 
@@ -237,7 +238,7 @@ while IFS= read -r h; do
 done
 `;
 
-test('OCI (Podman), oneshot and serve: the plugin runs as nobody, sees none of keyway\'s paths, cannot read a root-only file, and binds are refused', { skip: ociSkipReason() }, async (t) => {
+test('OCI (Podman), oneshot and serve: the plugin runs as nobody, sees none of keyway\'s paths, cannot read a root-only file, and binds are refused', { skip: podmanSkipReason() }, async (t) => {
   const l = await layout(t);
   const dir = tempDir(t, 'keyway-hostile-oci-');
   const img = buildImage(t, dir, 'keyway-hostile-probe', { '/bin/plugin': { body: OCI_PROBE, mode: 0o755 }, '/root-only': { body: 'root-only', mode: 0o600 } });

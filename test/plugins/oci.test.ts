@@ -6,11 +6,10 @@ import { ociArgs } from '../../src/plugins/host/sandbox.js';
 import type { PluginEntry } from '../../src/plugins/entry.js';
 import { captureLogger, deps, tempDir } from './helpers.js';
 import { makeInstance } from '../helpers/cli.js';
-import { buildImage, ociSkipReason } from './oci-helpers.js';
+import { podmanSkipReason } from '../helpers/podman.js';
+import { buildImage } from './oci-helpers.js';
 
 const never = new AbortController().signal;
-
-const why = ociSkipReason;
 
 // Reports on the container it runs in: network interfaces, whether / is writable, capabilities.
 const PLUGIN = `#!/bin/sh
@@ -30,7 +29,7 @@ test('OCI image arguments pin the digest, never pull, drop caps, and pass env by
   assert.throws(() => ociArgs({ kind: 'oci', engine: 'podman', image: 'x:latest', allowNetwork: false, runAs: { uid: 65534, gid: 65534 } }, {}, {}), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument');
 });
 
-test('an OCI-image plugin runs through podman with no network, a read-only root and no capabilities', { skip: why() }, async (t) => {
+test('an OCI-image plugin runs through podman with no network, a read-only root and no capabilities', { skip: podmanSkipReason() }, async (t) => {
   const dir = tempDir(t, 'keyway-oci-');
   const img = buildImage(t, dir, 'keyway-test-plugin', { '/bin/plugin': { body: PLUGIN, mode: 0o755 } });
   const { CONTAINERS_CONF: conf = '', CONTAINERS_STORAGE_CONF: storage = '' } = img.engineEnv;

@@ -96,11 +96,8 @@ before(async () => {
 
 after(async () => {
   if (dockerSkip) return;
-  if (d) {
-    const ids = String(d.docker(['ps', '-aq']).stdout).split('\n').filter(Boolean);
-    if (ids.length) d.docker(['rm', '-f', ...ids]);
-    await d.stop();
-  }
+  d?.removeContainers();
+  await d?.stop();
   await kw?.cleanup();
   rmSync(base, { recursive: true, force: true });
 });
