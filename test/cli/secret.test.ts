@@ -221,6 +221,16 @@ test('secret inspect prints the secrets it found and fails naming the missing on
   assert.match(r.stderr.toString(), /^keyway: not_found: no secret named "nosuch", "other"\n$/);
 });
 
+test('secret rm naming one secret twice removes it once, then fails naming it as missing', (t) => {
+  const i = inst(t);
+  const id = i.run(['secret', 'create', 'db', '-'], { input: 'v' }).stdout.toString().trim();
+  const r = i.run(['secret', 'rm', 'db', id.slice(0, 12)]);
+  assert.equal(r.status, 3, r.stderr.toString());
+  assert.equal(r.stdout.toString(), `${id}\n`);
+  assert.equal(r.stderr.toString(), `keyway: not_found: no secret named "${id.slice(0, 12)}"\n`);
+  assert.equal(i.run(['secret', 'exists', 'db']).status, 3);
+});
+
 test('--format takes Go-template field references on ls and inspect, alongside table and json', (t) => {
   const i = inst(t);
   i.run(['secret', 'create', 'a', '-', '--label', 'team=x', '--mode', '0440'], { input: 'va' });

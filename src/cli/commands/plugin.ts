@@ -90,6 +90,13 @@ function hostDeps(ctx: Context, frontend = 'cli') {
   return pluginHostDeps({ logger: ctx.logger, config: ctx.config, stateDir: ctx.stateDir, runtimeDir: ctx.runtimeDir, configPath: ctx.configPath, isRoot: ctx.isRoot, audit: ctx.audit, frontend, env: ctx.env });
 }
 
+/** The catalog's entry for `name` (config file or registered), or not_found. */
+function catalogItem(ctx: Context, name: string) {
+  const it = pluginCatalog(ctx.config, ctx.db).get(name);
+  if (!it) throw new KeywayError('not_found', `no plugin named "${name}"`);
+  return it;
+}
+
 function recordJson(r: PluginRecord | undefined, entry: PluginEntry, source: string): Record<string, unknown> {
   return {
     Name: entry.name,
@@ -181,8 +188,7 @@ export function registerPlugin(program: Command): void {
     .argument('<name>')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const it = pluginCatalog(ctx.config, ctx.db).get(name);
-        if (!it) throw new KeywayError('not_found', `no plugin named "${name}"`);
+        const it = catalogItem(ctx, name);
         const rec = it.source === 'registered' ? new PluginsRepo(ctx.db).get(name) : undefined;
         process.stdout.write(JSON.stringify(recordJson(rec, it.entry, it.source), null, 2) + '\n');
       });
@@ -207,8 +213,7 @@ export function registerPlugin(program: Command): void {
     .argument('<name>')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const it = pluginCatalog(ctx.config, ctx.db).get(name);
-        if (!it) throw new KeywayError('not_found', `no plugin named "${name}"`);
+        const it = catalogItem(ctx, name);
         const e = it.entry;
         if (e.ociImage !== undefined) {
           checkOciImagePresent('podman', e.ociImage, engineEnv(ctx.env));
