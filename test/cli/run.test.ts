@@ -6,20 +6,14 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { CLI, makeInstance, scanFor, type Instance, mountSetRecords } from '../helpers/cli.js';
-import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { CLI, scanFor, type Instance, mountSetRecords, testInstance } from '../helpers/cli.js';
 import { run as exec } from '../../src/delivery/exec.js';
 
 const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
 const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
 
 function inst(t: TestContext): Instance {
-  const i = makeInstance('keyway-run-');
-  t.after(async () => {
-    await unmountRoot(i.runtimeDir).catch(() => undefined);
-    i.cleanup();
-  });
-  return i;
+  return testInstance(t, 'keyway-run-');
 }
 
 

@@ -2,15 +2,13 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeInstance, scanFor, type Instance } from '../helpers/cli.js';
+import { makeInstance, scanFor, type Instance, testInstance } from '../helpers/cli.js';
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const LIMIT = 1024 * 1024;
 
 function inst(t: { after: (fn: () => void) => void }): Instance {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
-  return i;
+  return testInstance(t);
 }
 
 function oneLineError(stderr: Buffer | string, code: string): void {

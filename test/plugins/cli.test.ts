@@ -5,7 +5,7 @@ import { PluginsRepo } from '../../src/store/plugins.js';
 import { openDb } from '../../src/store/db.js';
 import { AuditLog } from '../../src/store/audit.js';
 import { join } from 'node:path';
-import { makeInstance, scanFor } from '../helpers/cli.js';
+import { scanFor, testInstance } from '../helpers/cli.js';
 import { podmanSkipReason, storageConf } from '../helpers/podman.js';
 import { FILES_PLUGIN, MEMORY_PLUGIN, NODE_MODULES, REPO, TSX_IMPORT, canSandbox, script } from './helpers.js';
 
@@ -21,8 +21,7 @@ esac
 `;
 
 test('a Podman-doc-protocol plugin serves ref+NAME://... after plugin import --containers-conf', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const plugin = script(inst.dir, 'podman-secret-demo', PODMAN_DOC_PLUGIN);
   const conf = join(inst.dir, 'containers.conf');
   writeFileSync(conf, `[secrets]\ndriver = "file"\n\n[secrets.driver_plugins]\ndemo = "${plugin}"\n`);
@@ -77,8 +76,7 @@ test('a Podman-doc-protocol plugin serves ref+NAME://... after plugin import --c
 });
 
 test('register, ls, inspect, verify and rm manage the catalog; a replaced executable is refused at every spawn', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const files = join(inst.dir, 'files');
   mkdirSync(files);
   writeFileSync(join(files, 'token'), 'tok-123456');
@@ -124,8 +122,7 @@ test('register, ls, inspect, verify and rm manage the catalog; a replaced execut
 });
 
 test('both example plugins pass keyway plugin test', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const files = join(inst.dir, 'files');
   mkdirSync(files);
   writeFileSync(join(files, 'a'), 'A');
@@ -140,8 +137,7 @@ test('both example plugins pass keyway plugin test', { skip: canSandbox() }, (t)
 });
 
 test('a deliberately broken plugin fails keyway plugin test with clear per-case output', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   // Answers describe correctly but claims every lookup succeeds and accepts unknown ops.
   const broken = script(inst.dir, 'broken', `#!/bin/sh
 IFS= read -r h
@@ -169,8 +165,7 @@ printf 'value-for-%s' "$name"
 `;
 
 test('register fails with the plugin\'s own error when it cannot start, and detects the Podman dialect only from a non-frame answer', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   // The TS example without its loader cannot start: no silent fallback to the Podman dialect.
   const cannot = inst.run(['plugin', 'register', 'mem', MEMORY_PLUGIN, '--lifecycle', 'serve', '--ro-bind', REPO]);
   assert.notEqual(cannot.status, 0);
@@ -194,8 +189,7 @@ test('register fails with the plugin\'s own error when it cannot start, and dete
 });
 
 test('an OCI image without a digest, or not present locally, is refused at register; one bad entry never breaks ls or inspect', (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const tag = inst.run(['plugin', 'register', 'tagged', '--oci-image', 'docker.io/library/alpine:latest']);
   assert.equal(tag.status, 2, tag.stderr.toString());
   assert.match(tag.stderr.toString(), /^keyway: invalid_argument: plugin tagged: OCI image "docker\.io\/library\/alpine:latest" must be pinned as IMAGE@sha256:DIGEST/m);

@@ -5,7 +5,7 @@ import { PluginHost } from '../../src/plugins/host/host.js';
 import { ociArgs } from '../../src/plugins/host/sandbox.js';
 import type { PluginEntry } from '../../src/plugins/entry.js';
 import { captureLogger, deps, tempDir } from './helpers.js';
-import { makeInstance } from '../helpers/cli.js';
+import { testInstance } from '../helpers/cli.js';
 import { podmanSkipReason } from '../helpers/podman.js';
 import { buildImage } from './oci-helpers.js';
 
@@ -50,8 +50,7 @@ test('an OCI-image plugin runs through podman with no network, a read-only root 
   await assert.rejects(missing.lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'unavailable');
 
   // Through the CLI: register by digest (describe runs in the container), then ref+NAME:// works.
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const engine = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
   const reg = inst.run(['plugin', 'register', 'ocip', '--oci-image', entry.ociImage ?? '', '--runtime', 'runc', '--env', 'GREETING=cli'], { env: engine });
   assert.equal(reg.status, 0, reg.stderr.toString());

@@ -13,6 +13,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { CLI, scanFor } from '../helpers/cli.js';
+import { driverOpts, runDriverCommand } from '../helpers/shell-driver.js';
 import { call } from '../frontends/docker-volume/fixtures.js';
 import { keywayPlugin, type KeywayPlugin } from '../frontends/docker-volume/keyway-serve.js';
 import { attributes, dial } from '../frontends/csi/harness.js';
@@ -93,19 +94,8 @@ function resolveApi(target: string): Promise<{ status: number; body: Buffer }> {
   });
 }
 
-function optsOf(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of text.trim().split(',')) {
-    const eq = pair.indexOf('=');
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
-
-/** One shell-driver command the way Podman runs it: /bin/sh -c, SECRET_ID in the environment. */
-function sh(cmd: string, input: Buffer | string = '') {
-  return spawnSync('/bin/sh', ['-c', cmd], { env: { PATH: '/usr/bin:/bin', SECRET_ID: PODMAN_ID }, input, cwd: '/' });
-}
+/** One shell-driver command the way Podman runs it, with PODMAN_ID as the secret's id. */
+const sh = (cmd: string, input: Buffer | string = '') => runDriverCommand(cmd, { id: PODMAN_ID, input });
 
 before(async () => {
   if (skip) return;
@@ -179,7 +169,7 @@ test('a CSI Mount answers the canary as file contents', { skip }, async () => {
 });
 
 test('the Podman shell driver stores and looks up the canary through the daemon', { skip }, () => {
-  const o = optsOf(kw.instance.run(['podman', 'driver-opts']).stdout.toString());
+  const o = driverOpts(kw.instance.run(['podman', 'driver-opts']).stdout.toString());
   const st = sh(o.store ?? '', CANARY);
   assert.equal(st.status, 0, st.stderr.toString());
   const lk = sh(o.lookup ?? '');
