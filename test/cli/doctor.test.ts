@@ -4,8 +4,9 @@ import { chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Instance, testInstance } from '../helpers/cli.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: doctor mounts the noswap tmpfs root, which needs root (run the suite as root)';
+const ROOT_SKIP = rootSkipReason('doctor mounts the noswap tmpfs root, which needs root');
 
 function inst(t: TestContext): Instance {
   return testInstance(t, 'keyway-doctor-');

@@ -5,8 +5,9 @@ import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, type Instance, mountSetRecords, testInstance } from '../helpers/cli.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
+const ROOT_SKIP = rootSkipReason('keyway run mounts a tmpfs and needs root');
 const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
 const PASSWORD = `p@ss "w'o\\rd" $(id)\n`;
 

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { coreLimit } from '../../src/core/core-dumps.js';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
 import { CLI, makeInstance, testInstance } from '../helpers/cli.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a noswap tmpfs, which needs root';
+const ROOT_SKIP = rootSkipReason('keyway run mounts a noswap tmpfs, which needs root');
 
 async function waitFor(cond: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;

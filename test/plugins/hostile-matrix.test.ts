@@ -15,6 +15,7 @@ import { PluginHost } from '../../src/plugins/host/host.js';
 import { prepareRegistration } from '../../src/plugins/register.js';
 import { canSandbox, captureLogger, deps, entryFor, script, tempDir } from './helpers.js';
 import { podmanSkipReason } from '../helpers/podman.js';
+import { rootSkipReason } from '../helpers/tools.js';
 import { buildImage } from './oci-helpers.js';
 
 const never = new AbortController().signal;
@@ -166,7 +167,7 @@ async function runProbe(entry: PluginEntry, hide: string[]): Promise<Report> {
 }
 
 const lifecycles: Lifecycle[] = ['oneshot', 'serve'];
-const bwrapSkip = canSandbox() ?? (process.getuid?.() !== 0 ? 'needs root to switch plugins to nobody' : undefined);
+const bwrapSkip = canSandbox() ?? rootSkipReason('needs root to switch plugins to nobody');
 
 for (const lifecycle of lifecycles) {
   test(`bubblewrap, ${lifecycle}: no bind spelling shows keyway's state, runtime dir, sockets or mount sets, and the plugin is not root`, { skip: bwrapSkip }, async (t) => {

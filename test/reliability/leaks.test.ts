@@ -18,8 +18,9 @@ import { call } from '../frontends/docker-volume/fixtures.js';
 import { keywayPlugin, type KeywayPlugin } from '../frontends/docker-volume/keyway-serve.js';
 import { attributes, dial } from '../frontends/csi/harness.js';
 import { canSandbox, script } from '../plugins/helpers.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const skip = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway serve mounts a tmpfs and needs root (run the suite as root)';
+const skip = rootSkipReason('keyway serve mounts a tmpfs and needs root');
 if (skip) console.error(`leaks: ${skip}`);
 const noSandbox = canSandbox();
 if (noSandbox) console.error(`leaks: plugin provider step SKIPPED: ${noSandbox}`);
