@@ -123,7 +123,9 @@ test('the managed plugin is built disabled, serves docker run and a Swarm servic
   assert.deepEqual(env.map((e) => e.split('=')[0]).sort(), ['KEYWAY_CONFIG', 'KEYWAY_LOG_LEVEL', 'KEYWAY_RUNTIME_DIR', 'KEYWAY_STATE_DIR']);
 
   ok(d.docker(['swarm', 'leave', '--force']), 'swarm leave');
-  await waitFor(() => String(d.docker(['ps', '-q']).stdout).trim() === '', 'containers to stop', 30_000);
+  // Swarm removes the task's container, and so unmounts its volume, on its own time after leave.
+  d.removeContainers();
+  await waitFor(() => String(d.docker(['ps', '-aq']).stdout).trim() === '', 'containers to be removed', 30_000);
   // Docker refuses to disable a volume plugin that still has volumes it knows of.
   for (const v of String(d.docker(['volume', 'ls', '-q']).stdout).split('\n').filter(Boolean)) ok(d.docker(['volume', 'rm', v]), `volume rm ${v}`);
   ok(d.docker(['plugin', 'disable', NAME]), 'plugin disable');
