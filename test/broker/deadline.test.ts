@@ -2,19 +2,11 @@
 // Against a backend that hangs or keeps failing, a large retry count must not stretch the call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { silentLogger } from '../../src/core/logger.js';
-import { Broker } from '../../src/broker/broker.js';
 import { DEFAULT_POLICY } from '../../src/broker/policy.js';
-import { ProviderRegistry } from '../../src/broker/registry.js';
-import { openDb } from '../../src/store/db.js';
-import { SecretsRepo } from '../../src/store/secrets.js';
-import { AuditLog } from '../../src/store/audit.js';
 import { AwsSmProvider, awsSmFactory } from '../../src/providers/aws-sm/index.js';
 import { AwsEmulator, AwsError } from '../emulators/aws/emulator.js';
 import { isCode, testCtx } from '../emulators/broker.js';
+import { testBroker } from '../helpers/broker.js';
 
 const AKID = 'AKIDKEYWAYDEADLINE01';
 const TIMEOUT_MS = 800;
@@ -22,25 +14,14 @@ const RETRIES = 50;
 
 async function setup(t: { after: (fn: () => unknown) => void }) {
   const emu = await new AwsEmulator('us-east-1').start();
+  t.after(() => emu.stop());
   emu.addKey(AKID, 'deadline-secret-key');
   emu.putSecret('app/db', 'value');
-  const dir = mkdtempSync(join(tmpdir(), 'kw-deadline-'));
-  const db = openDb(join(dir, 'state'));
-  t.after(async () => {
-    await emu.stop();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const env = { HOME: dir, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: 'deadline-secret-key' };
+  const env = { HOME: '/nonexistent', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: 'deadline-secret-key' };
   // The provider's own HTTP timeout is far longer than the broker's: only the broker stops it.
   const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 60_000 }), env);
-  const registry = new ProviderRegistry([{ get: (n) => (n === 'aws' ? provider : undefined), has: (n) => n === 'aws', names: () => ['aws'] }]);
-  const broker = new Broker({
-    registry,
-    secrets: new SecretsRepo(db),
-    audit: new AuditLog(db),
-    logger: silentLogger(),
-    maxSecretBytes: 1 << 20,
+  const { broker } = testBroker(t, [provider], {
+    prefix: 'kw-deadline-',
     defaultPolicy: { ...DEFAULT_POLICY, ttlMs: 0, negativeTtlMs: 0, timeoutMs: TIMEOUT_MS, retries: RETRIES, backoffMs: 50, breakerThreshold: 1_000_000 },
   });
   return { emu, broker };

@@ -2,11 +2,10 @@
 // secret is replaced (its blob is deleted), so the broker refuses it everywhere a reference is taken.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeInstance } from '../helpers/cli.js';
+import { testInstance } from '../helpers/cli.js';
 
 test('ref+local:// naming another secret\'s stored value is refused for get and for secret create --ref', (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   const c = i.run(['secret', 'create', 'db', '-'], { input: 'first-value' });
   assert.equal(c.status, 0, c.stderr.toString());
   const blob = c.stdout.toString().trim();

@@ -1,21 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { KeywayError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { Provider, ProviderRequest } from '../../src/core/provider.js';
 import { SecretValue } from '../../src/core/secret-value.js';
-import { openDb } from '../../src/store/db.js';
-import { SecretsRepo } from '../../src/store/secrets.js';
-import { AuditLog } from '../../src/store/audit.js';
-import { ProviderRegistry } from '../../src/broker/registry.js';
-import { Broker } from '../../src/broker/broker.js';
+import type { Broker } from '../../src/broker/broker.js';
 import { BrokerMetrics } from '../../src/broker/metrics.js';
 import { DEFAULT_POLICY, type ProviderPolicy } from '../../src/broker/policy.js';
 import type { Clock } from '../../src/broker/clock.js';
+import { testBroker } from '../helpers/broker.js';
 
 /** A fake clock: time moves only when the test says so; sleeping advances it at once. */
 class FakeClock implements Clock {
@@ -49,29 +43,12 @@ class TestProvider implements Provider {
 }
 
 function setup(t: { after: (fn: () => void) => void }, policy: Partial<ProviderPolicy> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'kw-res-'));
-  const db = openDb(join(dir, 'state'));
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
   const provider = new TestProvider();
   const clock = new FakeClock();
   let logs = '';
   const logger = createLogger('debug', new Writable({ write: (c: Buffer, _e, cb) => ((logs += c.toString()), cb()) }));
   const metrics = new BrokerMetrics();
-  const audit = new AuditLog(db);
-  const registry = new ProviderRegistry([{ get: (n) => (n === 'slow' ? provider : undefined), has: (n) => n === 'slow', names: () => ['slow'] }]);
-  const broker = new Broker({
-    registry,
-    secrets: new SecretsRepo(db),
-    audit,
-    logger,
-    maxSecretBytes: 1 << 20,
-    clock,
-    metrics,
-    defaultPolicy: { ...DEFAULT_POLICY, retries: 0, ...policy },
-  });
+  const { broker, audit, db } = testBroker(t, [provider], { prefix: 'kw-res-', logger, clock, metrics, defaultPolicy: { ...DEFAULT_POLICY, retries: 0, ...policy } });
   return { provider, clock, broker, audit, metrics, db, logs: () => logs };
 }
 

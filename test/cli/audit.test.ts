@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeInstance } from '../helpers/cli.js';
+import { testInstance } from '../helpers/cli.js';
 
 test('audit lists creates and reads with outcomes, filters by name, and never shows values', (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   const canary = 'CANARY-audit-cli-1234';
   assert.equal(i.run(['secret', 'create', 'db', '-'], { input: canary }).status, 0);
   assert.equal(i.run(['get', 'db']).status, 0);
@@ -21,8 +20,7 @@ test('audit lists creates and reads with outcomes, filters by name, and never sh
 });
 
 test('broker policy keys are validated in [broker] and per provider', (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   i.writeConfig('[broker]\ncache_ttl = "soon"\n');
   const r = i.run(['secret', 'ls']);
   assert.equal(r.status, 2);

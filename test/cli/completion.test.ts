@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, makeInstance } from '../helpers/cli.js';
-import { ensureTools, hasTool } from '../helpers/apt.js';
+import { CLI, makeInstance, testInstance } from '../helpers/cli.js';
+import { ensureTools, hasTool } from '../helpers/tools.js';
 
 function script(shell: string): string {
   const i = makeInstance();
@@ -52,8 +52,7 @@ test('bash completes commands, nested subcommands and options from the command t
 test('the zsh completion script parses and registers _keyway with compinit', (t) => {
   const skip = ensureTools([['zsh', 'zsh']]);
   if (skip) return t.skip(skip);
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   const file = join(i.dir, '_keyway');
   writeFileSync(file, script('zsh'));
   assert.equal(spawnSync('zsh', ['-n', file]).status, 0);

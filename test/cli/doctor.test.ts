@@ -3,18 +3,13 @@ import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { makeInstance, type Instance } from '../helpers/cli.js';
-import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { type Instance, testInstance } from '../helpers/cli.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: doctor mounts the noswap tmpfs root, which needs root (run the suite as root)';
+const ROOT_SKIP = rootSkipReason('doctor mounts the noswap tmpfs root, which needs root');
 
 function inst(t: TestContext): Instance {
-  const i = makeInstance('keyway-doctor-');
-  t.after(async () => {
-    await unmountRoot(i.runtimeDir).catch(() => undefined);
-    i.cleanup();
-  });
-  return i;
+  return testInstance(t, 'keyway-doctor-');
 }
 
 test('keyway doctor on this machine reports the tmpfs noswap mount root as secure', { skip: ROOT_SKIP }, (t) => {

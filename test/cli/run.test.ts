@@ -6,20 +6,15 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { CLI, makeInstance, scanFor, type Instance, mountSetRecords } from '../helpers/cli.js';
-import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { CLI, scanFor, type Instance, mountSetRecords, testInstance } from '../helpers/cli.js';
 import { run as exec } from '../../src/delivery/exec.js';
+import { ensureTools, rootSkipReason } from '../helpers/tools.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
+const ROOT_SKIP = rootSkipReason('keyway run mounts a tmpfs and needs root');
 const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
 
 function inst(t: TestContext): Instance {
-  const i = makeInstance('keyway-run-');
-  t.after(async () => {
-    await unmountRoot(i.runtimeDir).catch(() => undefined);
-    i.cleanup();
-  });
-  return i;
+  return testInstance(t, 'keyway-run-');
 }
 
 
@@ -139,7 +134,7 @@ test('keyway run --watch=signal:HUP delivers a replaced secret and signals the c
 });
 
 const NOBODY = 65534;
-const SETPRIV_SKIP = ROOT_SKIP || (spawnSync('setpriv', ['--version']).status === 0 ? false : 'SKIPPED: setpriv (util-linux) is missing');
+const SETPRIV_SKIP = ROOT_SKIP || ensureTools([['setpriv', 'util-linux']]);
 
 test('as a user without user namespaces, keyway run --allow-weak refuses a runtime dir on disk and reports a plain tmpfs honestly as weak', { skip: SETPRIV_SKIP }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'keyway-nonroot-'));

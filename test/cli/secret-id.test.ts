@@ -1,11 +1,10 @@
 // `keyway secret rm/inspect/exists` take NAME or ID: a short id prefix is not a name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeInstance } from '../helpers/cli.js';
+import { testInstance } from '../helpers/cli.js';
 
 test('secret rm with a 3-digit prefix of an id removes nothing; 12 digits or the name do', (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   const c = i.run(['secret', 'create', 'db', '-'], { input: 'pw' });
   assert.equal(c.status, 0, c.stderr.toString());
   const id = c.stdout.toString().trim();

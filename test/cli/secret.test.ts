@@ -2,15 +2,13 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeInstance, scanFor, type Instance } from '../helpers/cli.js';
+import { makeInstance, scanFor, type Instance, testInstance } from '../helpers/cli.js';
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const LIMIT = 1024 * 1024;
 
 function inst(t: { after: (fn: () => void) => void }): Instance {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
-  return i;
+  return testInstance(t);
 }
 
 function oneLineError(stderr: Buffer | string, code: string): void {
@@ -219,6 +217,16 @@ test('secret inspect prints the secrets it found and fails naming the missing on
   const found = JSON.parse(r.stdout.toString()) as { Name: string }[];
   assert.deepEqual(found.map((s) => s.Name), ['db']);
   assert.match(r.stderr.toString(), /^keyway: not_found: no secret named "nosuch", "other"\n$/);
+});
+
+test('secret rm naming one secret twice removes it once, then fails naming it as missing', (t) => {
+  const i = inst(t);
+  const id = i.run(['secret', 'create', 'db', '-'], { input: 'v' }).stdout.toString().trim();
+  const r = i.run(['secret', 'rm', 'db', id.slice(0, 12)]);
+  assert.equal(r.status, 3, r.stderr.toString());
+  assert.equal(r.stdout.toString(), `${id}\n`);
+  assert.equal(r.stderr.toString(), `keyway: not_found: no secret named "${id.slice(0, 12)}"\n`);
+  assert.equal(i.run(['secret', 'exists', 'db']).status, 3);
 });
 
 test('--format takes Go-template field references on ls and inspect, alongside table and json', (t) => {

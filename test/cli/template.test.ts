@@ -4,19 +4,15 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, makeInstance, type Instance, mountSetRecords } from '../helpers/cli.js';
-import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { CLI, type Instance, mountSetRecords, testInstance } from '../helpers/cli.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
+const ROOT_SKIP = rootSkipReason('keyway run mounts a tmpfs and needs root');
 const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
 const PASSWORD = `p@ss "w'o\\rd" $(id)\n`;
 
 function inst(t: TestContext): Instance {
-  const i = makeInstance('keyway-template-');
-  t.after(async () => {
-    await unmountRoot(i.runtimeDir).catch(() => undefined);
-    i.cleanup();
-  });
+  const i = testInstance(t, 'keyway-template-');
   assert.equal(i.run(['secret', 'create', 'db_password', '-'], { input: PASSWORD }).status, 0);
   assert.equal(i.run(['secret', 'create', 'db_user', '-'], { input: 'app' }).status, 0);
   return i;

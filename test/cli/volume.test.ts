@@ -2,12 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openDbFile } from '../../src/store/db.js';
-import { makeInstance } from '../helpers/cli.js';
+import { testInstance } from '../helpers/cli.js';
 
 /** An instance whose store holds what `docker volume create -d keyway` and one Mount would leave. */
 function withVolumes(t: { after: (fn: () => void) => void }) {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   assert.equal(i.run(['secret', 'create', 'a', '-'], { input: 'x' }).status, 0);
   const db = openDbFile(join(i.stateDir, 'keyway.db'), { readOnly: false });
   try {

@@ -7,9 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coreLimit } from '../../src/core/core-dumps.js';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
-import { CLI, makeInstance } from '../helpers/cli.js';
+import { CLI, makeInstance, testInstance } from '../helpers/cli.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a noswap tmpfs, which needs root';
+const ROOT_SKIP = rootSkipReason('keyway run mounts a noswap tmpfs, which needs root');
 
 async function waitFor(cond: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -25,8 +26,7 @@ function unlimited(args: readonly string[], env: NodeJS.ProcessEnv): ReturnType<
 }
 
 void test('keyway serve runs with a core limit of 0 and its memory excluded from core dumps', async (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   const child = unlimited(['serve'], i.env);
   t.after(() => child.kill('SIGKILL'));
   await waitFor(() => existsSync(join(i.runtimeDir, 'keyway.sock')));
@@ -57,8 +57,7 @@ void test('keyway run runs with a core limit of 0, and so does its command', { s
 });
 
 void test('a plain CLI command keeps its memory out of core dumps', async (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   // `keyway secret create` reads the value from stdin: a chance to look at the live process.
   const child = spawn(process.execPath, [CLI, 'secret', 'create', 'x', '-'], { env: i.env, stdio: ['pipe', 'ignore', 'pipe'] });
   await waitFor(() => {

@@ -11,8 +11,9 @@ import { ensureMountRoot, unmountRoot } from '../../src/delivery/mount-root.js';
 import { mountAt } from '../../src/delivery/mountinfo.js';
 import { openDb } from '../../src/store/db.js';
 import { localUser } from '../helpers/unprivileged.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: needs root to create and act as other users';
+const ROOT_SKIP = rootSkipReason('needs root to create and act as other users');
 
 function base(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'keyway-safe-dir-'));

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { CLI, makeInstance } from '../helpers/cli.js';
+import { CLI, testInstance } from '../helpers/cli.js';
 
 function post(socketPath: string, path: string, body: unknown): Promise<{ status: number; type: string; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -19,8 +19,7 @@ function post(socketPath: string, path: string, body: unknown): Promise<{ status
 }
 
 test('POST /v1/resolve returns the exact bytes of a named secret or reference, and JSON errors', async (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   i.writeConfig('[docker]\nenabled = false\n[csi]\nenabled = false\n');
   const bytes = Buffer.from(Array.from({ length: 256 }, (_, n) => n));
   assert.equal(i.run(['secret', 'create', 'bin', '-'], { input: bytes }).status, 0);

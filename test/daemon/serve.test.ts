@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { CLI, makeInstance } from '../helpers/cli.js';
+import { CLI, testInstance } from '../helpers/cli.js';
 
 function get(socketPath: string, path: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
@@ -27,8 +27,7 @@ async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
 }
 
 test('serve answers health and lists secrets without values, then removes its socket on SIGTERM', async (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   i.writeConfig('[docker]\nenabled = false\n[csi]\nenabled = false\n');
   const canary = 'CANARY-serve-77';
   assert.equal(i.run(['secret', 'create', 'db', '-'], { input: canary }).status, 0);
@@ -69,8 +68,7 @@ test('serve answers health and lists secrets without values, then removes its so
 });
 
 test('a second serve on the same runtime dir refuses to steal a live socket', async (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   i.writeConfig('[docker]\nenabled = false\n[csi]\nenabled = false\n');
   const first = spawn(process.execPath, [CLI, 'serve'], { env: i.env, stdio: 'ignore' });
   t.after(() => first.kill('SIGKILL'));
@@ -82,8 +80,7 @@ test('a second serve on the same runtime dir refuses to steal a live socket', as
 });
 
 test('a stale socket left by a killed daemon is replaced on the next start', async (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   i.writeConfig('[docker]\nenabled = false\n[csi]\nenabled = false\n');
   const sock = join(i.runtimeDir, 'keyway.sock');
   const first = spawn(process.execPath, [CLI, 'serve'], { env: i.env, stdio: 'ignore' });

@@ -8,6 +8,7 @@ import { formatReport, kernelSupportsNoswap, runDoctor, socketCheck, type Check,
 import { unmountRoot } from '../../src/delivery/mount-root.js';
 import { mountAt } from '../../src/delivery/mountinfo.js';
 import { localUser } from '../helpers/unprivileged.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
 test('kernelSupportsNoswap is true from 6.4 on', () => {
   assert.equal(kernelSupportsNoswap('6.3.9-arch1'), false);
@@ -23,7 +24,7 @@ test('formatReport prints one line per check and the verdict last', () => {
   assert.equal(text, 'weak     mount root: tmpfs without noswap\ninfo     bwrap: not installed\nverdict: weak\n');
 });
 
-test('a socket is secure at 0600, and at 0660 with group root (keyway.socket\'s default); other groups are weak and others insecure', { skip: process.geteuid?.() === 0 ? false : 'SKIPPED: needs root to chown a socket to group root and another group' }, async (t) => {
+test('a socket is secure at 0600, and at 0660 with group root (keyway.socket\'s default); other groups are weak and others insecure', { skip: rootSkipReason('needs root to chown a socket to group root and another group') }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kw-doctor-sock-'));
   const path = join(dir, 's.sock');
   const server = createServer();
@@ -44,7 +45,7 @@ test('a socket is secure at 0600, and at 0660 with group root (keyway.socket\'s 
   assert.equal(socketCheck('docker', join(dir, 'absent.sock')).status, 'info');
 });
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: needs root to create and act as other users';
+const ROOT_SKIP = rootSkipReason('needs root to create and act as other users');
 
 function dirs(t: TestContext): { base: string; runtimeDir: string; stateDir: string } {
   const base = mkdtempSync(join(tmpdir(), 'keyway-doctor-'));

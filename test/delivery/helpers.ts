@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
 export const isRoot = process.geteuid?.() === 0;
-export const ROOT_SKIP = isRoot ? false : 'SKIPPED: needs root to mount tmpfs (run the suite as root)';
+export const ROOT_SKIP = rootSkipReason('needs root to mount tmpfs');
 
 export interface Sandbox {
   readonly base: string;

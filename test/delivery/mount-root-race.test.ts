@@ -11,7 +11,7 @@ import { ensureRootInOpenDir } from '../../src/delivery/mount-root.js';
 import { openDirNoFollow } from '../../src/delivery/fd-mount.js';
 import { readMountInfo } from '../../src/delivery/mountinfo.js';
 import { run } from '../../src/delivery/exec.js';
-import { CLI, ensureBuilt, makeInstance } from '../helpers/cli.js';
+import { CLI, ensureBuilt, testInstance } from '../helpers/cli.js';
 import { localUser, spawnAs, type LocalUser } from '../helpers/unprivileged.js';
 import { ROOT_SKIP, sandbox } from './helpers.js';
 
@@ -43,6 +43,19 @@ function mountsOutside(base: string, inside: string): string[] {
     .filter((p) => (p === base || p.startsWith(base + '/')) && p !== inside && !p.startsWith(inside + '/'));
 }
 
+/**
+ * The runtime dir of the report: `runtimeDir` (in `base`, which others may traverse) owned by the
+ * attacker, who can rename entries in it. Returns a world-writable dir to swap in as the target.
+ */
+function attackerOwns(attacker: LocalUser, base: string, runtimeDir: string): string {
+  chmodSync(base, 0o711);
+  mkdirSync(runtimeDir, { mode: 0o755 });
+  chownSync(runtimeDir, attacker.uid, attacker.gid);
+  const target = join(base, 'target');
+  mkdirSync(target, { mode: 0o777 });
+  return target;
+}
+
 async function unmountAllUnder(dir: string): Promise<void> {
   // Mount points cannot be renamed (EBUSY), so these paths are stable while the swapper runs.
   for (let i = 0; i < 8; i++) {
@@ -55,12 +68,7 @@ async function unmountAllUnder(dir: string): Promise<void> {
 void test('a user swapping mounts for a symlink in a tight loop never gets the mount root mounted outside the runtime dir', { skip: ROOT_SKIP }, async (t) => {
   const attacker = localUser('keyway-attacker');
   const sb = sandbox(t);
-  chmodSync(sb.base, 0o711);
-  // The runtime dir of the report: owned by another user, who can rename entries in it.
-  mkdirSync(sb.runtimeDir, { mode: 0o755 });
-  chownSync(sb.runtimeDir, attacker.uid, attacker.gid);
-  const target = join(sb.base, 'target');
-  mkdirSync(target, { mode: 0o777 });
+  const target = attackerOwns(attacker, sb.base, sb.runtimeDir);
   let mounted = 0;
   let refused = 0;
   const outside: string[] = [];
@@ -87,13 +95,8 @@ void test('a user swapping mounts for a symlink in a tight loop never gets the m
 void test('keyway run refuses a runtime dir owned by another user on every one of 50 starts while that user swaps mounts', { skip: ROOT_SKIP }, async (t) => {
   ensureBuilt();
   const attacker = localUser('keyway-attacker');
-  const i = makeInstance();
-  t.after(() => i.cleanup());
-  chmodSync(i.dir, 0o711);
-  mkdirSync(i.runtimeDir, { mode: 0o755 });
-  chownSync(i.runtimeDir, attacker.uid, attacker.gid);
-  const target = join(i.dir, 'target');
-  mkdirSync(target, { mode: 0o777 });
+  const i = testInstance(t);
+  const target = attackerOwns(attacker, i.dir, i.runtimeDir);
   const outside: string[] = [];
   const messages = new Set<string>();
   const start = (): Promise<{ status: number | null; stderr: string }> =>

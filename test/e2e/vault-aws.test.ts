@@ -17,8 +17,9 @@ import { AwsEmulator } from '../emulators/aws/emulator.js';
 import { VaultEmulator } from '../emulators/vault/server.js';
 import { dockerSkipReason, startDockerd } from '../helpers/dockerd.js';
 import { imageSkipReason, importDockerImage } from '../helpers/images.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const skip = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway serve and keyway run mount a tmpfs and need root (run the suite as root)';
+const skip = rootSkipReason('keyway serve and keyway run mount a tmpfs and need root');
 if (skip) console.error(`e2e vault-aws: ${skip}`);
 const dockerSkip = skip || dockerSkipReason() || imageSkipReason();
 if (dockerSkip) console.error(`e2e vault-aws docker run: ${dockerSkip}`);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDb } from '../../src/store/db.js';
 import { MountSetsRepo } from '../../src/store/mount-sets.js';
+import { unmountUnder } from './mounts.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(REPO, 'dist', 'cli.js');
@@ -108,9 +109,18 @@ export function makeInstance(prefix = 'keyway-test-'): Instance {
       writeFileSync(configPath, isolate(toml));
     },
     cleanup() {
+      // A delivery's tmpfs mount root may still be mounted under the runtime dir.
+      unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A private instance for one test, unmounted and removed when the test ends. */
+export function testInstance(t: { after: (fn: () => void) => void }, prefix?: string): Instance {
+  const i = makeInstance(prefix);
+  t.after(() => i.cleanup());
+  return i;
 }
 
 /** Files under `dirs` (recursively, not following symlinks) whose bytes contain `needle`. */

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, 
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureTools } from './apt.js';
+import { unmountUnder } from './mounts.js';
+import { ensureTools } from './tools.js';
 
 export interface Dockerd {
   readonly dir: string;
@@ -23,6 +24,8 @@ export interface Dockerd {
    * already running on the machine (or another test's) does not make it fail.
    */
   swarmInit(): Promise<DockerResult>;
+  /** Removes every container, running or not (before the volume plugin they use goes away). */
+  removeContainers(): void;
   /** Stops and starts the daemon again with the same dirs. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -40,32 +43,6 @@ export interface DockerResult {
 export function dockerSkipReason(): string | false {
   if (process.geteuid?.() !== 0) return 'SKIPPED: needs root to run a private dockerd (run the suite as root)';
   return ensureTools([['dockerd', 'docker.io'], ['docker', 'docker.io'], ['containerd', 'docker.io'], ['runc', 'runc']]);
-}
-
-/** Mount points under `dir`, deepest first, from this process's mount table. */
-export function mountsUnder(dir: string): string[] {
-  let text = '';
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const mp = line.split(' ')[4];
-    if (mp === undefined) continue;
-    const decoded = mp.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (decoded === dir || decoded.startsWith(dir + '/')) out.push(decoded);
-  }
-  return out.sort((a, b) => b.length - a.length);
-}
-
-export function unmountUnder(dir: string): void {
-  for (let pass = 0; pass < 5; pass++) {
-    const mps = mountsUnder(dir);
-    if (mps.length === 0) return;
-    for (const mp of mps) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
-  }
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it; the probe is closed). */
@@ -197,6 +174,10 @@ export async function startDockerd(prefix = 'keyway-dockerd-'): Promise<Dockerd>
     docker: (args, opts) => runDocker(env, args, opts),
     dockerAsync: (args, opts) => runDockerAsync(env, args, opts?.timeoutMs),
     log: readLog,
+    removeContainers() {
+      const ids = String(runDocker(env, ['ps', '-aq']).stdout).split('\n').filter(Boolean);
+      if (ids.length > 0) runDocker(env, ['rm', '-f', ...ids]);
+    },
     async swarmInit() {
       // The probed port can be taken again before dockerd binds it; then try another one.
       for (let attempt = 1; ; attempt++) {

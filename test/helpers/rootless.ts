@@ -1,19 +1,20 @@
 // A real limited user for rootless tests and benchmarks: created with useradd -m (subuid/subgid
 // ranges included), its runtime dir /run/user/<uid> (0700, as logind would make it), a rootless
-// Podman configured like test/helpers/podman.ts (runc, cgroupfs, file events, no network, vfs) with
-// the busybox image imported into the user's own storage. Commands run as the user through setpriv
+// Podman with the containers.conf of ./podman.ts (runc, cgroupfs, file events, no network, vfs) and
+// the busybox image of ./images.ts imported into the user's own storage. Commands run as the user through setpriv
 // with a clean environment. Needs root; cleanup kills the user's processes by pid and removes it.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CLI, ensureBuilt, REPO } from './cli.js';
-import { IMAGE, podmanSkipReason } from './podman.js';
+import { podmanImportArgs } from './images.js';
+import { unmountUnder } from './mounts.js';
+import { containersConf, IMAGE, podmanSkipReason, storageConf } from './podman.js';
+import { ensureTools } from './tools.js';
 
 export { IMAGE };
-
-const APPLETS = ['sh', 'cat', 'ls', 'stat', 'sleep', 'grep', 'od', 'sha256sum', 'test', 'true', 'echo', 'id'];
 
 export interface RootlessUser {
   readonly name: string;
@@ -44,15 +45,10 @@ export interface RootlessUser {
 /** Why rootless tests cannot run here (they never skip as root: missing tools are installed). */
 export function rootlessSkipReason(): string | undefined {
   if (process.geteuid?.() !== 0) return 'SKIPPED: rootless tests create a real user and need root to do so';
-  const podman = podmanSkipReason();
-  if (podman !== undefined) return podman;
-  for (const tool of ['useradd', 'newuidmap', 'setpriv', 'unshare', 'nsenter', 'bwrap']) {
-    if (spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status !== 0) {
-      spawnSync('bash', [join(REPO, 'scripts', 'setup.sh')], { stdio: 'inherit' });
-      break;
-    }
-  }
-  return undefined;
+  return (
+    podmanSkipReason() ??
+    (ensureTools([['useradd', 'passwd'], ['newuidmap', 'uidmap'], ['setpriv', 'util-linux'], ['unshare', 'util-linux'], ['nsenter', 'util-linux'], ['bwrap', 'bubblewrap']]) || undefined)
+  );
 }
 
 function must(r: SpawnSyncReturns<Buffer>, what: string): Buffer {
@@ -162,35 +158,14 @@ function setUp(name: string): RootlessUser {
   // Rootless Podman as in a minimal VM: runc, cgroupfs, file events, no network; vfs storage.
   const conf = join(home, '.config', 'containers');
   mkdirSync(conf, { recursive: true });
-  writeOwned(
-    join(conf, 'containers.conf'),
-    ['[containers]', 'netns = "none"', 'default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]', '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', ''].join('\n'),
-    uid,
-    gid,
-  );
-  writeOwned(join(conf, 'storage.conf'), ['[storage]', 'driver = "vfs"', ''].join('\n'), uid, gid);
+  writeOwned(join(conf, 'containers.conf'), containersConf(), uid, gid);
+  writeOwned(join(conf, 'storage.conf'), storageConf(), uid, gid);
   spawnSync('chown', ['-R', `${uid}:${gid}`, join(home, '.config')]);
 
   const podman: RootlessUser['podman'] = (args) => must(run('podman', args), `podman ${args.join(' ')}`);
 
-  // The busybox image, from a tarball the user can read.
-  const work = mkdtempSync(join(tmpdir(), 'keyway-rootless-image-'));
-  try {
-    chmodSync(work, 0o755);
-    const root = join(work, 'root');
-    mkdirSync(join(root, 'bin'), { recursive: true });
-    const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-    if (bb === undefined) throw new Error('busybox-static is not installed');
-    copyFileSync(bb, join(root, 'bin', 'busybox'));
-    chmodSync(join(root, 'bin', 'busybox'), 0o755);
-    for (const a of APPLETS) symlinkSync('busybox', join(root, 'bin', a));
-    const tar = join(work, 'image.tar');
-    must(spawnSync('tar', ['-C', root, '-cf', tar, '.']), 'tar');
-    chmodSync(tar, 0o644);
-    podman(['import', '--quiet', tar, IMAGE]);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  // The busybox image, from the shared tarball (world-readable).
+  podman(podmanImportArgs({ tag: IMAGE }));
 
   const pids = (): number[] => {
     const out: number[] = [];
@@ -238,14 +213,7 @@ function setUp(name: string): RootlessUser {
         }
         spawnSync('sleep', ['0.1']);
       }
-      for (const base of [xdgRuntimeDir, home]) {
-        const mounts = readFileSync('/proc/self/mounts', 'utf8')
-          .split('\n')
-          .map((l) => l.split(' ')[1] ?? '')
-          .filter((m) => m === base || m.startsWith(base + '/'))
-          .sort((a, b) => b.length - a.length);
-        for (const m of mounts) spawnSync('umount', ['-l', m]);
-      }
+      for (const base of [xdgRuntimeDir, home]) unmountUnder(base);
       spawnSync('userdel', ['-r', '-f', name], { stdio: 'ignore' });
       rmSync(home, { recursive: true, force: true });
       rmSync(xdgRuntimeDir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../helpers/cli.js';
-import { ensureTools } from '../helpers/apt.js';
+import { ensureTools } from '../helpers/tools.js';
 import { dockerSkipReason, startDockerd } from '../helpers/dockerd.js';
 import { imageSkipReason, importDockerImage } from '../helpers/images.js';
 import { keywayPlugin } from '../frontends/docker-volume/keyway-serve.js';

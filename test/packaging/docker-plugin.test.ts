@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, makeInstance, REPO } from '../helpers/cli.js';
-import { dockerSkipReason, holdPort, startDockerd, unmountUnder } from '../helpers/dockerd.js';
+import { dockerSkipReason, holdPort, startDockerd } from '../helpers/dockerd.js';
+import { unmountUnder } from '../helpers/mounts.js';
 import { imageSkipReason, importDockerImage } from '../helpers/images.js';
 
 const skip = dockerSkipReason() || imageSkipReason();
@@ -62,7 +63,7 @@ test('the managed plugin is built disabled, serves docker run and a Swarm servic
   t.after(async () => {
     d.docker(['service', 'rm', 'kwsvc']);
     d.docker(['swarm', 'leave', '--force']);
-    for (const id of String(d.docker(['ps', '-aq']).stdout).split('\n').filter(Boolean)) d.docker(['rm', '-f', id]);
+    d.removeContainers();
     d.docker(['plugin', 'disable', '-f', NAME]);
     d.docker(['plugin', 'rm', '-f', NAME]);
     await d.stop();
@@ -122,7 +123,9 @@ test('the managed plugin is built disabled, serves docker run and a Swarm servic
   assert.deepEqual(env.map((e) => e.split('=')[0]).sort(), ['KEYWAY_CONFIG', 'KEYWAY_LOG_LEVEL', 'KEYWAY_RUNTIME_DIR', 'KEYWAY_STATE_DIR']);
 
   ok(d.docker(['swarm', 'leave', '--force']), 'swarm leave');
-  await waitFor(() => String(d.docker(['ps', '-q']).stdout).trim() === '', 'containers to stop', 30_000);
+  // Swarm removes the task's container, and so unmounts its volume, on its own time after leave.
+  d.removeContainers();
+  await waitFor(() => String(d.docker(['ps', '-aq']).stdout).trim() === '', 'containers to be removed', 30_000);
   // Docker refuses to disable a volume plugin that still has volumes it knows of.
   for (const v of String(d.docker(['volume', 'ls', '-q']).stdout).split('\n').filter(Boolean)) ok(d.docker(['volume', 'rm', v]), `volume rm ${v}`);
   ok(d.docker(['plugin', 'disable', NAME]), 'plugin disable');

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeInstance, REPO } from '../helpers/cli.js';
+import { driverOpts, runDriverCommand } from '../helpers/shell-driver.js';
 
 const NPM_LOCAL = join(REPO, 'scripts', 'npm-local.mjs');
 
@@ -65,17 +66,16 @@ test('the npm tarball installs into a fresh prefix and every command works from 
   const text = opts.stdout.toString();
   // (The Node it names may live in this checkout's .node/ when the system's is too old.)
   assert.ok(text.includes(join(pkg, 'dist', 'cli.js')) && !text.split(process.execPath).join('').includes(REPO), text);
-  const lookup = /lookup=(exec .*?),store=/.exec(text)?.[1];
-  assert.ok(lookup !== undefined, text);
+  const driver = driverOpts(text);
+  assert.deepEqual(Object.keys(driver), ['list', 'lookup', 'store', 'delete'], text);
   if (text.includes('keyway-podman-lookup')) assert.ok(text.includes(join(pkg, 'bin', 'keyway-podman-lookup')));
   // Store the way Podman does (payload on stdin, its id in SECRET_ID), then look it up.
-  const run = (name: string, id: string, input = ''): SpawnSyncReturns<Buffer> =>
-    spawnSync('/bin/sh', ['-c', new RegExp(`${name}=(exec .*?)(,[a-z]+=|$)`).exec(text.trim())?.[1] ?? 'false'], { env: { ...env, SECRET_ID: id }, input });
+  const run = (name: string, id: string, input = ''): SpawnSyncReturns<Buffer> => runDriverCommand(driver[name] ?? 'false', { id, input, env });
   const id = 'a1b2c3d4e5f60718293a4b5c6';
   const stored = run('store', id, 'podman-CANARY');
   assert.equal(stored.status, 0, stored.stderr.toString());
   assert.equal(run('list', '').stdout.toString().trim(), id);
-  const looked = spawnSync('/bin/sh', ['-c', lookup], { env: { ...env, SECRET_ID: id } });
+  const looked = run('lookup', id);
   assert.equal(looked.status, 0, looked.stderr.toString());
   assert.equal(looked.stdout.toString(), 'podman-CANARY');
 });

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { PluginsRepo } from '../../src/store/plugins.js';
 import { openDb } from '../../src/store/db.js';
 import { AuditLog } from '../../src/store/audit.js';
 import { join } from 'node:path';
-import { makeInstance, scanFor } from '../helpers/cli.js';
+import { scanFor, testInstance } from '../helpers/cli.js';
+import { podmanSkipReason, storageConf } from '../helpers/podman.js';
 import { FILES_PLUGIN, MEMORY_PLUGIN, NODE_MODULES, REPO, TSX_IMPORT, canSandbox, script } from './helpers.js';
 
 // Written only to the Podman design doc's stateless protocol: {"SecretName","ProviderOpts"} + newline
@@ -20,8 +21,7 @@ esac
 `;
 
 test('a Podman-doc-protocol plugin serves ref+NAME://... after plugin import --containers-conf', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const plugin = script(inst.dir, 'podman-secret-demo', PODMAN_DOC_PLUGIN);
   const conf = join(inst.dir, 'containers.conf');
   writeFileSync(conf, `[secrets]\ndriver = "file"\n\n[secrets.driver_plugins]\ndemo = "${plugin}"\n`);
@@ -76,8 +76,7 @@ test('a Podman-doc-protocol plugin serves ref+NAME://... after plugin import --c
 });
 
 test('register, ls, inspect, verify and rm manage the catalog; a replaced executable is refused at every spawn', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const files = join(inst.dir, 'files');
   mkdirSync(files);
   writeFileSync(join(files, 'token'), 'tok-123456');
@@ -123,8 +122,7 @@ test('register, ls, inspect, verify and rm manage the catalog; a replaced execut
 });
 
 test('both example plugins pass keyway plugin test', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const files = join(inst.dir, 'files');
   mkdirSync(files);
   writeFileSync(join(files, 'a'), 'A');
@@ -139,8 +137,7 @@ test('both example plugins pass keyway plugin test', { skip: canSandbox() }, (t)
 });
 
 test('a deliberately broken plugin fails keyway plugin test with clear per-case output', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   // Answers describe correctly but claims every lookup succeeds and accepts unknown ops.
   const broken = script(inst.dir, 'broken', `#!/bin/sh
 IFS= read -r h
@@ -168,8 +165,7 @@ printf 'value-for-%s' "$name"
 `;
 
 test('register fails with the plugin\'s own error when it cannot start, and detects the Podman dialect only from a non-frame answer', { skip: canSandbox() }, (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   // The TS example without its loader cannot start: no silent fallback to the Podman dialect.
   const cannot = inst.run(['plugin', 'register', 'mem', MEMORY_PLUGIN, '--lifecycle', 'serve', '--ro-bind', REPO]);
   assert.notEqual(cannot.status, 0);
@@ -193,15 +189,14 @@ test('register fails with the plugin\'s own error when it cannot start, and dete
 });
 
 test('an OCI image without a digest, or not present locally, is refused at register; one bad entry never breaks ls or inspect', (t) => {
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const tag = inst.run(['plugin', 'register', 'tagged', '--oci-image', 'docker.io/library/alpine:latest']);
   assert.equal(tag.status, 2, tag.stderr.toString());
   assert.match(tag.stderr.toString(), /^keyway: invalid_argument: plugin tagged: OCI image "docker\.io\/library\/alpine:latest" must be pinned as IMAGE@sha256:DIGEST/m);
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/podman')) {
+  if (podmanSkipReason() === undefined) {
     // A private, empty image store: the pinned image is certainly absent.
     const storage = join(inst.dir, 'storage.conf');
-    writeFileSync(storage, `[storage]\ndriver = "vfs"\ngraphroot = "${inst.dir}/graph"\nrunroot = "${inst.dir}/run"\n`);
+    writeFileSync(storage, storageConf(inst.dir));
     const absent = inst.run(['plugin', 'register', 'absent', '--oci-image', `localhost/none@sha256:${'0'.repeat(64)}`], { env: { CONTAINERS_STORAGE_CONF: storage } });
     assert.equal(absent.status, 3, absent.stderr.toString());
     assert.match(absent.stderr.toString(), /not present locally/);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { KeywayError } from '../../src/core/errors.js';
 import { PluginHost } from '../../src/plugins/host/host.js';
 import { prepareRegistration } from '../../src/plugins/register.js';
+import { rootSkipReason } from '../helpers/tools.js';
 import { canSandbox, captureLogger, deps, entryFor, script, tempDir } from './helpers.js';
 
 const never = new AbortController().signal;
@@ -17,7 +18,7 @@ const GOOD = `#!/bin/sh
 IFS= read -r h
 printf '{"v":1,"id":"1","ok":true,"size":2}\\nok'
 `;
-const rootOnly = process.getuid?.() !== 0 ? 'needs root to give files to another user' : undefined;
+const rootOnly = rootSkipReason('needs root to give files to another user');
 
 /** Both the register and the spawn path refuse `path` with permission_denied, naming `named`. */
 async function refusedEverywhere(path: string, named: string, why: RegExp): Promise<void> {

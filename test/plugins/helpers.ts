@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../src/core/logger.js';
 import type { PluginEntry } from '../../src/plugins/entry.js';
 import { hashFile } from '../../src/plugins/host/executable.js';
 import type { HostDeps, LaunchInfo } from '../../src/plugins/host/launcher.js';
+import { ensureTools } from '../helpers/tools.js';
 
 export const REPO = realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 export const NODE_MODULES = realpathSync(join(REPO, 'node_modules'));
@@ -119,13 +120,9 @@ export function processesWith(marker: string): number[] {
   return out;
 }
 
+/** Why sandboxed plugins cannot run here (no bwrap, not even after installing it), or undefined. */
 export function canSandbox(): string | undefined {
-  try {
-    readFileSync('/usr/bin/bwrap');
-    return undefined;
-  } catch {
-    return 'bubblewrap is not installed (apt install bubblewrap)';
-  }
+  return ensureTools([['bwrap', 'bubblewrap']]) || undefined;
 }
 
 /**

@@ -14,7 +14,9 @@ import type { Lifecycle, PluginEntry } from '../../src/plugins/entry.js';
 import { PluginHost } from '../../src/plugins/host/host.js';
 import { prepareRegistration } from '../../src/plugins/register.js';
 import { canSandbox, captureLogger, deps, entryFor, script, tempDir } from './helpers.js';
-import { buildImage, ociSkipReason } from './oci-helpers.js';
+import { podmanSkipReason } from '../helpers/podman.js';
+import { rootSkipReason } from '../helpers/tools.js';
+import { buildImage } from './oci-helpers.js';
 
 const never = new AbortController().signal;
 
@@ -165,7 +167,7 @@ async function runProbe(entry: PluginEntry, hide: string[]): Promise<Report> {
 }
 
 const lifecycles: Lifecycle[] = ['oneshot', 'serve'];
-const bwrapSkip = canSandbox() ?? (process.getuid?.() !== 0 ? 'needs root to switch plugins to nobody' : undefined);
+const bwrapSkip = canSandbox() ?? rootSkipReason('needs root to switch plugins to nobody');
 
 for (const lifecycle of lifecycles) {
   test(`bubblewrap, ${lifecycle}: no bind spelling shows keyway's state, runtime dir, sockets or mount sets, and the plugin is not root`, { skip: bwrapSkip }, async (t) => {
@@ -237,7 +239,7 @@ while IFS= read -r h; do
 done
 `;
 
-test('OCI (Podman), oneshot and serve: the plugin runs as nobody, sees none of keyway\'s paths, cannot read a root-only file, and binds are refused', { skip: ociSkipReason() }, async (t) => {
+test('OCI (Podman), oneshot and serve: the plugin runs as nobody, sees none of keyway\'s paths, cannot read a root-only file, and binds are refused', { skip: podmanSkipReason() }, async (t) => {
   const l = await layout(t);
   const dir = tempDir(t, 'keyway-hostile-oci-');
   const img = buildImage(t, dir, 'keyway-hostile-probe', { '/bin/plugin': { body: OCI_PROBE, mode: 0o755 }, '/root-only': { body: 'root-only', mode: 0o600 } });

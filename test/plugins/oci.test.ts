@@ -5,12 +5,11 @@ import { PluginHost } from '../../src/plugins/host/host.js';
 import { ociArgs } from '../../src/plugins/host/sandbox.js';
 import type { PluginEntry } from '../../src/plugins/entry.js';
 import { captureLogger, deps, tempDir } from './helpers.js';
-import { makeInstance } from '../helpers/cli.js';
-import { buildImage, ociSkipReason } from './oci-helpers.js';
+import { testInstance } from '../helpers/cli.js';
+import { podmanSkipReason } from '../helpers/podman.js';
+import { buildImage } from './oci-helpers.js';
 
 const never = new AbortController().signal;
-
-const why = ociSkipReason;
 
 // Reports on the container it runs in: network interfaces, whether / is writable, capabilities.
 const PLUGIN = `#!/bin/sh
@@ -30,7 +29,7 @@ test('OCI image arguments pin the digest, never pull, drop caps, and pass env by
   assert.throws(() => ociArgs({ kind: 'oci', engine: 'podman', image: 'x:latest', allowNetwork: false, runAs: { uid: 65534, gid: 65534 } }, {}, {}), (e: unknown) => e instanceof KeywayError && e.code === 'invalid_argument');
 });
 
-test('an OCI-image plugin runs through podman with no network, a read-only root and no capabilities', { skip: why() }, async (t) => {
+test('an OCI-image plugin runs through podman with no network, a read-only root and no capabilities', { skip: podmanSkipReason() }, async (t) => {
   const dir = tempDir(t, 'keyway-oci-');
   const img = buildImage(t, dir, 'keyway-test-plugin', { '/bin/plugin': { body: PLUGIN, mode: 0o755 } });
   const { CONTAINERS_CONF: conf = '', CONTAINERS_STORAGE_CONF: storage = '' } = img.engineEnv;
@@ -51,8 +50,7 @@ test('an OCI-image plugin runs through podman with no network, a read-only root 
   await assert.rejects(missing.lookup('x', {}, never), (e: unknown) => e instanceof KeywayError && e.code === 'unavailable');
 
   // Through the CLI: register by digest (describe runs in the container), then ref+NAME:// works.
-  const inst = makeInstance();
-  t.after(() => inst.cleanup());
+  const inst = testInstance(t);
   const engine = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
   const reg = inst.run(['plugin', 'register', 'ocip', '--oci-image', entry.ociImage ?? '', '--runtime', 'runc', '--env', 'GREETING=cli'], { env: engine });
   assert.equal(reg.status, 0, reg.stderr.toString());

@@ -15,8 +15,9 @@ import { CLI } from '../helpers/cli.js';
 import { call, type PluginReply } from '../frontends/docker-volume/fixtures.js';
 import { keywayPlugin, type KeywayPlugin } from '../frontends/docker-volume/keyway-serve.js';
 import { VaultEmulator } from '../emulators/vault/server.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const skip = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway serve mounts a tmpfs and needs root (run the suite as root)';
+const skip = rootSkipReason('keyway serve mounts a tmpfs and needs root');
 if (skip) console.error(`crash: ${skip}`);
 
 const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');

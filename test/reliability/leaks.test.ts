@@ -13,12 +13,14 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { CLI, scanFor } from '../helpers/cli.js';
+import { driverOpts, runDriverCommand } from '../helpers/shell-driver.js';
 import { call } from '../frontends/docker-volume/fixtures.js';
 import { keywayPlugin, type KeywayPlugin } from '../frontends/docker-volume/keyway-serve.js';
 import { attributes, dial } from '../frontends/csi/harness.js';
 import { canSandbox, script } from '../plugins/helpers.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const skip = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway serve mounts a tmpfs and needs root (run the suite as root)';
+const skip = rootSkipReason('keyway serve mounts a tmpfs and needs root');
 if (skip) console.error(`leaks: ${skip}`);
 const noSandbox = canSandbox();
 if (noSandbox) console.error(`leaks: plugin provider step SKIPPED: ${noSandbox}`);
@@ -93,19 +95,8 @@ function resolveApi(target: string): Promise<{ status: number; body: Buffer }> {
   });
 }
 
-function optsOf(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of text.trim().split(',')) {
-    const eq = pair.indexOf('=');
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
-
-/** One shell-driver command the way Podman runs it: /bin/sh -c, SECRET_ID in the environment. */
-function sh(cmd: string, input: Buffer | string = '') {
-  return spawnSync('/bin/sh', ['-c', cmd], { env: { PATH: '/usr/bin:/bin', SECRET_ID: PODMAN_ID }, input, cwd: '/' });
-}
+/** One shell-driver command the way Podman runs it, with PODMAN_ID as the secret's id. */
+const sh = (cmd: string, input: Buffer | string = '') => runDriverCommand(cmd, { id: PODMAN_ID, input });
 
 before(async () => {
   if (skip) return;
@@ -179,7 +170,7 @@ test('a CSI Mount answers the canary as file contents', { skip }, async () => {
 });
 
 test('the Podman shell driver stores and looks up the canary through the daemon', { skip }, () => {
-  const o = optsOf(kw.instance.run(['podman', 'driver-opts']).stdout.toString());
+  const o = driverOpts(kw.instance.run(['podman', 'driver-opts']).stdout.toString());
   const st = sh(o.store ?? '', CANARY);
   assert.equal(st.status, 0, st.stderr.toString());
   const lk = sh(o.lookup ?? '');

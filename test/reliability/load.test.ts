@@ -13,8 +13,9 @@ import { openContext } from '../../src/daemon/context.js';
 import { readMountInfo } from '../../src/delivery/mountinfo.js';
 import { call } from '../frontends/docker-volume/fixtures.js';
 import { keywayPlugin, type KeywayPlugin } from '../frontends/docker-volume/keyway-serve.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const skip = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway serve mounts a tmpfs and needs root (run the suite as root)';
+const skip = rootSkipReason('keyway serve mounts a tmpfs and needs root');
 if (skip) console.error(`load: ${skip}`);
 
 const SECRETS = 10_000;

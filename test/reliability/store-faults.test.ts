@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDbFile } from '../../src/store/db.js';
-import { makeInstance } from '../helpers/cli.js';
+import { makeInstance, testInstance } from '../helpers/cli.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -44,8 +44,7 @@ test('a full state dir fails the write with a clear error and loses nothing', { 
 });
 
 test('a database locked by another process fails the write clearly within the busy timeout and loses nothing', (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   i.writeConfig('[store]\nbusy_timeout_ms = 300\n');
   assert.equal(i.run(['secret', 'create', 'before', '-'], { input: 'v1' }).status, 0);
   const holder = openDbFile(join(i.stateDir, 'keyway.db'), { readOnly: false });
@@ -62,8 +61,7 @@ test('a database locked by another process fails the write clearly within the bu
 });
 
 test('a config file that is not readable is a one-line error naming it', (t) => {
-  const i = makeInstance();
-  t.after(() => i.cleanup());
+  const i = testInstance(t);
   writeFileSync(i.configPath, '[limits]\nmax_secret_bytes = 10\n');
   rmSync(i.configPath);
   mkdirSync(i.configPath);

@@ -90,6 +90,24 @@ function hostDeps(ctx: Context, frontend = 'cli') {
   return pluginHostDeps({ logger: ctx.logger, config: ctx.config, stateDir: ctx.stateDir, runtimeDir: ctx.runtimeDir, configPath: ctx.configPath, isRoot: ctx.isRoot, audit: ctx.audit, frontend, env: ctx.env });
 }
 
+/** The catalog's entry for `name` (config file or registered), or not_found. */
+function catalogItem(ctx: Context, name: string) {
+  const it = pluginCatalog(ctx.config, ctx.db).get(name);
+  if (!it) throw new KeywayError('not_found', `no plugin named "${name}"`);
+  return it;
+}
+
+/** `keyway plugin COMMAND <name>`: one plugin by name, handled in an opened context. */
+function onePlugin(plugin: Command, command: string, description: string, run: (ctx: Context, name: string) => Promise<void>): void {
+  plugin
+    .command(command)
+    .description(description)
+    .argument('<name>')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await withContext(cmd, (ctx) => run(ctx, name));
+    });
+}
+
 function recordJson(r: PluginRecord | undefined, entry: PluginEntry, source: string): Record<string, unknown> {
   return {
     Name: entry.name,
@@ -175,51 +193,30 @@ export function registerPlugin(program: Command): void {
       });
     });
 
-  plugin
-    .command('inspect')
-    .description('show a plugin entry as JSON')
-    .argument('<name>')
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const it = pluginCatalog(ctx.config, ctx.db).get(name);
-        if (!it) throw new KeywayError('not_found', `no plugin named "${name}"`);
-        const rec = it.source === 'registered' ? new PluginsRepo(ctx.db).get(name) : undefined;
-        process.stdout.write(JSON.stringify(recordJson(rec, it.entry, it.source), null, 2) + '\n');
-      });
-    });
+  onePlugin(plugin, 'inspect', 'show a plugin entry as JSON', async (ctx, name) => {
+    const it = catalogItem(ctx, name);
+    const rec = it.source === 'registered' ? new PluginsRepo(ctx.db).get(name) : undefined;
+    process.stdout.write(JSON.stringify(recordJson(rec, it.entry, it.source), null, 2) + '\n');
+  });
 
-  plugin
-    .command('rm')
-    .description('remove a registered plugin')
-    .argument('<name>')
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        if (Object.hasOwn(ctx.config.plugins, name)) throw new KeywayError('failed_precondition', `plugin "${name}" comes from the config file; remove [plugins.${name}] there`);
-        if (!new PluginsRepo(ctx.db).remove(name)) throw new KeywayError('not_found', `no registered plugin named "${name}"`);
-        ctx.audit.record({ action: 'plugin.rm', frontend: 'cli', subject: name, provider: name, outcome: 'ok' });
-        process.stdout.write(`${name}\n`);
-      });
-    });
+  onePlugin(plugin, 'rm', 'remove a registered plugin', async (ctx, name) => {
+    if (Object.hasOwn(ctx.config.plugins, name)) throw new KeywayError('failed_precondition', `plugin "${name}" comes from the config file; remove [plugins.${name}] there`);
+    if (!new PluginsRepo(ctx.db).remove(name)) throw new KeywayError('not_found', `no registered plugin named "${name}"`);
+    ctx.audit.record({ action: 'plugin.rm', frontend: 'cli', subject: name, provider: name, outcome: 'ok' });
+    process.stdout.write(`${name}\n`);
+  });
 
-  plugin
-    .command('verify')
-    .description("check a plugin's pinned hash (and plugin_dir rules) against the file now")
-    .argument('<name>')
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const it = pluginCatalog(ctx.config, ctx.db).get(name);
-        if (!it) throw new KeywayError('not_found', `no plugin named "${name}"`);
-        const e = it.entry;
-        if (e.ociImage !== undefined) {
-          checkOciImagePresent('podman', e.ociImage, engineEnv(ctx.env));
-          process.stdout.write(`ok ${name} ${e.ociImage}\n`);
-          return;
-        }
-        const v = openVerified(e.path ?? '', e.sha256 ?? '', ctx.config.plugin_dir);
-        v.dispose();
-        process.stdout.write(`ok ${name} sha256:${v.sha256}\n`);
-      });
-    });
+  onePlugin(plugin, 'verify', "check a plugin's pinned hash (and plugin_dir rules) against the file now", async (ctx, name) => {
+    const e = catalogItem(ctx, name).entry;
+    if (e.ociImage !== undefined) {
+      checkOciImagePresent('podman', e.ociImage, engineEnv(ctx.env));
+      process.stdout.write(`ok ${name} ${e.ociImage}\n`);
+      return;
+    }
+    const v = openVerified(e.path ?? '', e.sha256 ?? '', ctx.config.plugin_dir);
+    v.dispose();
+    process.stdout.write(`ok ${name} sha256:${v.sha256}\n`);
+  });
 
   withCommonOptions(
     plugin

@@ -35,6 +35,24 @@ function lookupRecord(ctx: Context, name: string): SecretRecord | undefined {
   return ctx.secrets.find(name);
 }
 
+/**
+ * Calls `fn` with the record of each of `names` (a name or id), in order, looking each one up just
+ * before its call (so `rm a a` removes once, then misses); returns the names that matched none.
+ */
+async function forEachRecord(ctx: Context, names: readonly string[], fn: (r: SecretRecord) => Promise<void>): Promise<string[]> {
+  const missing: string[] = [];
+  for (const n of names) {
+    const r = lookupRecord(ctx, n);
+    if (r) await fn(r);
+    else missing.push(n);
+  }
+  return missing;
+}
+
+function noSecretNamed(missing: readonly string[]): KeywayError {
+  return new KeywayError('not_found', `no secret named ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+}
+
 export function registerSecret(program: Command): void {
   const secret = program.command('secret').description('manage named secrets');
 
@@ -110,13 +128,7 @@ export function registerSecret(program: Command): void {
       if (format.kind === 'table') throw new KeywayError('invalid_argument', "--format: inspect prints json or a template such as '{{.Name}}', not a table");
       await withContext(cmd, async (ctx) => {
         const out: Record<string, unknown>[] = [];
-        const missing: string[] = [];
-        for (const n of names) {
-          const r = lookupRecord(ctx, n);
-          if (!r) {
-            missing.push(n);
-            continue;
-          }
+        const missing = await forEachRecord(ctx, names, async (r) => {
           const j = secretJson(r);
           if (opts.showsecret) {
             const v = await ctx.broker.resolve(r.name, { identity: { frontend: 'cli' }, signal: interruptSignal() });
@@ -127,9 +139,9 @@ export function registerSecret(program: Command): void {
             }
           }
           out.push(j);
-        }
+        });
         process.stdout.write(format.kind === 'template' ? renderTemplate(format, out) : JSON.stringify(out, null, 2) + '\n');
-        if (missing.length > 0) throw new KeywayError('not_found', `no secret named ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+        if (missing.length > 0) throw noSecretNamed(missing);
       });
     });
 
@@ -144,18 +156,11 @@ export function registerSecret(program: Command): void {
       if ((opts.all === true) === (names.length > 0)) throw new KeywayError('invalid_argument', names.length > 0 ? 'give secret names or --all, not both' : 'give the secret names (or ids) to remove, or --all');
       await withContext(cmd, async (ctx) => {
         const signal = interruptSignal();
-        const targets = opts.all ? ctx.secrets.list().map((r) => r.name) : names;
-        const missing: string[] = [];
-        for (const n of targets) {
-          const r = lookupRecord(ctx, n);
-          if (!r) {
-            missing.push(n);
-            continue;
-          }
+        const missing = await forEachRecord(ctx, opts.all ? ctx.secrets.list().map((r) => r.name) : names, async (r) => {
           await ctx.named.remove(r.name, 'cli', signal);
           process.stdout.write(r.id + '\n');
-        }
-        if (missing.length > 0 && !opts.ignore) throw new KeywayError('not_found', `no secret named ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+        });
+        if (missing.length > 0 && !opts.ignore) throw noSecretNamed(missing);
       });
     });
 

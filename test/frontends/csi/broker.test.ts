@@ -1,22 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { KeywayError } from '../../../src/core/errors.js';
-import { silentLogger } from '../../../src/core/logger.js';
 import type { Provider, ProviderRequest } from '../../../src/core/provider.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
-import { openDb } from '../../../src/store/db.js';
-import { SecretsRepo } from '../../../src/store/secrets.js';
-import { AuditLog } from '../../../src/store/audit.js';
-import { BlobsRepo } from '../../../src/store/blobs.js';
-import { LocalProvider } from '../../../src/providers/local/index.js';
-import { ProviderRegistry } from '../../../src/broker/registry.js';
-import { Broker } from '../../../src/broker/broker.js';
 import { DEFAULT_POLICY } from '../../../src/broker/policy.js';
-import { NamedSecrets } from '../../../src/broker/named-secrets.js';
+import { testBroker } from '../../helpers/broker.js';
 import { attributes, grpcError, startHarness } from './harness.js';
 
 const signal = new AbortController().signal;
@@ -39,21 +28,10 @@ class WorkloadAuthProvider implements Provider {
 }
 
 function broker(t: { after: (fn: () => void) => void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'kw-csi-broker-'));
-  const db = openDb(join(dir, 'state'));
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
   const kv = new WorkloadAuthProvider();
-  const local = new LocalProvider('local', new BlobsRepo(db), join(dir, 'state', 'local.key'));
-  const providers = new Map<string, Provider>([['kv', kv], ['local', local]]);
-  const registry = new ProviderRegistry([{ get: (n) => providers.get(n), has: (n) => providers.has(n), names: () => [...providers.keys()] }]);
-  const secrets = new SecretsRepo(db);
-  const audit = new AuditLog(db);
   // No value cache: the test changes a backend value and expects the next Mount to see it at once.
-  const b = new Broker({ registry, secrets, audit, logger: silentLogger(), maxSecretBytes: 1024 * 1024, defaultPolicy: { ...DEFAULT_POLICY, ttlMs: 0 } });
-  return { kv, broker: b, named: new NamedSecrets(b, secrets, audit, 1024 * 1024), audit, stateDir: join(dir, 'state') };
+  const b = testBroker(t, [kv], { local: true, prefix: 'kw-csi-broker-', defaultPolicy: { ...DEFAULT_POLICY, ttlMs: 0 } });
+  return { kv, broker: b.broker, named: b.named, audit: b.audit, stateDir: b.stateDir };
 }
 
 const OBJECTS = `

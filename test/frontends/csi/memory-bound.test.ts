@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { makeInstance } from '../../helpers/cli.js';
+import { testInstance } from '../../helpers/cli.js';
 import { attributes, dial, grpcError, MemoryResolver, spawnServe, startHarness } from './harness.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../../src/frontends/csi/mount.js';
 
@@ -24,8 +24,7 @@ function objectList(count: number, secret: string): string {
 }
 
 test('a Mount of 1,000 objects of a 1 MB secret is refused with RESOURCE_EXHAUSTED and the daemon peak memory stays near the limit', async (t) => {
-  const i = makeInstance('keyway-csi-mem-');
-  t.after(() => i.cleanup());
+  const i = testInstance(t, 'keyway-csi-mem-');
   const socket = join(i.dir, 'providers', 'keyway.sock');
   i.writeConfig(`[docker]\nenabled = false\n[csi]\nenabled = true\nsocket = "${socket}"\n`);
   assert.equal(i.run(['secret', 'create', 'big', '-'], { input: Buffer.alloc(MB, 0x42) }).status, 0);

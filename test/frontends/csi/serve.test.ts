@@ -2,12 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeInstance, scanFor } from '../../helpers/cli.js';
+import { scanFor, testInstance } from '../../helpers/cli.js';
 import { attributes, dial, spawnServe } from './harness.js';
 
 test('keyway serve (built) runs the CSI provider from [csi] and serves named secrets to the driver', async (t) => {
-  const i = makeInstance('keyway-csi-');
-  t.after(() => i.cleanup());
+  const i = testInstance(t, 'keyway-csi-');
   const socket = join(i.dir, 'providers', 'keyway.sock');
   i.writeConfig(`[docker]\nenabled = false\n[csi]\nenabled = true\nsocket = "${socket}"\n`);
   const canary = 'CANARY-csi-serve-41';

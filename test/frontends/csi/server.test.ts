@@ -26,10 +26,13 @@ const OBJECTS = `
   mode: "0444"
 `;
 
-function fill(r: MemoryResolver): void {
+/** A server over a resolver holding the secrets OBJECTS names. */
+async function filledHarness(t: { after: (fn: () => Promise<void> | void) => void }): Promise<{ r: MemoryResolver; h: Harness }> {
+  const r = new MemoryResolver();
   r.set('db-password', 'hunter2-CANARY');
   r.set('ref+vault://kv/shop/api#key', 'api-key-CANARY');
   r.set('tls-cert', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  return { r, h: await startHarness(t, r) };
 }
 
 /** Asserts the call failed with this gRPC status and keyway code, and returns the message. */
@@ -59,9 +62,7 @@ test('the socket is created 0600 in its directory', async (t) => {
 });
 
 test('Mount returns every object as a file with an explicit mode and an HMAC version', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { h } = await filledHarness(t);
   const res = await h.client.mount({ attributes: attributes(OBJECTS, {}, TOKENS), permission: '420' });
   assert.deepEqual(
     res.files.map((f) => [f.path, f.mode, f.contents.toString()]),
@@ -87,9 +88,7 @@ test('Mount returns every object as a file with an explicit mode and an HMAC ver
 });
 
 test('the pod identity and its service account tokens reach the resolver', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { r, h } = await filledHarness(t);
   await h.client.mount({ attributes: attributes(OBJECTS, { providerParams: 'role: shop-web' }, TOKENS) });
   assert.equal(r.seen.length, 3);
   for (const s of r.seen) {
@@ -105,18 +104,14 @@ test('the pod identity and its service account tokens reach the resolver', async
 });
 
 test('tokens passed in the secrets map are used too', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { r, h } = await filledHarness(t);
   const secrets = JSON.stringify({ 'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify(TOKENS) });
   await h.client.mount({ attributes: attributes('- {objectName: a, secret: db-password}'), secrets });
   assert.deepEqual(r.seen[0]?.tokens, { vault: TOKEN });
 });
 
 test('Mount is idempotent: a retried request gets the same files and versions', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { h } = await filledHarness(t);
   const req = { attributes: attributes(OBJECTS, {}, TOKENS) };
   const a = await h.client.mount(req);
   const b = await h.client.mount(req);
@@ -124,9 +119,7 @@ test('Mount is idempotent: a retried request gets the same files and versions', 
 });
 
 test('changing a secret changes exactly that object version, and versions survive a restart', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { r, h } = await filledHarness(t);
   const req = { attributes: attributes(OBJECTS) };
   const before = await h.client.mount(req);
   r.set('ref+vault://kv/shop/api#key', 'api-key-ROTATED');
@@ -142,9 +135,7 @@ test('changing a secret changes exactly that object version, and versions surviv
 });
 
 test('traversal and unclean object names are refused before anything is fetched', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { r, h } = await filledHarness(t);
   for (const name of ['../x', '/abs', 'a/../../b', './a', 'a//b', 'a/', '..data', 'a/..2026_01_01', 'x'.repeat(256), `${'d/'.repeat(2100)}f`]) {
     const objects = JSON.stringify([{ objectName: 'ok', secret: 'db-password' }, { objectName: name, secret: 'db-password' }]);
     const msg = await refused(h, attributes(objects), status.INVALID_ARGUMENT, 'invalid_argument');
@@ -155,9 +146,7 @@ test('traversal and unclean object names are refused before anything is fetched'
 });
 
 test('duplicate names, unknown fields, malformed YAML or JSON and bad modes are clear errors', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { r, h } = await filledHarness(t);
   const cases: [string, Record<string, string>, RegExp][] = [
     [attributes('- {objectName: a, secret: db-password}\n- {objectName: a, secret: tls-cert}'), {}, /"a" is used by objects\[0\] and objects\[1\]/],
     [attributes('- {objectName: a, secret: db-password}\n- {objectName: a/b, secret: tls-cert}'), {}, /also a directory/],
@@ -190,18 +179,14 @@ test('duplicate names, unknown fields, malformed YAML or JSON and bad modes are 
 });
 
 test('the Azure-style "array:" form of objects is accepted', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { h } = await filledHarness(t);
   const objects = 'array:\n  - |\n    objectName: one\n    secret: db-password\n  - |\n    objectName: two\n    secret: tls-cert\n';
   const res = await h.client.mount({ attributes: attributes(objects) });
   assert.deepEqual(res.files.map((f) => f.path), ['one', 'two']);
 });
 
 test('a missing secret fails the whole mount with NOT_FOUND naming the object', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { h } = await filledHarness(t);
   const msg = await refused(h, attributes('- {objectName: a, secret: db-password}\n- {objectName: b, secret: nope}'), status.NOT_FOUND, 'not_found');
   assert.match(msg, /object "b": no secret named "nope"/);
   assert.deepEqual(readdirSync(h.stateDir), [], 'nothing written');
@@ -221,9 +206,7 @@ test('a response over 4 MiB is refused with RESOURCE_EXHAUSTED', async (t) => {
 });
 
 test('tokens and secret bytes never appear in the logs, on success or failure', async (t) => {
-  const r = new MemoryResolver();
-  fill(r);
-  const h = await startHarness(t, r);
+  const { h } = await filledHarness(t);
   await h.client.mount({ attributes: attributes(OBJECTS, {}, TOKENS) });
   // Failure paths that once leaked tokens elsewhere: a bad value next to the token, a marshal error.
   await refused(h, attributes('- {objectName: ../x, secret: db-password}', {}, TOKENS), status.INVALID_ARGUMENT, 'invalid_argument');

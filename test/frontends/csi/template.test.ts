@@ -11,7 +11,7 @@ import { parseObjects } from '../../../src/frontends/csi/objects.js';
 import { dirSource } from '../../../src/templates/dir.js';
 import { TemplatingResolver } from '../../../src/templates/resolver.js';
 import { KeywayError } from '../../../src/core/errors.js';
-import { CLI, makeInstance } from '../../helpers/cli.js';
+import { CLI, testInstance } from '../../helpers/cli.js';
 import { attributes, dial, grpcError, MemoryResolver, startHarness } from './harness.js';
 
 const HOST_SECRET = 'HOST-FILE-NOT-FOR-PODS';
@@ -70,8 +70,7 @@ test('the CSI access policy sees a template object as template=FILE', async (t) 
 });
 
 test('keyway serve (built) renders CSI template objects from templates.dir', async (t) => {
-  const i = makeInstance('keyway-csi-tpl-');
-  t.after(() => i.cleanup());
+  const i = testInstance(t, 'keyway-csi-tpl-');
   const dir = templates(t);
   const socket = join(i.dir, 'providers', 'keyway.sock');
   i.writeConfig(`[docker]\nenabled = false\n[csi]\nenabled = true\nsocket = "${socket}"\n[templates]\ndir = "${dir}"\n`);

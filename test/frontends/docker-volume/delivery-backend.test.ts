@@ -12,8 +12,9 @@ import { unmountRoot } from '../../../src/delivery/mount-root.js';
 import { mountOf } from '../../../src/delivery/mountinfo.js';
 import type { DockerPlugin } from '../../../src/frontends/docker-volume/plugin.js';
 import { call } from './fixtures.js';
+import { rootSkipReason } from '../../helpers/tools.js';
 
-const skip = process.geteuid?.() !== 0 ? 'SKIPPED: needs root to mount the delivery tmpfs (run the suite as root)' : false;
+const skip = rootSkipReason('needs root to mount the delivery tmpfs');
 if (skip) console.error(`delivery-backend tests ${skip}`);
 
 const ID = 'c'.repeat(64);

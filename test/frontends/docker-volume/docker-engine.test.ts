@@ -62,11 +62,8 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  if (d) {
-    const ids = String(d.docker(['ps', '-aq']).stdout).split('\n').filter(Boolean);
-    if (ids.length) d.docker(['rm', '-f', ...ids]);
-    await d.stop();
-  }
+  d?.removeContainers();
+  await d?.stop();
   await kw?.cleanup();
 });
 

@@ -3,31 +3,21 @@
 // [engine.volume_plugins] serves `podman volume create --driver` and `podman run -v`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureTools } from '../../helpers/apt.js';
-import { unmountUnder } from '../../helpers/dockerd.js';
-import { imageSkipReason, importPodmanImage } from '../../helpers/images.js';
+import { IMAGE, makePodman, podmanSkipReason, type PodmanEnv } from '../../helpers/podman.js';
 import { keywayPlugin, type KeywayPlugin } from './keyway-serve.js';
 
-function podmanSkipReason(): string | false {
-  if (process.geteuid?.() !== 0) return 'SKIPPED: needs root for rootful podman (run the suite as root)';
-  return ensureTools([['podman', 'podman'], ['runc', 'runc']]);
-}
-
-const skip = podmanSkipReason() || imageSkipReason();
+const skip = podmanSkipReason() ?? false;
 if (skip) console.error(`podman-engine tests ${skip}`);
 
 const SECRET = Buffer.concat([Buffer.from('podman\u0000'), Buffer.from([255, 10])]);
-let dir: string;
-let env: NodeJS.ProcessEnv;
+const img = IMAGE;
+let pm: PodmanEnv;
 let kw: KeywayPlugin;
-let img: string;
 
 function podman(args: readonly string[]): { status: number | null; stdout: Buffer; stderr: string } {
-  const r = spawnSync('podman', [...args], { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+  const r = pm.run(args);
   return { status: r.status, stdout: r.stdout ?? Buffer.alloc(0), stderr: String(r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
@@ -37,45 +27,16 @@ function ok(r: { status: number | null; stderr: string }, what: string): void {
 
 before(async () => {
   if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'kw-podman-'));
   kw = keywayPlugin();
   await kw.start();
-  for (const d of ['root', 'runroot', 'tmp', 'volumes']) mkdirSync(join(dir, d));
-  writeFileSync(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/runroot"\n`);
-  writeFileSync(
-    join(dir, 'containers.conf'),
-    [
-      '[containers]',
-      'netns = "none"',
-      'default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]',
-      '[engine]',
-      'runtime = "runc"',
-      'cgroup_manager = "cgroupfs"',
-      'events_logger = "file"',
-      `events_logfile_path = "${dir}/events.log"`,
-      `tmp_dir = "${dir}/tmp"`,
-      `volume_path = "${dir}/volumes"`,
-      '[engine.volume_plugins]',
-      `${kw.name} = "${kw.socket}"`,
-      '',
-    ].join('\n'),
-  );
-  env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: dir, CONTAINERS_CONF: join(dir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf') };
-  img = importPodmanImage(env);
+  pm = makePodman('kw-podman-', { volumePlugins: { [kw.name]: kw.socket } });
   assert.equal(kw.instance.run(['secret', 'create', 'pdb', '-'], { input: SECRET }).status, 0);
   assert.equal(kw.instance.run(['secret', 'create', 'pa', '-'], { input: 'A' }).status, 0);
 });
 
 after(async () => {
   if (skip) return;
-  if (env) {
-    podman(['rm', '-af']);
-    podman(['volume', 'rm', '-af']);
-  }
-  if (dir) {
-    unmountUnder(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  pm?.cleanup();
   await kw?.cleanup();
 });
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { ensureTools } from '../../helpers/apt.js';
+import { ensureTools } from '../../helpers/tools.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { activatedFd } from '../../../src/daemon/docker.js';

@@ -14,8 +14,9 @@ import { dockerSkipReason, startDockerd, type Dockerd } from '../../helpers/dock
 import { imageSkipReason, importDockerImage } from '../../helpers/images.js';
 import { call } from './fixtures.js';
 import { keywayPlugin, type KeywayPlugin } from './keyway-serve.js';
+import { rootSkipReason } from '../../helpers/tools.js';
 
-const rootSkip = process.geteuid?.() !== 0 ? 'SKIPPED: needs root to mount the delivery tmpfs (run the suite as root)' : false;
+const rootSkip = rootSkipReason('needs root to mount the delivery tmpfs');
 const dockerSkip = rootSkip || dockerSkipReason() || imageSkipReason();
 if (dockerSkip) console.error(`docker template tests ${dockerSkip}`);
 
@@ -96,11 +97,8 @@ before(async () => {
 
 after(async () => {
   if (dockerSkip) return;
-  if (d) {
-    const ids = String(d.docker(['ps', '-aq']).stdout).split('\n').filter(Boolean);
-    if (ids.length) d.docker(['rm', '-f', ...ids]);
-    await d.stop();
-  }
+  d?.removeContainers();
+  await d?.stop();
   await kw?.cleanup();
   rmSync(base, { recursive: true, force: true });
 });

@@ -6,33 +6,19 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { CLI, REPO, makeInstance, type Instance } from '../../helpers/cli.js';
+import { CLI, REPO, makeInstance, type Instance, testInstance } from '../../helpers/cli.js';
+import { driverOpts, runDriverCommand } from '../../helpers/shell-driver.js';
 
 const ID = '0123456789abcdef012345678';
 const ID2 = 'fedcba9876543210fedcba987';
 const BINARY = Buffer.from([0, 10, 0, 255, 13, 10]);
 
 function inst(t: { after: (fn: () => void) => void }): Instance {
-  const i = makeInstance('keyway-podman-cli-');
-  t.after(() => i.cleanup());
-  return i;
-}
-
-function optsOf(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of text.trim().split(',')) {
-    const eq = pair.indexOf('=');
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
+  return testInstance(t, 'keyway-podman-cli-');
 }
 
 /** Runs one driver command the way Podman's shell driver does. */
-function sh(cmd: string, id: string | undefined, input: Buffer | string = '') {
-  const env: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin' };
-  if (id !== undefined) env.SECRET_ID = id;
-  return spawnSync('/bin/sh', ['-c', cmd], { env, input, cwd: '/' });
-}
+const sh = (cmd: string, id: string | undefined, input: Buffer | string = '') => runDriverCommand(cmd, { id, input });
 
 before(() => makeInstance().cleanup());
 
@@ -40,7 +26,7 @@ test('driver-opts names the four commands with the absolute node, script and dir
   const i = inst(t);
   const r = i.run(['podman', 'driver-opts']);
   assert.equal(r.status, 0, r.stderr.toString());
-  const o = optsOf(r.stdout.toString());
+  const o = driverOpts(r.stdout.toString());
   assert.deepEqual(Object.keys(o), ['list', 'lookup', 'store', 'delete']);
   for (const op of ['list', 'store', 'delete']) {
     assert.equal(o[op], `exec '${process.execPath}' '${CLI}' '--config' '${i.configPath}' '--state-dir' '${i.stateDir}' '--runtime-dir' '${i.runtimeDir}' 'podman' '${op}'`);
@@ -48,7 +34,7 @@ test('driver-opts names the four commands with the absolute node, script and dir
   // The lookup: the fast client first, then the lean in-process entry with the same directories.
   const lean = `'${process.execPath}' '${REPO}/dist/cli/podman-lookup.js' '--config' '${i.configPath}' '--state-dir' '${i.stateDir}' '--runtime-dir' '${i.runtimeDir}'`;
   assert.equal(o.lookup, `exec '/usr/bin/perl' '${REPO}/bin/keyway-podman-lookup' '${i.runtimeDir}/podman-lookup.sock' '${i.stateDir}' '--' ${lean}`);
-  const slow = optsOf(i.run(['podman', 'driver-opts', '--no-fast-lookup']).stdout.toString());
+  const slow = driverOpts(i.run(['podman', 'driver-opts', '--no-fast-lookup']).stdout.toString());
   assert.equal(slow.lookup, `exec ${lean}`);
 });
 
@@ -63,7 +49,7 @@ test('the commands work through /bin/sh -c even when the state dir holds a space
   const i = inst(t);
   const odd = join(i.dir, "it's a dir");
   mkdirSync(odd);
-  const o = optsOf(i.run(['--state-dir', odd, 'podman', 'driver-opts']).stdout.toString());
+  const o = driverOpts(i.run(['--state-dir', odd, 'podman', 'driver-opts']).stdout.toString());
   const st = sh(o.store ?? '', ID, BINARY);
   assert.equal(st.status, 0, st.stderr.toString());
   assert.equal(st.stdout.length, 0, 'store prints nothing on stdout');
@@ -78,7 +64,7 @@ test('the commands work through /bin/sh -c even when the state dir holds a space
 
 test('store refuses empty and oversized data and a broken reference, and keeps nothing', (t) => {
   const i = inst(t);
-  const o = optsOf(i.run(['podman', 'driver-opts']).stdout.toString());
+  const o = driverOpts(i.run(['podman', 'driver-opts']).stdout.toString());
   const cases: [Buffer | string, number, RegExp][] = [
     ['', 2, /^keyway: invalid_argument: .*empty/],
     [Buffer.alloc(512000, 1), 1, /^keyway: too_large: /],
@@ -97,7 +83,7 @@ test('store refuses empty and oversized data and a broken reference, and keeps n
 
 test('delete fails for an empty id (Podman\'s --replace bug), an unknown id and a path-like id', (t) => {
   const i = inst(t);
-  const o = optsOf(i.run(['podman', 'driver-opts']).stdout.toString());
+  const o = driverOpts(i.run(['podman', 'driver-opts']).stdout.toString());
   assert.equal(sh(o.store ?? '', ID, 'v').status, 0);
   const empty = sh(o.delete ?? '', '');
   assert.equal(empty.status, 2);
@@ -113,7 +99,7 @@ test('delete fails for an empty id (Podman\'s --replace bug), an unknown id and 
 
 test('the fast lookup client answers from the daemon, and falls back to keyway for another store or no daemon', async (t) => {
   const i = inst(t);
-  const o = optsOf(i.run(['podman', 'driver-opts']).stdout.toString());
+  const o = driverOpts(i.run(['podman', 'driver-opts']).stdout.toString());
   assert.equal(sh(o.store ?? '', ID, BINARY).status, 0);
   const client = join(REPO, 'bin', 'keyway-podman-lookup');
   const sock = join(i.runtimeDir, 'podman-lookup.sock');

@@ -1,53 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KeywayError } from '../../../src/core/errors.js';
-import { silentLogger } from '../../../src/core/logger.js';
-import type { Provider, ProviderRequest } from '../../../src/core/provider.js';
 import { SecretValue } from '../../../src/core/secret-value.js';
-import { openDb } from '../../../src/store/db.js';
-import { SecretsRepo } from '../../../src/store/secrets.js';
-import { AuditLog } from '../../../src/store/audit.js';
 import { BlobsRepo } from '../../../src/store/blobs.js';
-import { LocalProvider } from '../../../src/providers/local/index.js';
-import { ProviderRegistry } from '../../../src/broker/registry.js';
-import { Broker } from '../../../src/broker/broker.js';
 import { podmanDriverFrom } from '../../../src/frontends/podman/wire.js';
 import { PodmanSecretsRepo } from '../../../src/store/podman-secrets.js';
+import { testBroker } from '../../helpers/broker.js';
+import { MemoryProvider } from '../../helpers/memory-provider.js';
 
 const signal = new AbortController().signal;
 const ID = '0123456789abcdef012345678';
 const ID2 = 'fedcba9876543210fedcba987';
 
-class MemoryProvider implements Provider {
-  readonly type = 'memory';
-  readonly optionKeys = ['version'];
-  readonly values = new Map<string, string>();
-  down = false;
-  constructor(readonly name: string) {}
-  async lookup(req: ProviderRequest): Promise<SecretValue> {
-    if (this.down) throw new KeywayError('unavailable', `${this.name}: backend unreachable`);
-    const v = this.values.get(req.path);
-    if (v === undefined) throw new KeywayError('not_found', `${this.name}: no secret at ${req.path}`);
-    return SecretValue.fromString(v);
-  }
-}
-
 function setup(t: { after: (fn: () => void) => void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'kw-podman-driver-'));
-  const db = openDb(join(dir, 'state'));
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
   const mem = new MemoryProvider('mem');
-  const local = new LocalProvider('local', new BlobsRepo(db), join(dir, 'state', 'local.key'));
-  const providers = new Map<string, Provider>([['mem', mem], ['local', local]]);
-  const registry = new ProviderRegistry([{ get: (n) => providers.get(n), has: (n) => providers.has(n), names: () => [...providers.keys()] }]);
-  const audit = new AuditLog(db);
-  const broker = new Broker({ registry, secrets: new SecretsRepo(db), audit, logger: silentLogger(), maxSecretBytes: 1024 * 1024 });
+  const { db, broker, audit } = testBroker(t, [mem], { local: true, prefix: 'kw-podman-driver-' });
   return { db, mem, driver: podmanDriverFrom({ db, broker, audit }), repo: new PodmanSecretsRepo(db), blobs: new BlobsRepo(db) };
 }
 

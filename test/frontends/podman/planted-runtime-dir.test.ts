@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ensureBuilt, REPO } from '../../helpers/cli.js';
 import { localUser, runAs, type LocalUser } from '../../helpers/unprivileged.js';
+import { rootSkipReason } from '../../helpers/tools.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: needs root to create and act as other users';
+const ROOT_SKIP = rootSkipReason('needs root to create and act as other users');
 const CLIENT = join(REPO, 'bin', 'keyway-podman-lookup');
 const PAYLOAD = 'attacker-chosen-value';
 

@@ -4,15 +4,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { CLI, makeInstance, type Instance } from '../../helpers/cli.js';
+import { CLI, makeInstance, type Instance, testInstance } from '../../helpers/cli.js';
 
 const ID = '0123456789abcdef012345678';
 const VALUE = Buffer.from([0x00, 0x0a, 0x7b, 0x22, 0x0a, 0xff, 0x00]); // NULs, newlines, a stray `{"`
 
 function inst(t: { after: (fn: () => void) => void }): Instance {
-  const i = makeInstance('keyway-podman-plugin-');
-  t.after(() => i.cleanup());
-  return i;
+  return testInstance(t, 'keyway-podman-plugin-');
 }
 
 /** One exchange. The plugin's argv holds only keyway's path flags; its env only the instance's. */

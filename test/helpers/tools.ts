@@ -1,9 +1,11 @@
-// Host tools for engine tests: present, or installed with apt-get when running as root on Debian,
-// so a fresh CI machine runs the real tests instead of skipping them.
+// The one check for host tools: present on PATH, or installed with apt-get when running as root on
+// Debian, so a fresh CI machine runs the real tests instead of skipping them. Skip reasons start with
+// SKIPPED: and name the package to install.
 import { spawnSync } from 'node:child_process';
 
 let updated = false;
 
+/** Whether `tool` is on PATH. */
 export function hasTool(tool: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }).status === 0;
 }
@@ -25,4 +27,9 @@ export function ensureTools(needs: readonly (readonly [tool: string, pkg: string
   spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { stdio: 'ignore', env, timeout: 600_000 });
   const still = needs.filter(([tool]) => !hasTool(tool));
   return still.length === 0 ? false : `SKIPPED: apt-get install ${pkgs.join(' ')} did not provide ${still.map(([t]) => t).join(', ')}`;
+}
+
+/** False as root, else a skip reason saying why the test needs root. */
+export function rootSkipReason(why: string): string | false {
+  return process.geteuid?.() === 0 ? false : `SKIPPED: ${why} (run the suite as root)`;
 }
