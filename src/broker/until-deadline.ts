@@ -13,7 +13,7 @@ export function untilDeadline<T>(p: Promise<T>, deadline: AbortSignal, wipe: (v:
       },
       (e: unknown) => {
         deadline.removeEventListener('abort', onAbort);
-        reject(e as Error);
+        reject(e);
       },
     );
   });

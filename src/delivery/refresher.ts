@@ -156,7 +156,7 @@ class LiveWatch implements Watch {
         const s = spec.get(f.name);
         const got = fresh.get(f.name);
         const value = got?.value ?? this.set.read(f.name);
-        next.push({ name: f.name, bytes: value, mode: f.mode ?? got?.mode ?? s?.mode, uid: f.uid ?? got?.uid ?? s?.uid, gid: f.gid ?? got?.gid ?? s?.gid } as MountSetFile);
+        next.push({ name: f.name, bytes: value, mode: f.mode ?? got?.mode ?? s?.mode, uid: f.uid ?? got?.uid ?? s?.uid, gid: f.gid ?? got?.gid ?? s?.gid });
       }
       try {
         await this.set.update(next);

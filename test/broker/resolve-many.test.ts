@@ -15,7 +15,7 @@ import { ProviderRegistry } from '../../src/broker/registry.js';
 import { openDb } from '../../src/store/db.js';
 import { SecretsRepo } from '../../src/store/secrets.js';
 import { AuditLog } from '../../src/store/audit.js';
-import { AwsSmProvider, awsSmConfigSchema } from '../../src/providers/aws-sm/index.js';
+import { AwsSmProvider, awsSmFactory } from '../../src/providers/aws-sm/index.js';
 import { AwsEmulator } from '../emulators/aws/emulator.js';
 import { brokerFor, isCode } from '../emulators/broker.js';
 
@@ -147,7 +147,7 @@ test('resolveMany fetches a provider\'s targets in one lookupMany: one BatchGetS
     rmSync(home, { recursive: true, force: true });
   });
   const env = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'AKIDKEYWAYTEST0001', AWS_SECRET_ACCESS_KEY: 'kw-test-secret-access-key' };
-  const provider = new AwsSmProvider('aws', awsSmConfigSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
+  const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
   const broker = brokerFor(t, provider);
   for (let i = 0; i < 5; i++) emu.putSecret(`app/s${i}`, `secret-${i}`);
   const out = await broker.resolveMany([0, 1, 2, 3, 4].map((i) => `ref+aws://app/s${i}`), ctx());

@@ -65,7 +65,7 @@ for (const h of HARNESSES) {
     contract(title, async (b, seeded, t) => {
       const m = b[mode];
       assert.ok(m, `the ${h.type} harness neither provides "${mode}" nor says why it cannot`);
-      await body(b, m as NonNullable<ContractBackend[M]>, seeded, t);
+      await body(b, m, seeded, t);
     });
   };
 

@@ -137,7 +137,7 @@ export class AzureKvProvider extends BaseProvider implements Provider {
     const inner = isRecord(err.innererror) && typeof err.innererror.code === 'string' ? err.innererror.code : '';
     const msg = backendMessage(err.message);
     const label = [code, inner].filter((s) => s.length > 0).join('/') || `HTTP ${status}`;
-    let kc = codeForStatus(status) as KeywayError['code'];
+    let kc = codeForStatus(status);
     if (code === 'SecretNotFound' || code === 'NotFound') kc = 'not_found';
     else if (inner === 'SecretDisabled' || /disabled/i.test(msg)) kc = 'failed_precondition';
     else if (code === 'Forbidden') kc = 'permission_denied';
