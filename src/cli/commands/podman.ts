@@ -2,13 +2,13 @@
 // driver (Podman ≥ 4). Podman runs the four driver commands through /bin/sh -c with SECRET_ID in
 // the environment; driver-opts prints the option string that wires them up, and create runs
 // `podman secret create --driver shell` with the payload on stdin (never in argv).
-import { spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { KeywayError, toKeywayError } from '../../core/errors.js';
 import { validateSecretName } from '../../core/names.js';
+import { Supervised, TOOL_GRACE_MS } from '../../core/process/supervise.js';
 import { isReference } from '../../core/reference.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import type { Settings } from '../../daemon/context.js';
@@ -71,41 +71,26 @@ async function driverOf(ctx: Parameters<Parameters<typeof withContext>[1]>[0]) {
   return podmanDriverFrom(ctx);
 }
 
-function runPodman(podman: string, args: readonly string[], payload: Buffer, signal: AbortSignal): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    // Podman insists that stdin be a FIFO ("if `-` is used, data must be passed into stdin"), and
-    // Node's stdio pipes are socketpairs, so `cat` relays the payload into a real pipe. The pair runs
-    // in its own process group so an interrupt stops both, SIGTERM first, SIGKILL after 5 s.
-    const child = spawn('/bin/sh', ['-c', 'cat | "$0" "$@"', podman, ...args], { stdio: ['pipe', 'inherit', 'inherit'], detached: true });
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = (): void => {
-      const kill = (sig: NodeJS.Signals): void => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, sig);
-        } catch {
-          // already gone
-        }
-      };
-      kill('SIGTERM');
-      killTimer = setTimeout(() => kill('SIGKILL'), 5000);
-      killTimer.unref();
-    };
-    signal.addEventListener('abort', stop, { once: true });
-    child.on('error', (e) => {
-      signal.removeEventListener('abort', stop);
-      reject(toKeywayError(e, 'cannot run /bin/sh for podman'));
-    });
-    child.on('close', (status) => {
-      signal.removeEventListener('abort', stop);
-      if (killTimer) clearTimeout(killTimer);
-      if (status === 127) reject(new KeywayError('failed_precondition', `cannot run ${podman}: not found (install podman or pass --podman PATH)`));
-      else resolvePromise(status ?? 1);
-    });
-    child.stdin.on('error', () => {
-      // podman exited early; its own message and status say why
-    });
-    child.stdin.end(payload);
+async function runPodman(podman: string, args: readonly string[], env: Settings['env'], payload: Buffer, signal: AbortSignal): Promise<number> {
+  // Podman insists that stdin be a FIFO ("if `-` is used, data must be passed into stdin"), and
+  // Node's stdio pipes are socketpairs, so `cat` relays the payload into a real pipe. The pair runs
+  // in its own process group so an interrupt stops both.
+  const proc = new Supervised({
+    file: '/bin/sh',
+    args: ['-c', 'cat | "$0" "$@"', podman, ...args],
+    env,
+    stdio: ['pipe', 'inherit', 'inherit'],
+    graceMs: TOOL_GRACE_MS,
+    signal,
   });
+  proc.child.stdin?.on('error', () => {
+    // podman exited early; its own message and status say why
+  });
+  proc.child.stdin?.end(payload);
+  const ended = await proc.closed;
+  if (ended.spawnError) throw toKeywayError(ended.spawnError, 'cannot run /bin/sh for podman');
+  if (ended.code === 127) throw new KeywayError('failed_precondition', `cannot run ${podman}: not found (install podman or pass --podman PATH)`);
+  return ended.code ?? 1;
 }
 
 export function registerPodman(program: Command): void {
@@ -228,7 +213,8 @@ export function registerPodman(program: Command): void {
         if (opts.replace) args.push('--replace');
         args.push(name, '-');
         const bytes = payload ? payload.expose() : Buffer.from(source + '\n');
-        const status = await runPodman(opts.podman, args, bytes, interruptSignal());
+        const { loadSettings } = await import('../../daemon/context.js');
+        const status = await runPodman(opts.podman, args, loadSettings(globalsOf(cmd)).env, bytes, interruptSignal());
         if (status !== 0) process.exitCode = status;
       } finally {
         payload?.zero();

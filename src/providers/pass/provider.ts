@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
 import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { runTool, type ToolResult } from './run-tool.js';
+import { runCaptured, type Captured } from '../../core/process/capture.js';
 
 const MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 
@@ -142,7 +142,7 @@ export class PassProvider implements Provider {
     return file;
   }
 
-  #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<ToolResult> {
+  #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<Captured> {
     const env: Record<string, string> = {
       PATH: this.#s.path,
       PASSWORD_STORE_DIR: this.#s.storeDir,
@@ -152,10 +152,10 @@ export class PassProvider implements Provider {
     };
     if (this.#s.gnupgHome) env.GNUPGHOME = this.#s.gnupgHome;
     if (this.#s.home) env.HOME = this.#s.home;
-    return runTool({ file: this.#s.binary, args, env, signal, timeoutMs: this.#s.timeoutMs, maxStdout: MAX_ENTRY_BYTES, where: this.#where, ...(stdin ? { stdin } : {}) });
+    return runCaptured({ file: this.#s.binary, args, env, signal, timeoutMs: this.#s.timeoutMs, maxStdout: MAX_ENTRY_BYTES, where: this.#where, ...(stdin ? { stdin } : {}) });
   }
 
-  #failure(r: ToolResult, entry: string, verb: string): KeywayError {
+  #failure(r: Captured, entry: string, verb: string): KeywayError {
     const err = r.stderr;
     const w = `${this.#where}: ${verb} ${entry}`;
     if (/is not in the password store/.test(err)) return new KeywayError('not_found', `${this.#where}: ${entry} is not in the password store`);

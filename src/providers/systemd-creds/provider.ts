@@ -9,7 +9,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
 import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { runTool, type ToolResult } from '../pass/run-tool.js';
+import { runCaptured, type Captured } from '../../core/process/capture.js';
 
 const MAX_CREDENTIAL_BYTES = 16 * 1024 * 1024;
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@:+-]{0,254}$/;
@@ -146,14 +146,14 @@ export class SystemdCredsProvider implements Provider {
     throw new KeywayError('not_found', `${this.#where}: no credential ${name} in ${this.#s.dirs.join(', ') || '(no directories)'}`);
   }
 
-  #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<ToolResult> {
+  #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<Captured> {
     const env: Record<string, string> = { PATH: this.#s.path, LC_ALL: 'C', SYSTEMD_LOG_LEVEL: 'err' };
     // systemd's documented override for the host key location.
     if (this.#s.hostKeyFile) env.SYSTEMD_CREDENTIAL_SECRET = this.#s.hostKeyFile;
-    return runTool({ file: this.#s.binary, args, env, signal, timeoutMs: this.#s.timeoutMs, maxStdout: MAX_CREDENTIAL_BYTES, where: this.#where, ...(stdin ? { stdin } : {}) });
+    return runCaptured({ file: this.#s.binary, args, env, signal, timeoutMs: this.#s.timeoutMs, maxStdout: MAX_CREDENTIAL_BYTES, where: this.#where, ...(stdin ? { stdin } : {}) });
   }
 
-  #failure(r: ToolResult, t: Target, verb: string): KeywayError {
+  #failure(r: Captured, t: Target, verb: string): KeywayError {
     const err = r.stderr;
     const w = `${this.#where}: ${verb} ${t.file}`;
     if (/does not match filename|Embedded credential name/i.test(err)) {
