@@ -14,6 +14,7 @@
 // - Without a group (`group: false`, for `keyway run`, whose command stays in the terminal's
 //   foreground group for job control) only the leader is signalled, and only until it is reaped.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { KeywayError, type ErrorCode } from '../errors.js';
 
 /**
  * Grace for helper tools (pass/gpg, systemd-creds, podman, mount): enough to remove their lock and
@@ -61,6 +62,14 @@ export interface SuperviseSpec {
 /** "exited with status N" or "was killed by SIGX", for error messages. */
 export function exitPhrase(s: ExitStatus): string {
   return s.signal ? `was killed by ${s.signal}` : `exited with status ${s.code ?? '?'}`;
+}
+
+/**
+ * The error for a process that ended badly: `WHAT exited with status N (DETAIL)`. DETAIL is what the
+ * caller chose to show (a tool's last stderr line), never stdout, which may carry secret bytes.
+ */
+export function exitError(code: ErrorCode, what: string, s: ExitStatus, detail = ''): KeywayError {
+  return new KeywayError(code, `${what} ${exitPhrase(s)}${detail ? ` (${detail})` : ''}`);
 }
 
 export class Supervised {

@@ -9,6 +9,7 @@ import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js
 import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { runCaptured, type Captured } from '../../core/process/capture.js';
+import { exitError } from '../../core/process/supervise.js';
 
 const MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 
@@ -167,7 +168,7 @@ export class PassProvider implements Provider {
     if (/pinentry|Inappropriate ioctl|Bad passphrase|No passphrase/i.test(err)) return new KeywayError('permission_denied', `${w}: the gpg key needs a passphrase that gpg-agent does not have cached`);
     if (/connection to agent|gpg-agent|can't connect to/i.test(err)) return new KeywayError('unavailable', `${w}: gpg-agent is not available`);
     const last = err.trim().split('\n').filter(Boolean).at(-1)?.slice(0, 200) ?? '';
-    return new KeywayError('internal', `${w}: pass exited with status ${r.code ?? 'signal'}${last ? ` (${last})` : ''}`);
+    return exitError('internal', `${w}: pass`, r, last);
   }
 }
 

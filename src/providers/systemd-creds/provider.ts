@@ -10,6 +10,7 @@ import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js
 import { providerLabel, type ListRequest, type Provider, type ProviderRequest, type StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { runCaptured, type Captured } from '../../core/process/capture.js';
+import { exitError } from '../../core/process/supervise.js';
 
 const MAX_CREDENTIAL_BYTES = 16 * 1024 * 1024;
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@:+-]{0,254}$/;
@@ -171,7 +172,7 @@ export class SystemdCredsProvider implements Provider {
       return new KeywayError('invalid_argument', `${w}: not a valid encrypted credential`);
     }
     const last = err.trim().split('\n').filter((l) => !/not located on encrypted media/.test(l)).at(-1)?.slice(0, 200) ?? '';
-    return new KeywayError('internal', `${w}: systemd-creds exited with status ${r.code ?? 'signal'}${last ? ` (${last})` : ''}`);
+    return exitError('internal', `${w}: systemd-creds`, r, last);
   }
 }
 
