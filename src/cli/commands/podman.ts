@@ -13,8 +13,9 @@ import { isReference } from '../../core/reference.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import type { Settings } from '../../daemon/context.js';
 import type { DriverCommandSpec } from '../../frontends/podman/driver-opts.js';
+import type { PodmanDriver } from '../../frontends/podman/driver.js';
 import { globalsOf, interruptSignal, withContext } from '../context.js';
-import { readFdCapped, writeAll } from '../io.js';
+import { readFdCapped, writeValue } from '../io.js';
 import { parseLabel } from '../options.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -66,9 +67,18 @@ async function lookupSignal(): Promise<AbortSignal> {
   return AbortSignal.any([interruptSignal(), AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]);
 }
 
-async function driverOf(ctx: Parameters<Parameters<typeof withContext>[1]>[0]) {
-  const { podmanDriverFrom } = await import('../../frontends/podman/wire.js');
-  return podmanDriverFrom(ctx);
+/** One of the four commands Podman's shell driver runs, with the id Podman passes in $SECRET_ID. */
+function driverCommand(podman: Command, name: string, description: string, run: (driver: PodmanDriver, id: string | undefined) => Promise<void>): void {
+  podman
+    .command(name)
+    .description(description)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const id = process.env.SECRET_ID;
+      await withContext(cmd, async (ctx) => {
+        const { podmanDriverFrom } = await import('../../frontends/podman/wire.js');
+        await run(podmanDriverFrom(ctx), id);
+      });
+    });
 }
 
 async function runPodman(podman: string, args: readonly string[], env: Settings['env'], payload: Buffer, signal: AbortSignal): Promise<number> {
@@ -128,52 +138,19 @@ export function registerPodman(program: Command): void {
       process.stdout.write((await driverOptsFor(cmd, opts.fastLookup)) + '\n');
     });
 
-  podman
-    .command('list')
-    .description('shell driver: print the stored ids, one per line')
-    .action(async (_opts: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const ids = (await driverOf(ctx)).list();
-        process.stdout.write(ids.map((id) => id + '\n').join(''));
-      });
-    });
-
-  podman
-    .command('lookup')
-    .description('shell driver: write the exact bytes of $SECRET_ID to stdout')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const id = process.env.SECRET_ID;
-      await withContext(cmd, async (ctx) => {
-        const value = await (await driverOf(ctx)).lookup(id, await lookupSignal());
-        try {
-          writeAll(1, value.expose());
-        } finally {
-          value.zero();
-        }
-      });
-    });
-
-  podman
-    .command('store')
-    .description('shell driver: keep stdin as $SECRET_ID (a single ref+ line is kept as a reference); prints nothing')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const id = process.env.SECRET_ID;
-      const { PODMAN_MAX_BYTES } = await import('../../frontends/podman/payload.js');
-      await withContext(cmd, async (ctx) => {
-        const driver = await driverOf(ctx);
-        await driver.store(id, readFdCapped(0, PODMAN_MAX_BYTES, 'secret data on stdin'), interruptSignal());
-      });
-    });
-
-  podman
-    .command('delete')
-    .description('shell driver: forget $SECRET_ID (fails for an unknown or empty id)')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const id = process.env.SECRET_ID;
-      await withContext(cmd, async (ctx) => {
-        await (await driverOf(ctx)).delete(id, interruptSignal());
-      });
-    });
+  driverCommand(podman, 'list', 'shell driver: print the stored ids, one per line', async (driver) => {
+    process.stdout.write(driver.list().map((id) => id + '\n').join(''));
+  });
+  driverCommand(podman, 'lookup', 'shell driver: write the exact bytes of $SECRET_ID to stdout', async (driver, id) => {
+    writeValue(1, await driver.lookup(id, await lookupSignal()));
+  });
+  driverCommand(podman, 'store', 'shell driver: keep stdin as $SECRET_ID (a single ref+ line is kept as a reference); prints nothing', async (driver, id) => {
+    const { PODMAN_MAX_BYTES } = await import('../../frontends/podman/payload.js');
+    await driver.store(id, readFdCapped(0, PODMAN_MAX_BYTES, 'secret data on stdin'), interruptSignal());
+  });
+  driverCommand(podman, 'delete', 'shell driver: forget $SECRET_ID (fails for an unknown or empty id)', async (driver, id) => {
+    await driver.delete(id, interruptSignal());
+  });
 
   podman
     .command('create')
