@@ -1,5 +1,5 @@
 // Runs a host tool (mount, umount, chcon, podman --version ...) with a deadline through the one
-// process supervisor (own process group, SIGTERM then SIGKILL), and returns its exit status and
+// process supervisor (own process group, SIGTERM then SIGKILL after TOOL_GRACE_MS), and returns its exit status and
 // capped output. Never used with secret bytes in argv or env.
 import { toKeywayError } from '../core/errors.js';
 import { runCaptured } from '../core/process/capture.js';
@@ -18,7 +18,9 @@ const HOST_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 
 export async function run(file: string, args: readonly string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
   try {
-    const r = await runCaptured({ file, args, env: HOST_ENV, where: 'host tool', timeoutMs: opts.timeoutMs ?? 10_000, maxStdout: 1024 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) });
+    // No sweep at exit: `podman --version` (doctor) may start rootless Podman's pause process,
+    // which must outlive it; the other tools leave nothing behind.
+    const r = await runCaptured({ file, args, env: HOST_ENV, where: 'host tool', timeoutMs: opts.timeoutMs ?? 10_000, maxStdout: 1024 * 1024, sweep: false, ...(opts.signal ? { signal: opts.signal } : {}) });
     return { ok: r.code === 0, code: r.code, stdout: r.stdout.toString('utf8').slice(0, CAP), stderr: r.stderr.slice(0, CAP).trim() };
   } catch (e) {
     const err = toKeywayError(e);

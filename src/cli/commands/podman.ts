@@ -84,13 +84,15 @@ function driverCommand(podman: Command, name: string, description: string, run: 
 async function runPodman(podman: string, args: readonly string[], env: Settings['env'], payload: Buffer, signal: AbortSignal): Promise<number> {
   // Podman insists that stdin be a FIFO ("if `-` is used, data must be passed into stdin"), and
   // Node's stdio pipes are socketpairs, so `cat` relays the payload into a real pipe. The pair runs
-  // in its own process group so an interrupt stops both.
+  // in its own process group so an interrupt stops both. No sweep when podman exits: a rootless
+  // podman may have started the pause process that holds the user's namespace, in this group.
   const proc = new Supervised({
     file: '/bin/sh',
     args: ['-c', 'cat | "$0" "$@"', podman, ...args],
     env,
     stdio: ['pipe', 'inherit', 'inherit'],
     graceMs: TOOL_GRACE_MS,
+    sweep: false,
     signal,
   });
   proc.child.stdin?.on('error', () => {

@@ -20,6 +20,8 @@ export interface CaptureSpec {
   /** Prefix for messages: `pass provider "NAME"`. */
   readonly where: string;
   readonly graceMs?: number;
+  /** SIGKILL the group when the tool exits (default true; see supervise.ts). */
+  readonly sweep?: boolean;
   /** Test seam: sees every stdout chunk as it arrives (each is wiped once copied or refused). */
   readonly onChunk?: (chunk: Buffer) => void;
 }
@@ -49,6 +51,7 @@ export async function runCaptured(r: CaptureSpec): Promise<Captured> {
     graceMs: r.graceMs ?? TOOL_GRACE_MS,
     signal: r.signal ? AbortSignal.any([r.signal, deadline]) : deadline,
     ...(r.cwd !== undefined ? { cwd: r.cwd } : {}),
+    ...(r.sweep !== undefined ? { sweep: r.sweep } : {}),
   });
   const child = proc.child;
   const out: Buffer[] = [];

@@ -10,7 +10,10 @@
 //   Node reaps the leader and reports its exit in the same callback, so keyway sends exactly one
 //   SIGKILL to the group right there, when the leader's exit is reported (a reuse would need the
 //   whole pid space to wrap around within that callback), and never signals the group after that:
-//   no timer, no later stop, reaches a group whose leader has been reaped.
+//   no timer, no later stop, reaches a group whose leader has been reaped. Callers whose tool may
+//   leave a process behind on purpose turn that sweep off (`sweep: false`): rootless Podman's pause
+//   process, which holds the user's namespace, stays in the group of the podman command that
+//   started it.
 // - Without a group (`group: false`, for `keyway run`, whose command stays in the terminal's
 //   foreground group for job control) only the leader is signalled, and only until it is reaped.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
@@ -53,6 +56,8 @@ export interface SuperviseSpec {
   readonly stdio: StdioOptions;
   /** Own process group and session (default true). See the group rule above. */
   readonly group?: boolean;
+  /** With a group: SIGKILL it once when the leader exits (default true). See the rule above. */
+  readonly sweep?: boolean;
   /** SIGTERM → SIGKILL delay: one of the *_GRACE_MS constants (tests may shorten it). */
   readonly graceMs: number;
   /** Aborting stops the process (SIGTERM, SIGKILL after the grace). */
@@ -81,6 +86,7 @@ export class Supervised {
   /** Settles when the process started, or with the error that kept it from starting. */
   readonly started: Promise<NodeJS.ErrnoException | undefined>;
   readonly #group: boolean;
+  readonly #sweep: boolean;
   readonly #graceMs: number;
   readonly #signal: AbortSignal | undefined;
   #alive = true;
@@ -89,6 +95,7 @@ export class Supervised {
 
   constructor(spec: SuperviseSpec) {
     this.#group = spec.group ?? true;
+    this.#sweep = this.#group && (spec.sweep ?? true);
     this.#graceMs = spec.graceMs;
     this.#signal = spec.signal;
     const child = spawn(spec.file, [...spec.args], {
@@ -127,7 +134,7 @@ export class Supervised {
     });
     child.once('exit', (code, signal) => {
       // The one group sweep: the leader was reaped in this very callback (see the rule above).
-      if (this.#group) this.#kill('SIGKILL');
+      if (this.#sweep) this.#kill('SIGKILL');
       this.#alive = false;
       end(code, signal);
     });

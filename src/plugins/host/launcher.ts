@@ -122,7 +122,9 @@ export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): 
   if (sandbox.kind === 'oci' || exe === undefined) {
     // The engine gets its own minimal environment; the plugin's variables are forwarded by name.
     const engineEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', ...(deps.ociEngineEnv ?? {}), ...env };
-    const p = new PluginProcess({ ...common, env: engineEnv });
+    // No sweep at the engine's exit: the container runs outside its group, and a rootless podman
+    // may have started the pause process that holds the user's namespace in it.
+    const p = new PluginProcess({ ...common, env: engineEnv, sweep: false });
     deps.onLaunch?.({ plugin: entry.name, image: entry.ociImage ?? '?', sandbox: 'oci', ...(p.pid !== undefined ? { pid: p.pid } : {}) });
     return p;
   }

@@ -1,6 +1,6 @@
 // One running plugin process: supervised by src/core/process/supervise.ts (own process group,
-// SIGTERM then SIGKILL, one SIGKILL sweep of the group when the leader exits, so nothing it left in
-// the background survives), stdout parsed as frames (or collected raw for the Podman dialect),
+// SIGTERM then SIGKILL, one SIGKILL sweep of the group when the leader exits, so nothing a bare or
+// bubblewrapped plugin left in the background survives), stdout parsed as frames (or collected raw for the Podman dialect),
 // stderr captured and redacted.
 import { KeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -50,6 +50,8 @@ export interface ProcessSpec {
   readonly onFrame?: (frame: Frame) => void;
   /** Aborting kills the process group (oneshot requests); ExitInfo.aborted tells. */
   readonly signal?: AbortSignal;
+  /** SIGKILL the group when the leader exits (default true; false for a container engine). */
+  readonly sweep?: boolean;
 }
 
 export class PluginProcess {
@@ -81,6 +83,7 @@ export class PluginProcess {
       stdio,
       graceMs: spec.killGraceMs,
       ...(spec.signal ? { signal: spec.signal } : {}),
+      ...(spec.sweep !== undefined ? { sweep: spec.sweep } : {}),
     });
     const child = this.#proc.child;
     child.stdin?.on('error', () => {

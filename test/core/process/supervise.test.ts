@@ -81,6 +81,18 @@ test('when the leader exits the group is swept once, and never signalled after t
   assert.equal(p.stopping, false);
 });
 
+test('with the sweep turned off, what the leader left behind on purpose outlives it', async () => {
+  const p = new Supervised({ file: '/bin/sh', args: ['-c', 'sleep 1000 & echo $!'], env: ENV, stdio: ['ignore', 'pipe', 'inherit'], graceMs: 2000, sweep: false });
+  const kept = await firstLine(p);
+  try {
+    await p.exited;
+    await sleep(100);
+    assert.ok(running(kept), 'a pause process (say) is not killed with the command that started it');
+  } finally {
+    process.kill(kept, 'SIGKILL');
+  }
+});
+
 test('without a group of its own only the leader is signalled, and it stays in our process group', async () => {
   const p = new Supervised({ file: '/bin/sh', args: ['-c', 'sleep 1000 & echo $!; wait'], env: ENV, stdio: ['ignore', 'pipe', 'inherit'], graceMs: 2000, group: false });
   const grandchild = await firstLine(p);
