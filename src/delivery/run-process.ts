@@ -95,7 +95,10 @@ function childEnv(base: Readonly<Record<string, string | undefined>>, dir: strin
   return Object.assign(env, extra);
 }
 
-/** Starts CMD in keyway's process group, not one of its own: it stays in the terminal's foreground group so job control and Ctrl-C work. */
+/**
+ * Starts CMD in keyway's process group, not one of its own: it stays in the terminal's foreground
+ * group so job control and Ctrl-C work. Signals keyway gets are forwarded to CMD alone.
+ */
 async function spawnChild(opts: RunProcessOptions, env: Record<string, string>): Promise<Supervised> {
   const child = new Supervised({ file: opts.command, args: opts.args ?? [], env, stdio: opts.stdio ?? 'inherit', group: false, graceMs: COMMAND_GRACE_MS });
   const e = await child.started;
