@@ -9,8 +9,8 @@
 //   only what the leader left behind. Once every member is gone the id is free and may be reused.
 //   Node reaps the leader and reports its exit in the same callback, so keyway sends exactly one
 //   SIGKILL to the group right there, when the leader's exit is reported (a reuse would need the
-//   whole pid space to wrap around within that callback), and never signals the group after that:
-//   no timer, no later stop, reaches a group whose leader has been reaped. Callers whose tool may
+//   whole pid space to wrap around within that callback), and never signals the group after that
+//   (no timer and no later stop reaches a group whose leader has been reaped). Callers whose tool may
 //   leave a process behind on purpose turn that sweep off (`sweep: false`): rootless Podman's pause
 //   process, which holds the user's namespace, stays in the group of the podman command that
 //   started it.
