@@ -3,6 +3,7 @@
 // last-known-good, fragment selection, metrics and auditing happen once for all of them.
 import { createHmac, randomBytes } from 'node:crypto';
 import { allOrNothing, DEFAULT_CONCURRENCY } from '../core/all-or-nothing.js';
+import { backoffDelay } from '../core/backoff.js';
 import { KeywayError, isTransient, toKeywayError } from '../core/errors.js';
 import { selectPointer } from '../core/json-pointer.js';
 import type { Logger } from '../core/logger.js';
@@ -21,7 +22,7 @@ import { ValueCache } from './cache.js';
 import { SingleFlight } from './single-flight.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 import { Limiter } from './limiter.js';
-import { DEFAULT_POLICY, parseDuration, type ProviderPolicy } from './policy.js';
+import { DEFAULT_POLICY, RETRY_BACKOFF_CAP_MS, parseDuration, type ProviderPolicy } from './policy.js';
 import type { BrokerMetrics } from './metrics.js';
 
 /** Query keys the broker itself understands; providers never see them. */
@@ -337,7 +338,7 @@ export class Broker implements Resolver {
         if (deadline.aborted) throw expired(attempt + 1);
         if (!transient || attempt >= policy.retries || guard.breaker.state === 'open') throw err;
         // Exponential backoff with full jitter, cut short by the deadline.
-        const delay = Math.random() * policy.backoffMs * 2 ** attempt;
+        const delay = backoffDelay({ baseMs: policy.backoffMs, capMs: RETRY_BACKOFF_CAP_MS, jitter: 1 }, attempt);
         await this.#clock.sleep(delay, deadline).catch(() => undefined);
       }
     }

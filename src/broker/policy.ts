@@ -17,13 +17,17 @@ export interface ProviderPolicy {
   readonly breakerCooldownMs: number;
 }
 
+/** Longest mean retry delay: a few retries fit in the whole-call deadline anyway. */
+export const RETRY_BACKOFF_CAP_MS = 5_000;
+
 export const DEFAULT_POLICY: ProviderPolicy = {
   ttlMs: 30_000,
   negativeTtlMs: 5_000,
   maxStaleMs: 0,
   timeoutMs: 10_000,
   retries: 2,
-  backoffMs: 100,
+  // Mean delay of the first retry; full jitter spreads it over [0, 100 ms), doubling per retry.
+  backoffMs: 50,
   concurrency: 16,
   ratePerSecond: 0,
   breakerThreshold: 5,

@@ -68,6 +68,15 @@ export function writeAll(fd: number, bytes: Buffer): void {
   }
 }
 
+/** Writes a secret's exact bytes to fd (stdout for `get`-like commands), then zeroes it: it is handed over. */
+export function writeValue(fd: number, value: SecretValue): void {
+  try {
+    writeAll(fd, value.expose());
+  } finally {
+    value.zero();
+  }
+}
+
 /** Writes a secret to a file the user named: 0600, not through a symlink. */
 export function writeSecretFile(path: string, value: SecretValue): void {
   const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o600);

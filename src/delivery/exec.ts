@@ -1,35 +1,30 @@
-// Runs a host tool (mount, umount, chcon, podman --version ...) without a shell, with a deadline,
-// and returns its exit status and a capped stderr. Never used with secret bytes in argv or env.
-import { execFile } from 'node:child_process';
+// Runs a host tool (mount, umount, chcon, podman --version ...) with a deadline through the one
+// process supervisor (own process group, SIGTERM then SIGKILL after TOOL_GRACE_MS), and returns its exit status and
+// capped output. Never used with secret bytes in argv or env.
+import { toKeywayError } from '../core/errors.js';
+import { runCaptured } from '../core/process/capture.js';
 
 export interface ExecResult {
   readonly ok: boolean;
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-  /** The spawn error code (ENOENT when the tool is missing). */
+  /** The spawn error code (ENOENT when the tool is missing), else the KeywayError code. */
   readonly error?: string;
 }
 
 const CAP = 4096;
+const HOST_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
 
-export function run(file: string, args: readonly string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    const signals = [AbortSignal.timeout(opts.timeoutMs ?? 10_000), ...(opts.signal ? [opts.signal] : [])];
-    execFile(
-      file,
-      [...args],
-      { signal: AbortSignal.any(signals), killSignal: 'SIGKILL', maxBuffer: 1024 * 1024, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } },
-      (err, stdout, stderr) => {
-        const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
-        resolve({
-          ok: e === null,
-          code: e === null ? 0 : typeof e.code === 'number' ? e.code : null,
-          stdout: String(stdout).slice(0, CAP),
-          stderr: String(stderr).slice(0, CAP).trim(),
-          ...(e !== null && typeof e.code === 'string' ? { error: e.code } : {}),
-        });
-      },
-    );
-  });
+export async function run(file: string, args: readonly string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
+  try {
+    // No sweep at exit: `podman --version` (doctor) may start rootless Podman's pause process,
+    // which must outlive it; the other tools leave nothing behind.
+    const r = await runCaptured({ file, args, env: HOST_ENV, where: 'host tool', timeoutMs: opts.timeoutMs ?? 10_000, maxStdout: 1024 * 1024, sweep: false, ...(opts.signal ? { signal: opts.signal } : {}) });
+    return { ok: r.code === 0, code: r.code, stdout: r.stdout.toString('utf8').slice(0, CAP), stderr: r.stderr.slice(0, CAP).trim() };
+  } catch (e) {
+    const err = toKeywayError(e);
+    const errno = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+    return { ok: false, code: null, stdout: '', stderr: '', error: typeof errno === 'string' ? errno : err.code };
+  }
 }

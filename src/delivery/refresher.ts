@@ -2,6 +2,7 @@
 // do not hit a backend in lockstep). It asks the resolver's cheap `version()` first, fetches only
 // what changed, compares bytes, and swaps the set atomically only when content really changed;
 // then it calls the owner's `onRotate` hook (restart a child, signal it, tell a frontend).
+import { backoffDelay } from '../core/backoff.js';
 import { KeywayError, toKeywayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { WorkloadIdentity } from '../core/provider.js';
@@ -107,7 +108,7 @@ class LiveWatch implements Watch {
   schedule(): void {
     if (this.#stopped || this.#opts.intervalMs === 0) return;
     const jitter = this.#opts.jitter ?? 0.1;
-    const delay = Math.max(1, Math.round(this.#opts.intervalMs * (1 + jitter * (2 * this.#env.random() - 1))));
+    const delay = Math.max(1, Math.round(backoffDelay({ baseMs: this.#opts.intervalMs, capMs: this.#opts.intervalMs, jitter }, 0, this.#env.random)));
     this.#timer = this.#env.timers.setTimeout(() => {
       this.#timer = undefined;
       void this.refresh().finally(() => this.schedule());

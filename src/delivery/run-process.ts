@@ -2,11 +2,11 @@
 // pointing at it (env injection only for explicit --env), forwards signals, exits with CMD's
 // status (128+N when CMD dies of signal N), and releases the set on every exit path. A SIGKILL of
 // keyway itself leaves a recorded set that the next keyway start sweeps.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { constants as osc } from 'node:os';
 import { KeywayError, toKeywayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { COMMAND_GRACE_MS, Supervised } from '../core/process/supervise.js';
 import type { WorkloadIdentity } from '../core/provider.js';
 import type { Resolved, Resolver } from '../broker/types.js';
 import type { MountSet, MountSetFile, MountSetManager } from './mount-sets.js';
@@ -16,7 +16,6 @@ import { defaultFileName, type EnvSpec, type SecretSpec, type WatchMode } from '
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 /** Consumer prefix of `keyway run`'s mount sets (its orphan sweep touches only these). */
 export const RUN_CONSUMER_PREFIX = 'run:';
-const RESTART_GRACE_MS = 10_000;
 
 export interface RunProcessOptions {
   readonly resolver: Resolver;
@@ -102,41 +101,23 @@ function childEnv(base: Readonly<Record<string, string | undefined>>, dir: strin
   return Object.assign(env, extra);
 }
 
-function spawnChild(opts: RunProcessOptions, env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(opts.command, [...(opts.args ?? [])], { env, stdio: opts.stdio ?? 'inherit', shell: false });
-    const onError = (e: NodeJS.ErrnoException): void => {
-      if (e.code === 'ENOENT') reject(new KeywayError('not_found', `command ${JSON.stringify(opts.command.slice(0, 200))} not found`));
-      else if (e.code === 'EACCES') reject(new KeywayError('permission_denied', `command ${JSON.stringify(opts.command.slice(0, 200))} is not executable`));
-      else reject(toKeywayError(e, `cannot start ${JSON.stringify(opts.command.slice(0, 200))}`));
-    };
-    child.once('error', onError);
-    child.once('spawn', () => {
-      child.off('error', onError);
-      // Later errors (a kill on a dead pid) are not fatal.
-      child.on('error', () => undefined);
-      resolve(child);
-    });
-  });
+/**
+ * Starts CMD in keyway's process group, not one of its own: it stays in the terminal's foreground
+ * group so job control and Ctrl-C work. Signals keyway gets are forwarded to CMD alone.
+ */
+async function spawnChild(opts: RunProcessOptions, env: Record<string, string>): Promise<Supervised> {
+  const child = new Supervised({ file: opts.command, args: opts.args ?? [], env, stdio: opts.stdio ?? 'inherit', group: false, graceMs: COMMAND_GRACE_MS });
+  const e = await child.started;
+  if (e === undefined) return child;
+  if (e.code === 'ENOENT') throw new KeywayError('not_found', `command ${JSON.stringify(opts.command.slice(0, 200))} not found`);
+  if (e.code === 'EACCES') throw new KeywayError('permission_denied', `command ${JSON.stringify(opts.command.slice(0, 200))} is not executable`);
+  throw toKeywayError(e, `cannot start ${JSON.stringify(opts.command.slice(0, 200))}`);
 }
 
-async function waitExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  return { code, signal };
-}
-
-/** SIGTERM, then SIGKILL after a grace period. */
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = waitExit(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
-  }
+/** SIGTERM, then SIGKILL after the grace period; resolves once CMD has exited. */
+async function stopChild(child: Supervised): Promise<void> {
+  child.stop();
+  await child.exited;
 }
 
 /** Runs CMD and resolves to the exit status keyway should exit with. */
@@ -151,7 +132,7 @@ export async function runProcess(opts: RunProcessOptions): Promise<number> {
     for (const f of prepared.files) f.bytes.zero();
   }
   const source = opts.signalSource ?? process;
-  let child: ChildProcess | undefined;
+  let child: Supervised | undefined;
   let watch: Watch | undefined;
   let restarting: Promise<void> | undefined;
   const forward = new Map<NodeJS.Signals, () => void>();
@@ -160,12 +141,12 @@ export async function runProcess(opts: RunProcessOptions): Promise<number> {
     child = await spawnChild(opts, env);
     for (const sig of FORWARDED_SIGNALS) {
       const handler = (): void => {
-        child?.kill(sig);
+        child?.signal(sig);
       };
       forward.set(sig, handler);
       source.on(sig, handler);
     }
-    opts.onReady?.(set, child);
+    opts.onReady?.(set, child.child);
 
     if (opts.watch) {
       const mode = opts.watch.mode;
@@ -178,11 +159,11 @@ export async function runProcess(opts: RunProcessOptions): Promise<number> {
           const current = child;
           if (current === undefined) return;
           if (mode.kind === 'signal') {
-            current.kill(mode.signal);
+            current.signal(mode.signal);
             return;
           }
           restarting = (async () => {
-            await stopChild(current, RESTART_GRACE_MS);
+            await stopChild(current);
             child = await spawnChild(opts, env);
             opts.logger.info({ pid: child.pid }, 'restarted the command after a rotation');
           })();
@@ -197,8 +178,8 @@ export async function runProcess(opts: RunProcessOptions): Promise<number> {
 
     // The command's exit ends the run, unless it exited because a rotation is restarting it.
     for (;;) {
-      const running: ChildProcess = child;
-      const result = await waitExit(running);
+      const running: Supervised = child;
+      const result = await running.exited;
       if (restarting !== undefined) {
         await restarting.catch(() => undefined);
         if (child !== running) continue;
@@ -209,7 +190,7 @@ export async function runProcess(opts: RunProcessOptions): Promise<number> {
     watch?.stop();
     await watch?.settled();
     for (const [sig, handler] of forward) source.off(sig, handler);
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) await stopChild(child, RESTART_GRACE_MS);
+    if (child?.alive) await stopChild(child);
     try {
       set.release();
     } catch (e) {

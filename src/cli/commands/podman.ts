@@ -2,19 +2,20 @@
 // driver (Podman ≥ 4). Podman runs the four driver commands through /bin/sh -c with SECRET_ID in
 // the environment; driver-opts prints the option string that wires them up, and create runs
 // `podman secret create --driver shell` with the payload on stdin (never in argv).
-import { spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { KeywayError, toKeywayError } from '../../core/errors.js';
 import { validateSecretName } from '../../core/names.js';
+import { Supervised, TOOL_GRACE_MS } from '../../core/process/supervise.js';
 import { isReference } from '../../core/reference.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import type { Settings } from '../../daemon/context.js';
 import type { DriverCommandSpec } from '../../frontends/podman/driver-opts.js';
+import type { PodmanDriver } from '../../frontends/podman/driver.js';
 import { globalsOf, interruptSignal, withContext } from '../context.js';
-import { readFdCapped, writeAll } from '../io.js';
+import { readFdCapped, writeValue } from '../io.js';
 import { parseLabel } from '../options.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -66,46 +67,42 @@ async function lookupSignal(): Promise<AbortSignal> {
   return AbortSignal.any([interruptSignal(), AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]);
 }
 
-async function driverOf(ctx: Parameters<Parameters<typeof withContext>[1]>[0]) {
-  const { podmanDriverFrom } = await import('../../frontends/podman/wire.js');
-  return podmanDriverFrom(ctx);
+/** One of the four commands Podman's shell driver runs, with the id Podman passes in $SECRET_ID. */
+function driverCommand(podman: Command, name: string, description: string, run: (driver: PodmanDriver, id: string | undefined) => Promise<void>): void {
+  podman
+    .command(name)
+    .description(description)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const id = process.env.SECRET_ID;
+      await withContext(cmd, async (ctx) => {
+        const { podmanDriverFrom } = await import('../../frontends/podman/wire.js');
+        await run(podmanDriverFrom(ctx), id);
+      });
+    });
 }
 
-function runPodman(podman: string, args: readonly string[], payload: Buffer, signal: AbortSignal): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    // Podman insists that stdin be a FIFO ("if `-` is used, data must be passed into stdin"), and
-    // Node's stdio pipes are socketpairs, so `cat` relays the payload into a real pipe. The pair runs
-    // in its own process group so an interrupt stops both, SIGTERM first, SIGKILL after 5 s.
-    const child = spawn('/bin/sh', ['-c', 'cat | "$0" "$@"', podman, ...args], { stdio: ['pipe', 'inherit', 'inherit'], detached: true });
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = (): void => {
-      const kill = (sig: NodeJS.Signals): void => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, sig);
-        } catch {
-          // already gone
-        }
-      };
-      kill('SIGTERM');
-      killTimer = setTimeout(() => kill('SIGKILL'), 5000);
-      killTimer.unref();
-    };
-    signal.addEventListener('abort', stop, { once: true });
-    child.on('error', (e) => {
-      signal.removeEventListener('abort', stop);
-      reject(toKeywayError(e, 'cannot run /bin/sh for podman'));
-    });
-    child.on('close', (status) => {
-      signal.removeEventListener('abort', stop);
-      if (killTimer) clearTimeout(killTimer);
-      if (status === 127) reject(new KeywayError('failed_precondition', `cannot run ${podman}: not found (install podman or pass --podman PATH)`));
-      else resolvePromise(status ?? 1);
-    });
-    child.stdin.on('error', () => {
-      // podman exited early; its own message and status say why
-    });
-    child.stdin.end(payload);
+async function runPodman(podman: string, args: readonly string[], env: Settings['env'], payload: Buffer, signal: AbortSignal): Promise<number> {
+  // Podman insists that stdin be a FIFO ("if `-` is used, data must be passed into stdin"), and
+  // Node's stdio pipes are socketpairs, so `cat` relays the payload into a real pipe. The pair runs
+  // in its own process group so an interrupt stops both. No sweep when podman exits: a rootless
+  // podman may have started the pause process that holds the user's namespace, in this group.
+  const proc = new Supervised({
+    file: '/bin/sh',
+    args: ['-c', 'cat | "$0" "$@"', podman, ...args],
+    env,
+    stdio: ['pipe', 'inherit', 'inherit'],
+    graceMs: TOOL_GRACE_MS,
+    sweep: false,
+    signal,
   });
+  proc.child.stdin?.on('error', () => {
+    // podman exited early; its own message and status say why
+  });
+  proc.child.stdin?.end(payload);
+  const ended = await proc.closed;
+  if (ended.spawnError) throw toKeywayError(ended.spawnError, 'cannot run /bin/sh for podman');
+  if (ended.code === 127) throw new KeywayError('failed_precondition', `cannot run ${podman}: not found (install podman or pass --podman PATH)`);
+  return ended.code ?? 1;
 }
 
 export function registerPodman(program: Command): void {
@@ -143,52 +140,19 @@ export function registerPodman(program: Command): void {
       process.stdout.write((await driverOptsFor(cmd, opts.fastLookup)) + '\n');
     });
 
-  podman
-    .command('list')
-    .description('shell driver: print the stored ids, one per line')
-    .action(async (_opts: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const ids = (await driverOf(ctx)).list();
-        process.stdout.write(ids.map((id) => id + '\n').join(''));
-      });
-    });
-
-  podman
-    .command('lookup')
-    .description('shell driver: write the exact bytes of $SECRET_ID to stdout')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const id = process.env.SECRET_ID;
-      await withContext(cmd, async (ctx) => {
-        const value = await (await driverOf(ctx)).lookup(id, await lookupSignal());
-        try {
-          writeAll(1, value.expose());
-        } finally {
-          value.zero();
-        }
-      });
-    });
-
-  podman
-    .command('store')
-    .description('shell driver: keep stdin as $SECRET_ID (a single ref+ line is kept as a reference); prints nothing')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const id = process.env.SECRET_ID;
-      const { PODMAN_MAX_BYTES } = await import('../../frontends/podman/payload.js');
-      await withContext(cmd, async (ctx) => {
-        const driver = await driverOf(ctx);
-        await driver.store(id, readFdCapped(0, PODMAN_MAX_BYTES, 'secret data on stdin'), interruptSignal());
-      });
-    });
-
-  podman
-    .command('delete')
-    .description('shell driver: forget $SECRET_ID (fails for an unknown or empty id)')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const id = process.env.SECRET_ID;
-      await withContext(cmd, async (ctx) => {
-        await (await driverOf(ctx)).delete(id, interruptSignal());
-      });
-    });
+  driverCommand(podman, 'list', 'shell driver: print the stored ids, one per line', async (driver) => {
+    process.stdout.write(driver.list().map((id) => id + '\n').join(''));
+  });
+  driverCommand(podman, 'lookup', 'shell driver: write the exact bytes of $SECRET_ID to stdout', async (driver, id) => {
+    writeValue(1, await driver.lookup(id, await lookupSignal()));
+  });
+  driverCommand(podman, 'store', 'shell driver: keep stdin as $SECRET_ID (a single ref+ line is kept as a reference); prints nothing', async (driver, id) => {
+    const { PODMAN_MAX_BYTES } = await import('../../frontends/podman/payload.js');
+    await driver.store(id, readFdCapped(0, PODMAN_MAX_BYTES, 'secret data on stdin'), interruptSignal());
+  });
+  driverCommand(podman, 'delete', 'shell driver: forget $SECRET_ID (fails for an unknown or empty id)', async (driver, id) => {
+    await driver.delete(id, interruptSignal());
+  });
 
   podman
     .command('create')
@@ -228,7 +192,8 @@ export function registerPodman(program: Command): void {
         if (opts.replace) args.push('--replace');
         args.push(name, '-');
         const bytes = payload ? payload.expose() : Buffer.from(source + '\n');
-        const status = await runPodman(opts.podman, args, bytes, interruptSignal());
+        const { loadSettings } = await import('../../daemon/context.js');
+        const status = await runPodman(opts.podman, args, loadSettings(globalsOf(cmd)).env, bytes, interruptSignal());
         if (status !== 0) process.exitCode = status;
       } finally {
         payload?.zero();

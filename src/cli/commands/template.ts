@@ -3,7 +3,7 @@
 // line; nothing is fetched.
 import type { Command } from 'commander';
 import { interruptSignal, withContext } from '../context.js';
-import { writeAll } from '../io.js';
+import { writeAll, writeValue } from '../io.js';
 
 export function registerTemplate(program: Command): void {
   const template = program.command('template').description('render config files that embed secrets ({{ NAME }}, {{ REF | filter }})');
@@ -20,12 +20,7 @@ export function registerTemplate(program: Command): void {
         const tpl = parseTemplate(readTemplatePath(file, max), file);
         const signal = interruptSignal();
         const identity = { frontend: 'cli', consumer: `pid:${process.pid}` };
-        const out = await renderTemplate(tpl, (t) => ctx.broker.resolve(t, { identity, signal }), max);
-        try {
-          writeAll(1, out.expose());
-        } finally {
-          out.zero();
-        }
+        writeValue(1, await renderTemplate(tpl, (t) => ctx.broker.resolve(t, { identity, signal }), max));
       });
     });
   template

@@ -2,6 +2,7 @@
 // scrub the environment, wrap in the sandbox, spawn, audit the launch with the verified hash.
 import { KeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { PLUGIN_GRACE_MS } from '../../core/process/supervise.js';
 import type { Frame } from '../framing.js';
 import type { Lifecycle, PluginEntry } from '../entry.js';
 import { openVerified } from './executable.js';
@@ -33,6 +34,7 @@ export interface HostDeps {
   readonly onHashChunk?: (pos: number) => void;
   /** Called after every successful spawn (the catalog audits it). */
   readonly onLaunch?: (info: LaunchInfo) => void;
+  /** SIGTERM → SIGKILL delay (default PLUGIN_GRACE_MS; tests shorten it). */
   readonly killGraceMs?: number;
   readonly limits?: ResourceLimits;
   /** Container engine for OCI-image plugins (default `podman`). */
@@ -87,6 +89,8 @@ export interface SpawnOptions {
   readonly lifecycle: Lifecycle;
   readonly stdoutMode: 'frames' | 'raw';
   readonly onFrame?: (frame: Frame) => void;
+  /** A oneshot request's signal: aborting kills the process group. */
+  readonly signal?: AbortSignal;
 }
 
 export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): PluginProcess {
@@ -109,15 +113,18 @@ export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): 
     command,
     logger: deps.logger,
     maxPayloadBytes: deps.maxPayloadBytes,
-    killGraceMs: deps.killGraceMs ?? 500,
+    killGraceMs: deps.killGraceMs ?? PLUGIN_GRACE_MS,
     stderrHoldMs: entry.timeoutMs + 1000,
     stdoutMode: opts.stdoutMode,
     ...(opts.onFrame ? { onFrame: opts.onFrame } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   };
   if (sandbox.kind === 'oci' || exe === undefined) {
     // The engine gets its own minimal environment; the plugin's variables are forwarded by name.
     const engineEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', ...(deps.ociEngineEnv ?? {}), ...env };
-    const p = new PluginProcess({ ...common, env: engineEnv });
+    // No sweep at the engine's exit: the container runs outside its group, and a rootless podman
+    // may have started the pause process that holds the user's namespace in it.
+    const p = new PluginProcess({ ...common, env: engineEnv, sweep: false });
     deps.onLaunch?.({ plugin: entry.name, image: entry.ociImage ?? '?', sandbox: 'oci', ...(p.pid !== undefined ? { pid: p.pid } : {}) });
     return p;
   }

@@ -1,6 +1,7 @@
 // oneshot lifecycle: one process per request. Write one frame, close stdin, expect exactly one
 // frame back and exit status 0, all within the deadline; otherwise kill the group.
 import { KeywayError } from '../../core/errors.js';
+import { exitPhrase } from '../../core/process/supervise.js';
 import type { Frame, FrameHeader } from '../framing.js';
 import type { PluginEntry } from '../entry.js';
 import { launch, type HostDeps } from './launcher.js';
@@ -14,6 +15,7 @@ export async function oneshotRequest(entry: PluginEntry, deps: HostDeps, header:
   const p = launch(entry, deps, {
     lifecycle: 'oneshot',
     stdoutMode: 'frames',
+    signal,
     onFrame: (f) => {
       if (frame !== undefined) {
         f.payload.fill(0);
@@ -26,47 +28,36 @@ export async function oneshotRequest(entry: PluginEntry, deps: HostDeps, header:
   proc = p;
   p.stderr.begin();
   if (payload) p.stderr.protect(payload);
-  let aborted: KeywayError | undefined;
-  const onAbort = (): void => {
-    aborted = abortError(entry.name, signal);
-    p.kill();
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
   try {
-    try {
-      p.writeFrame(header, payload);
-      p.endInput();
-    } catch {
-      // the exit status explains it
-    }
-    const info = await p.exited;
-    p.stderr.end();
-    const got = frame;
-    if (aborted) {
-      got?.payload.fill(0);
-      throw aborted;
-    }
-    if (info.protocolError || info.spawnError || got === undefined) {
-      got?.payload.fill(0);
-      throw describeExit(entry.name, info, p.stderr.tail());
-    }
-    if (info.midFrame) {
-      got.payload.fill(0);
-      throw new KeywayError('internal', `plugin ${entry.name} broke the protocol: bytes after the response frame in oneshot mode`);
-    }
-    if (info.code !== 0) {
-      got.payload.fill(0);
-      const how = info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code ?? '?'}`;
-      throw new KeywayError('unavailable', `plugin ${entry.name} ${how} after answering`);
-    }
-    if (id(got.header) !== id(header)) {
-      got.payload.fill(0);
-      throw new KeywayError('internal', `plugin ${entry.name} broke the protocol: response id does not match the request`);
-    }
-    return got;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+    p.writeFrame(header, payload);
+    p.endInput();
+  } catch {
+    // the exit status explains it
   }
+  const info = await p.exited;
+  p.stderr.end();
+  const got = frame;
+  if (info.aborted) {
+    got?.payload.fill(0);
+    throw abortError(entry.name, signal);
+  }
+  if (info.protocolError || info.spawnError || got === undefined) {
+    got?.payload.fill(0);
+    throw describeExit(entry.name, info, p.stderr.tail());
+  }
+  if (info.midFrame) {
+    got.payload.fill(0);
+    throw new KeywayError('internal', `plugin ${entry.name} broke the protocol: bytes after the response frame in oneshot mode`);
+  }
+  if (info.code !== 0) {
+    got.payload.fill(0);
+    throw new KeywayError('unavailable', `plugin ${entry.name} ${exitPhrase(info)} after answering`);
+  }
+  if (id(got.header) !== id(header)) {
+    got.payload.fill(0);
+    throw new KeywayError('internal', `plugin ${entry.name} broke the protocol: response id does not match the request`);
+  }
+  return got;
 }
 
 function id(h: FrameHeader): unknown {

@@ -9,35 +9,25 @@ import { abortError } from './signals.js';
 
 export async function podmanLookup(entry: PluginEntry, deps: HostDeps, name: string, options: Readonly<Record<string, string>>, signal: AbortSignal): Promise<Buffer> {
   if (signal.aborted) throw abortError(entry.name, signal);
-  const p = launch(entry, deps, { lifecycle: 'oneshot', stdoutMode: 'raw' });
+  const p = launch(entry, deps, { lifecycle: 'oneshot', stdoutMode: 'raw', signal });
   p.stderr.begin();
-  let aborted: KeywayError | undefined;
-  const onAbort = (): void => {
-    aborted = abortError(entry.name, signal);
-    p.kill();
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    p.writeRaw(Buffer.from(JSON.stringify({ SecretName: name, ProviderOpts: options }) + '\n'));
-    p.endInput();
-    const info = await p.exited;
-    const out = p.takeRaw();
-    p.stderr.end();
-    if (aborted) {
-      out.fill(0);
-      throw aborted;
-    }
-    if (info.protocolError || info.spawnError || info.code !== 0) {
-      const tail = p.stderr.tail();
-      out.fill(0);
-      const err = describeExit(entry.name, { ...info, midFrame: false }, tail);
-      // Podman reports any failed lookup as "no such secret"; a plain non-zero exit means the same
-      // here (and is not retried). Signals and protocol errors keep their codes.
-      if (!info.protocolError && !info.spawnError && info.signal === null) throw new KeywayError('not_found', err.message);
-      throw err;
-    }
-    return out;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+  p.writeRaw(Buffer.from(JSON.stringify({ SecretName: name, ProviderOpts: options }) + '\n'));
+  p.endInput();
+  const info = await p.exited;
+  const out = p.takeRaw();
+  p.stderr.end();
+  if (info.aborted) {
+    out.fill(0);
+    throw abortError(entry.name, signal);
   }
+  if (info.protocolError || info.spawnError || info.code !== 0) {
+    const tail = p.stderr.tail();
+    out.fill(0);
+    const err = describeExit(entry.name, { ...info, midFrame: false }, tail);
+    // Podman reports any failed lookup as "no such secret"; a plain non-zero exit means the same
+    // here (and is not retried). Signals and protocol errors keep their codes.
+    if (!info.protocolError && !info.spawnError && info.signal === null) throw new KeywayError('not_found', err.message);
+    throw err;
+  }
+  return out;
 }

@@ -1,10 +1,10 @@
-// One running plugin process: spawned without a shell in its own process group, stdout parsed as
-// frames (or collected raw for the Podman dialect), stderr captured and redacted, killed as a group
-// with SIGTERM then SIGKILL. The leader is always reaped by Node; at exit the group is swept with
-// SIGKILL so nothing it left in the background survives.
-import { spawn, type ChildProcess } from 'node:child_process';
+// One running plugin process: supervised by src/core/process/supervise.ts (own process group,
+// SIGTERM then SIGKILL, one SIGKILL sweep of the group when the leader exits, so nothing a bare or
+// bubblewrapped plugin left in the background survives), stdout parsed as frames (or collected raw for the Podman dialect),
+// stderr captured and redacted.
 import { KeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { exitPhrase, Supervised } from '../../core/process/supervise.js';
 import { FrameReader, encodeHeader, type Frame, type FrameHeader } from '../framing.js';
 import type { Command } from './sandbox.js';
 import { EXEC_FD } from './sandbox.js';
@@ -31,6 +31,8 @@ export interface ExitInfo {
   readonly midFrame: boolean;
   /** Set when the process could not be started at all. */
   readonly spawnError?: KeywayError;
+  /** The spec's signal fired while the process ran (it was killed for it). */
+  readonly aborted: boolean;
 }
 
 export interface ProcessSpec {
@@ -46,18 +48,19 @@ export interface ProcessSpec {
   /** 'frames' parses protocol v1; 'raw' collects stdout (Podman dialect). */
   readonly stdoutMode: 'frames' | 'raw';
   readonly onFrame?: (frame: Frame) => void;
+  /** Aborting kills the process group (oneshot requests); ExitInfo.aborted tells. */
+  readonly signal?: AbortSignal;
+  /** SIGKILL the group when the leader exits (default true; false for a container engine). */
+  readonly sweep?: boolean;
 }
 
 export class PluginProcess {
   readonly stderr: StderrSink;
   readonly exited: Promise<ExitInfo>;
-  readonly #child: ChildProcess;
+  readonly #proc: Supervised;
   readonly #spec: ProcessSpec;
   readonly #reader: FrameReader;
   #protocolError: KeywayError | undefined;
-  #spawnError: KeywayError | undefined;
-  #killTimer: NodeJS.Timeout | undefined;
-  #alive = true;
   #raw: Buffer[] = [];
   #rawLen = 0;
 
@@ -72,67 +75,57 @@ export class PluginProcess {
       stdio[EXEC_FD + 1 + i] = fd;
     });
     if (spec.command.bindFds.length > 0 && spec.execFd === undefined) throw new KeywayError('internal', 'bind descriptors need the executable descriptor');
-    this.#child = spawn(spec.command.file, spec.command.args, {
-      stdio,
-      env: { ...spec.env },
-      detached: true, // own process group, so a kill reaches everything it started
+    this.#proc = new Supervised({
+      file: spec.command.file,
+      args: spec.command.args,
+      env: spec.env,
       cwd: '/',
-      shell: false,
+      stdio,
+      graceMs: spec.killGraceMs,
+      ...(spec.signal ? { signal: spec.signal } : {}),
+      ...(spec.sweep !== undefined ? { sweep: spec.sweep } : {}),
     });
-    const child = this.#child;
+    const child = this.#proc.child;
     child.stdin?.on('error', () => {
       // EPIPE when the plugin exits without reading: reported through the exit status instead.
     });
     child.stdout?.on('data', (chunk: Buffer) => this.#onStdout(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.stderr.write(chunk));
-    this.exited = new Promise<ExitInfo>((resolve) => {
-      let settled = false;
-      child.once('error', (e) => {
-        this.#spawnError = new KeywayError('unavailable', `plugin ${spec.name} could not be started: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
-        // A process that never started emits no 'close' on every Node version: settle here.
-        if (child.pid === undefined && !settled) {
-          settled = true;
-          this.#alive = false;
-          this.stderr.close();
-          resolve({ code: null, signal: null, midFrame: false, spawnError: this.#spawnError });
-        }
-      });
-      child.once('close', (code, signal) => {
-        if (settled) return;
-        settled = true;
-        this.#alive = false;
-        if (this.#killTimer) clearTimeout(this.#killTimer);
-        this.#sweep();
-        if (this.#rawLen > 0) {
-          // Redact the whole raw answer (it may have arrived split across chunks).
-          const all = Buffer.concat(this.#raw, this.#rawLen);
-          this.stderr.protect(all);
-          all.fill(0);
-        }
-        this.stderr.close();
-        resolve({
-          code,
-          signal,
-          midFrame: spec.stdoutMode === 'frames' && this.#reader.midFrame,
-          ...(this.#protocolError ? { protocolError: this.#protocolError } : {}),
-          ...(this.#spawnError ? { spawnError: this.#spawnError } : {}),
-        });
-        this.#reader.reset();
-      });
+    this.exited = this.#proc.closed.then((ended) => {
+      const spawnError = ended.spawnError
+        ? new KeywayError('unavailable', `plugin ${spec.name} could not be started: ${ended.spawnError.code ?? 'error'}`, { cause: ended.spawnError })
+        : undefined;
+      if (this.#rawLen > 0) {
+        // Redact the whole raw answer (it may have arrived split across chunks).
+        const all = Buffer.concat(this.#raw, this.#rawLen);
+        this.stderr.protect(all);
+        all.fill(0);
+      }
+      this.stderr.close();
+      const info: ExitInfo = {
+        code: ended.code,
+        signal: ended.signal,
+        aborted: ended.aborted,
+        midFrame: spec.stdoutMode === 'frames' && this.#reader.midFrame,
+        ...(this.#protocolError ? { protocolError: this.#protocolError } : {}),
+        ...(spawnError ? { spawnError } : {}),
+      };
+      this.#reader.reset();
+      return info;
     });
   }
 
   get pid(): number | undefined {
-    return this.#child.pid;
+    return this.#proc.pid;
   }
 
   get alive(): boolean {
-    return this.#alive;
+    return this.#proc.alive;
   }
 
   /** Alive and not being killed: safe to send more requests to. */
   get accepting(): boolean {
-    return this.#alive && this.#killTimer === undefined && this.#protocolError === undefined;
+    return this.#proc.alive && !this.#proc.stopping && this.#protocolError === undefined;
   }
 
   /** Raw stdout collected so far (Podman dialect). Ownership passes to the caller. */
@@ -151,7 +144,7 @@ export class PluginProcess {
 
   /** Writes one frame. The payload Buffer must stay intact until the write is flushed. */
   writeFrame(header: FrameHeader, payload?: Buffer): void {
-    const stdin = this.#child.stdin;
+    const stdin = this.#proc.child.stdin;
     if (!stdin || stdin.destroyed || !stdin.writable) throw new KeywayError('unavailable', `plugin ${this.#spec.name} is not accepting requests`);
     stdin.cork();
     stdin.write(encodeHeader(header));
@@ -160,33 +153,16 @@ export class PluginProcess {
   }
 
   writeRaw(bytes: Buffer): void {
-    this.#child.stdin?.write(bytes);
+    this.#proc.child.stdin?.write(bytes);
   }
 
   endInput(): void {
-    this.#child.stdin?.end();
+    this.#proc.child.stdin?.end();
   }
 
   /** SIGTERM to the group, SIGKILL after the grace period. */
   kill(): void {
-    if (!this.#alive) return;
-    this.#signalGroup('SIGTERM');
-    this.#killTimer ??= setTimeout(() => this.#signalGroup('SIGKILL'), this.#spec.killGraceMs);
-  }
-
-  #signalGroup(sig: NodeJS.Signals): void {
-    const pid = this.#child.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // group already gone
-    }
-  }
-
-  #sweep(): void {
-    // The leader has been reaped; anything still in its group was left behind on purpose.
-    this.#signalGroup('SIGKILL');
+    this.#proc.stop();
   }
 
   #onStdout(chunk: Buffer): void {
@@ -233,7 +209,7 @@ export class PluginProcess {
 export function describeExit(name: string, info: ExitInfo, stderrTail: string): KeywayError {
   if (info.spawnError) return info.spawnError;
   if (info.protocolError) return info.protocolError;
-  const how = info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code ?? '?'}`;
+  const how = exitPhrase(info);
   const where = info.midFrame ? ' in the middle of a frame' : ' before answering';
   const tail = stderrTail ? `; stderr: ${stderrTail.replace(/\s+/g, ' ').slice(-300)}` : '';
   const err = new KeywayError('unavailable', `plugin ${name} ${how}${where}${tail}`);

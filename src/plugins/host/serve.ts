@@ -1,16 +1,18 @@
 // serve lifecycle: one long-lived process, many concurrent requests matched by id. A crash fails the
 // in-flight requests with `unavailable` and the next request starts a new process after a backoff
-// (100 ms doubling to 5 s, reset once a process has lived 30 s). A missed deadline kills the
+// (src/core/backoff.ts: 100 ms doubling to 5 s, reset once a process has lived 30 s). A missed deadline kills the
 // process: its state is unknown, so it is not trusted with more requests.
+import { backoffDelay, type Backoff } from '../../core/backoff.js';
 import { KeywayError } from '../../core/errors.js';
+import { PLUGIN_GRACE_MS } from '../../core/process/supervise.js';
 import type { Frame, FrameHeader } from '../framing.js';
 import type { PluginEntry } from '../entry.js';
 import { launch, type HostDeps } from './launcher.js';
 import { describeExit, type ExitInfo, type PluginProcess } from './process.js';
 import { abortError } from './signals.js';
 
-const BACKOFF_MIN_MS = 100;
-const BACKOFF_MAX_MS = 5_000;
+/** No jitter: one client restarts one process, there is no crowd to spread out. */
+const RESTART_BACKOFF: Backoff = { baseMs: 100, capMs: 5_000, jitter: 0 };
 const HEALTHY_AFTER_MS = 30_000;
 
 interface Pending {
@@ -27,6 +29,8 @@ export class ServeClient {
   /** Ids whose caller gave up; a late answer is dropped, not treated as a protocol error. */
   #abandoned = new Set<string>();
   #nextId = 1;
+  /** Quick exits in a row; the next restart waits backoffDelay(RESTART_BACKOFF, crashes - 1). */
+  #crashes = 0;
   #backoffMs = 0;
   #notBefore = 0;
   #startedAt = 0;
@@ -113,7 +117,8 @@ export class ServeClient {
     void proc.exited.then((info) => {
       if (this.#proc === proc) this.#proc = undefined;
       const lived = Date.now() - this.#startedAt;
-      this.#backoffMs = lived >= HEALTHY_AFTER_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, this.#backoffMs * 2));
+      this.#crashes = lived >= HEALTHY_AFTER_MS ? 0 : this.#crashes + 1;
+      this.#backoffMs = this.#crashes === 0 ? 0 : backoffDelay(RESTART_BACKOFF, this.#crashes - 1);
       this.#notBefore = this.#closed ? 0 : Date.now() + this.#backoffMs;
       const err = this.#closed ? new KeywayError('unavailable', `plugin ${this.#entry.name} is shut down`) : describeExit(this.#entry.name, info, proc.stderr.tail());
       for (const [id, p] of [...this.#pending]) {
@@ -149,7 +154,7 @@ export class ServeClient {
     const proc = this.#proc;
     if (!proc) return undefined;
     proc.endInput();
-    const t = setTimeout(() => proc.kill(), this.#deps.killGraceMs ?? 500);
+    const t = setTimeout(() => proc.kill(), this.#deps.killGraceMs ?? PLUGIN_GRACE_MS);
     const info = await proc.exited;
     clearTimeout(t);
     return info;

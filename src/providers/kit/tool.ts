@@ -3,11 +3,13 @@
 // one message for a failure none of the provider's stderr patterns explains.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { KeywayError, throwIfAborted, toKeywayError } from '../../core/errors.js';
-import { runTool, type ToolResult } from '../pass/run-tool.js';
+import type { KeywayError} from '../../core/errors.js';
+import { throwIfAborted, toKeywayError } from '../../core/errors.js';
+import { runCaptured, type Captured } from '../../core/process/capture.js';
+import { exitError } from '../../core/process/supervise.js';
 import { BaseProvider } from './base.js';
 
-export type { ToolResult } from '../pass/run-tool.js';
+
 
 export interface ToolSettings {
   readonly binary: string;
@@ -25,9 +27,9 @@ export abstract class ToolProvider<S extends ToolSettings> extends BaseProvider 
   }
 
   /** Runs the tool with PATH, LC_ALL=C and `env`; nothing else is inherited. */
-  protected run(args: string[], env: Readonly<Record<string, string>>, signal: AbortSignal, maxStdout: number, stdin?: Buffer): Promise<ToolResult> {
+  protected run(args: string[], env: Readonly<Record<string, string>>, signal: AbortSignal, maxStdout: number, stdin?: Buffer): Promise<Captured> {
     const s = this.settings;
-    return runTool({ file: s.binary, args, env: { PATH: s.path, LC_ALL: 'C', ...env }, signal, timeoutMs: s.timeoutMs, maxStdout, where: this.where, ...(stdin ? { stdin } : {}) });
+    return runCaptured({ file: s.binary, args, env: { PATH: s.path, LC_ALL: 'C', ...env }, signal, timeoutMs: s.timeoutMs, maxStdout, where: this.where, ...(stdin ? { stdin } : {}) });
   }
 
   /** A hash of an encrypted file: changes whenever it is rewritten, without decrypting. */
@@ -44,8 +46,8 @@ export abstract class ToolProvider<S extends ToolSettings> extends BaseProvider 
   }
 
   /** `internal`, with the tool's exit status and last stderr line (minus lines matching `ignore`). */
-  protected exitFailure(r: ToolResult, w: string, ignore?: RegExp): KeywayError {
+  protected exitFailure(r: Captured, w: string, ignore?: RegExp): KeywayError {
     const last = r.stderr.trim().split('\n').filter((l) => l.length > 0 && !(ignore?.test(l) ?? false)).at(-1)?.slice(0, 200) ?? '';
-    return new KeywayError('internal', `${w}: ${this.type} exited with status ${r.code ?? 'signal'}${last ? ` (${last})` : ''}`);
+    return exitError('internal', `${w}: ${this.type}`, r, last);
   }
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { KeywayError, toKeywayError } from '../../core/errors.js';
 import type { ListRequest, Provider, ProviderRequest, StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { ToolProvider, type ToolResult, type ToolSettings } from '../kit/tool.js';
+import type { Captured } from '../../core/process/capture.js';
+import { ToolProvider, type ToolSettings } from '../kit/tool.js';
 
 const MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 
@@ -125,7 +126,7 @@ export class PassProvider extends ToolProvider<PassSettings> implements Provider
     return file;
   }
 
-  #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<ToolResult> {
+  #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<Captured> {
     const env: Record<string, string> = {
       PASSWORD_STORE_DIR: this.settings.storeDir,
       // Never prompt: a key that needs a passphrase not cached in gpg-agent fails instead of hanging.
@@ -136,7 +137,7 @@ export class PassProvider extends ToolProvider<PassSettings> implements Provider
     return this.run(args, env, signal, MAX_ENTRY_BYTES, stdin);
   }
 
-  #failure(r: ToolResult, entry: string, verb: string): KeywayError {
+  #failure(r: Captured, entry: string, verb: string): KeywayError {
     const err = r.stderr;
     const w = `${this.where}: ${verb} ${entry}`;
     if (/is not in the password store/.test(err)) return new KeywayError('not_found', `${this.where}: ${entry} is not in the password store`);

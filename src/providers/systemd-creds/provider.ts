@@ -9,7 +9,8 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { KeywayError, toKeywayError } from '../../core/errors.js';
 import type { ListRequest, Provider, ProviderRequest, StoreRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
-import { ToolProvider, type ToolResult, type ToolSettings } from '../kit/tool.js';
+import type { Captured } from '../../core/process/capture.js';
+import { ToolProvider, type ToolSettings } from '../kit/tool.js';
 
 const MAX_CREDENTIAL_BYTES = 16 * 1024 * 1024;
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@:+-]{0,254}$/;
@@ -131,14 +132,14 @@ export class SystemdCredsProvider extends ToolProvider<SystemdCredsSettings> imp
     throw new KeywayError('not_found', `${this.where}: no credential ${name} in ${this.settings.dirs.join(', ') || '(no directories)'}`);
   }
 
-  #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<ToolResult> {
+  #run(args: string[], signal: AbortSignal, stdin?: Buffer): Promise<Captured> {
     const env: Record<string, string> = { SYSTEMD_LOG_LEVEL: 'err' };
     // systemd's documented override for the host key location.
     if (this.settings.hostKeyFile) env.SYSTEMD_CREDENTIAL_SECRET = this.settings.hostKeyFile;
     return this.run(args, env, signal, MAX_CREDENTIAL_BYTES, stdin);
   }
 
-  #failure(r: ToolResult, t: Target, verb: string): KeywayError {
+  #failure(r: Captured, t: Target, verb: string): KeywayError {
     const err = r.stderr;
     const w = `${this.where}: ${verb} ${t.file}`;
     if (/does not match filename|Embedded credential name/i.test(err)) {
