@@ -6,6 +6,7 @@
 // chunk is evaluated when the chunk is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +25,11 @@ function modulesOf(url: string): string[] {
   return [relative(REPO, file), ...sources.map((s) => relative(REPO, resolve(dirname(file), s)))];
 }
 
-/** Runs the CLI under the load recorder; returns the loaded files and the modules they hold. */
-function loaded(i: Instance, args: readonly string[], input = ''): string[] {
+/** Runs the CLI (or `script`) under the load recorder; returns the loaded files and the modules they hold. */
+function loaded(i: Instance, args: readonly string[], input = '', script?: string): string[] {
   const log = join(i.dir, `loaded-${args[0] ?? 'none'}.txt`);
-  const r = i.run(args, { input, env: { KEYWAY_LOAD_LOG: log, NODE_OPTIONS: `--import=${RECORDER}` } });
+  const env = { KEYWAY_LOAD_LOG: log, NODE_OPTIONS: `--import=${RECORDER}` };
+  const r = script === undefined ? i.run(args, { input, env }) : spawnSync(process.execPath, [script, ...args], { env: { ...i.env, ...env, SECRET_ID: input } });
   assert.equal(r.status, 0, r.stderr.toString());
   return [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean).flatMap(modulesOf))];
 }
@@ -82,6 +84,19 @@ test('keyway get of a local secret loads no gRPC, metrics, YAML, logger or daemo
   // Sanity: the recorder sees what get does need.
   assert.ok(mods.includes('src/daemon/context.ts'));
   assert.ok(mods.includes('src/store/sqlite.ts'));
+});
+
+test('the Podman lookup entry loads neither the command parser nor any command, gRPC, metrics, YAML or logger', (t) => {
+  const i = inst(t);
+  const id = '0123456789abcdef0123456789';
+  assert.equal(i.run(['podman', 'store'], { input: 'v', env: { SECRET_ID: id } }).status, 0);
+  const mods = loaded(i, ['--state-dir', i.stateDir], id, join(REPO, 'dist', 'cli', 'podman-lookup.js'));
+  // The Podman frontend's own modules are what it runs (the lookup server's file only for its timeout).
+  assertNone(mods.filter((m) => !/^src\/frontends\/(podman\/|unix-socket\.ts$)/.test(m)), 'podman lookup');
+  assert.deepEqual(mods.filter((m) => m.startsWith('src/cli/commands/') || m.includes('commander')), []);
+  // It starts as the CLI does: the Node check and the compile cache first.
+  assert.ok(mods.includes('src/runtime.ts'));
+  assert.ok(mods.includes('src/frontends/podman/wire.ts'));
 });
 
 test('keyway run loads no gRPC, metrics, YAML, logger or daemon servers', (t) => {
