@@ -51,6 +51,10 @@ export function parseConfig(text: string, where: string): Config {
     const line = e instanceof TomlError ? ` at line ${e.line}, column ${e.column}` : '';
     throw new KeywayError('invalid_argument', `config ${where}: not valid TOML${line}${tomlHint(text, e)}`, { cause: e });
   }
+  return validated(raw, where);
+}
+
+function validated(raw: unknown, where: string): Config {
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new KeywayError('invalid_argument', `config ${formatZodIssues(where, result.error)}`);
   return result.data;
@@ -62,7 +66,7 @@ export function loadConfig(path: string, explicit: boolean): Config {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return configSchema.parse({});
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return validated({}, path);
     throw new KeywayError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not_found' : 'failed_precondition', `config ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
   }
   return parseConfig(text, path);

@@ -1,7 +1,12 @@
 // The TOML config schema. Every table is strict: an unknown key is an error naming its path.
 // Provider tables are checked twice: here for `type`, then against the type's own strict schema by
 // the composition root (src/daemon/providers.ts), which reports `providers.NAME.KEY` paths too.
-import { z } from 'zod';
+// Written as zod code, but recorded (src/core/deferred-schema.ts): zod loads only for a config the fast parse
+// cannot vouch for, and then words the error.
+import type { z as zod } from 'zod';
+import { deferred, recorder } from '../core/deferred-schema.js';
+
+const z = recorder<typeof zod>();
 
 /** Where root's Docker finds the plugin; non-root defaults to `<runtime_dir>/docker.sock` instead. */
 export const ROOT_DOCKER_SOCKET = '/run/docker/plugins/keyway.sock';
@@ -22,7 +27,7 @@ const DURATION_EXPECTED = 'expected a duration such as "30s", "5m" or "250ms", o
 const duration = z.union([z.number().min(0, { message: DURATION_EXPECTED }), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, { message: DURATION_EXPECTED })], { error: DURATION_EXPECTED });
 
 /** Broker policy keys, valid in [broker] (defaults) and in every [providers.NAME] (overrides). */
-export const policyShape = {
+const policyShape = {
   cache_ttl: duration.optional(),
   negative_ttl: duration.optional(),
   max_stale: duration.optional(),
@@ -34,9 +39,9 @@ export const policyShape = {
   breaker_cooldown: duration.optional(),
 };
 
-export const providerSchema = z.looseObject({ type: z.string().min(1), ...policyShape });
+const providerSchema = z.looseObject({ type: z.string().min(1), ...policyShape });
 
-export const pluginSchema = z.strictObject({
+const pluginSchema = z.strictObject({
   path: absPath.optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'expected 64 lowercase hex digits' }).optional(),
   oci_image: z.string().optional(),
@@ -52,7 +57,7 @@ export const pluginSchema = z.strictObject({
   option_keys: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { message: 'expected lowercase letters, digits or "_", starting with a letter (1-63 chars)' })).default([]),
 });
 
-export const configSchema = z.strictObject({
+const configRecording = z.strictObject({
   state_dir: absPath.optional(),
   runtime_dir: absPath.optional(),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).default({}),
@@ -88,5 +93,7 @@ export const configSchema = z.strictObject({
   plugins: z.record(name, pluginSchema).default({}),
 });
 
-export type Config = z.infer<typeof configSchema>;
-export type PluginConfig = z.infer<typeof pluginSchema>;
+export const configSchema = deferred(configRecording);
+
+export type Config = zod.infer<typeof configRecording>;
+export type PluginConfig = zod.infer<typeof pluginSchema>;

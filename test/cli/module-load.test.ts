@@ -1,23 +1,37 @@
 // Which modules a short-lived command loads. Start-up time is a ratio benchmarked in bench/cli.ts;
 // this pins the cause: `keyway version`, `get` and `run` must not import gRPC, prom-client, YAML,
 // pino (until something is logged) or the daemon's servers, so a later top-level import cannot
-// silently bring them back onto every CLI start.
+// silently bring them back onto every CLI start. dist/ is a bundle (scripts/postbuild.mjs), so a
+// loaded chunk stands for the src/ and node_modules files its source map lists: everything in a
+// chunk is evaluated when the chunk is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeInstance, REPO, type Instance } from '../helpers/cli.js';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
 
 const RECORDER = join(REPO, 'test', 'helpers', 'load-recorder.mjs');
 
-/** Runs the CLI under the load recorder; returns the loaded module URLs relative to the repo. */
-function loaded(i: Instance, args: readonly string[], input = ''): string[] {
+/** A loaded file as the modules it holds, relative to the repo: a dist/ chunk's sources, else itself. */
+function modulesOf(url: string): string[] {
+  if (!url.startsWith('file:')) return [url];
+  const file = fileURLToPath(url);
+  const map = `${file}.map`;
+  if (!file.startsWith(join(REPO, 'dist') + '/') || !existsSync(map)) return [relative(REPO, file)];
+  const { sources } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] };
+  return [relative(REPO, file), ...sources.map((s) => relative(REPO, resolve(dirname(file), s)))];
+}
+
+/** Runs the CLI (or `script`) under the load recorder; returns the loaded files and the modules they hold. */
+function loaded(i: Instance, args: readonly string[], input = '', script?: string): string[] {
   const log = join(i.dir, `loaded-${args[0] ?? 'none'}.txt`);
-  const r = i.run(args, { input, env: { KEYWAY_LOAD_LOG: log, NODE_OPTIONS: `--import=${RECORDER}` } });
+  const env = { KEYWAY_LOAD_LOG: log, NODE_OPTIONS: `--import=${RECORDER}` };
+  const r = script === undefined ? i.run(args, { input, env }) : spawnSync(process.execPath, [script, ...args], { env: { ...i.env, ...env, SECRET_ID: input } });
   assert.equal(r.status, 0, r.stderr.toString());
-  const base = new URL(`file://${REPO}/`).href;
-  return [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean).map((u) => u.replace(base, '')))];
+  return [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean).flatMap(modulesOf))];
 }
 
 /** Heavy or server-only code no short-lived command may load. */
@@ -26,9 +40,9 @@ const FORBIDDEN: readonly [string, RegExp][] = [
   ['prom-client', /node_modules\/prom-client\//],
   ['yaml', /node_modules\/yaml\//],
   ['pino', /node_modules\/pino\//],
-  ['the daemon', /^dist\/daemon\/(serve|docker|templates)\.js$/],
-  ['a frontend server', /^dist\/frontends\//],
-  ['metrics', /^dist\/broker\/metrics\.js$/],
+  ['the daemon', /^src\/daemon\/(serve|docker|templates)\.ts$/],
+  ['a frontend server', /^src\/frontends\//],
+  ['metrics', /^src\/broker\/(metrics|prometheus)\.ts$/],
 ];
 
 function assertNone(mods: readonly string[], what: string): void {
@@ -53,12 +67,12 @@ test('keyway version loads its own module and not even the command parser', (t) 
   const mods = loaded(i, ['version']);
   assertNone(mods, 'version');
   // Not even config, the store or the providers: nothing under these folders.
-  const heavy = mods.filter((m) => /^dist\/(config|store|providers|plugins|broker|delivery|daemon|templates)\/|vendor\/(zod|smol-toml)\.js$|better-sqlite3/.test(m));
+  const heavy = mods.filter((m) => /^src\/(config|store|providers|plugins|broker|delivery|daemon|templates)\/|node_modules\/(zod|smol-toml)\//.test(m));
   assert.deepEqual(heavy, []);
-  assert.ok(mods.includes('dist/cli/commands/version.js'));
+  assert.ok(mods.includes('src/cli/commands/version.ts'));
   assert.deepEqual(mods.filter((m) => m.includes('commander')), []);
   // Other commands' modules stay unloaded.
-  assert.deepEqual(mods.filter((m) => m.startsWith('dist/cli/commands/') && m !== 'dist/cli/commands/version.js'), []);
+  assert.deepEqual(mods.filter((m) => m.startsWith('src/cli/commands/') && m !== 'src/cli/commands/version.ts'), []);
 });
 
 test('keyway get of a local secret loads no gRPC, metrics, YAML, logger or daemon servers', (t) => {
@@ -66,9 +80,23 @@ test('keyway get of a local secret loads no gRPC, metrics, YAML, logger or daemo
   assert.equal(i.run(['secret', 'create', 'app', '-'], { input: 'v' }).status, 0);
   const mods = loaded(i, ['get', 'app']);
   assertNone(mods, 'get');
-  assert.deepEqual(mods.filter((m) => m.startsWith('dist/cli/commands/') && m !== 'dist/cli/commands/get.js'), []);
+  assert.deepEqual(mods.filter((m) => m.startsWith('src/cli/commands/') && m !== 'src/cli/commands/get.ts'), []);
   // Sanity: the recorder sees what get does need.
-  assert.ok(mods.includes('dist/daemon/context.js'));
+  assert.ok(mods.includes('src/daemon/context.ts'));
+  assert.ok(mods.includes('src/store/sqlite.ts'));
+});
+
+test('the Podman lookup entry loads neither the command parser nor any command, gRPC, metrics, YAML or logger', (t) => {
+  const i = inst(t);
+  const id = '0123456789abcdef0123456789';
+  assert.equal(i.run(['podman', 'store'], { input: 'v', env: { SECRET_ID: id } }).status, 0);
+  const mods = loaded(i, ['--state-dir', i.stateDir], id, join(REPO, 'dist', 'cli', 'podman-lookup.js'));
+  // The Podman frontend's own modules are what it runs (the lookup server's file only for its timeout).
+  assertNone(mods.filter((m) => !/^src\/frontends\/(podman\/|unix-socket\.ts$)/.test(m)), 'podman lookup');
+  assert.deepEqual(mods.filter((m) => m.startsWith('src/cli/commands/') || m.includes('commander')), []);
+  // It starts as the CLI does: the Node check and the compile cache first.
+  assert.ok(mods.includes('src/runtime.ts'));
+  assert.ok(mods.includes('src/frontends/podman/wire.ts'));
 });
 
 test('keyway run loads no gRPC, metrics, YAML, logger or daemon servers', (t) => {

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { makeRootlessUser, rootlessSkipReason, type RootlessUser } from '../../helpers/rootless.js';
 import { scanFor } from '../../helpers/cli.js';
+import { DB_FILE } from '../../../src/store/db.js';
 
 const SKIP = rootlessSkipReason() ?? false;
 let user: RootlessUser;
@@ -32,8 +33,9 @@ function mountOf(mountinfo: string, path: string): { fsType: string; options: st
 
 /** How many mount-set records the user's store holds, read as the user (root must not touch its SQLite files). */
 function records(u: RootlessUser): number {
-  const script = `import { openDb } from ${JSON.stringify(join(u.repo, 'dist', 'store', 'db.js'))}; import { MountSetsRepo } from ${JSON.stringify(join(u.repo, 'dist', 'store', 'mount-sets.js'))};
-const db = openDb(process.argv[1]); process.stdout.write(String(new MountSetsRepo(db).list().length)); db.close();`;
+  // node:sqlite directly: dist/ is a bundle with no store module of its own to import.
+  const script = `import { DatabaseSync } from 'node:sqlite'; import { join } from 'node:path';
+const db = new DatabaseSync(join(process.argv[1], ${JSON.stringify(DB_FILE)}), { readOnly: true }); process.stdout.write(String(db.prepare('SELECT count(*) AS n FROM mount_sets').get().n)); db.close();`;
   const r = u.run(process.execPath, ['--input-type=module', '-e', script, u.stateDir]);
   assert.equal(r.status, 0, r.stderr.toString());
   return Number(r.stdout.toString());

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { z as zod } from 'zod';
+import { deferred, recorder, UNSURE } from '../../src/core/deferred-schema.js';
+
+const z = recorder<typeof zod>();
+
+test('a recorded schema defers to zod for what it does not know, and zod words the error', () => {
+  const s = deferred(z.strictObject({ a: z.string().min(2), b: z.number().int().default(3) }));
+  assert.deepEqual(s.fast({ a: 'xy' }), { a: 'xy', b: 3 });
+  assert.equal(s.fast({ a: 'x' }), UNSURE);
+  assert.equal(s.fast({ a: 'xy', c: 1 }), UNSURE);
+  assert.equal(s.fast({ a: 'xy', b: 1.5 }), UNSURE);
+  const r = s.safeParse({ a: 'xy', c: 1 });
+  assert.ok(!r.success);
+  assert.equal(r.error.issues[0]?.code, 'unrecognized_keys');
+  // A call the fast parse does not model sends every input to zod.
+  const odd = deferred(z.string().trim());
+  assert.equal(odd.fast('x'), UNSURE);
+  assert.deepEqual(odd.safeParse(' x '), { success: true, data: 'x' });
+});
+
+test('a default is handed out as a copy and absent optional keys stay absent, as zod does', () => {
+  const s = deferred(z.strictObject({ t: z.strictObject({ a: z.boolean().optional() }).default({}), o: z.string().optional() }));
+  const a = s.fast({});
+  const b = s.fast({});
+  assert.deepEqual(a, { t: {} });
+  assert.notEqual((a as { t: object }).t, (b as { t: object }).t);
+  assert.deepStrictEqual(a, s.schema().parse({}));
+});
