@@ -13,6 +13,7 @@ import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
 import { openContext, type Context, type GlobalOptions } from './context.js';
 import { dockerEnabled, dockerFrontend } from './docker.js';
+import { settleDaemonHeap } from './heap.js';
 import { templatingBroker } from './templates.js';
 
 export interface Daemon {
@@ -111,6 +112,7 @@ export async function startDaemon(flags: GlobalOptions): Promise<Daemon> {
 /** Runs until SIGTERM/SIGINT; a second signal while closing exits at once. */
 export async function runDaemon(flags: GlobalOptions): Promise<void> {
   const d = await startDaemon(flags);
+  settleDaemonHeap();
   await new Promise<void>((resolve) => {
     let signalled = false;
     const onSignal = (sig: NodeJS.Signals): void => {
