@@ -112,7 +112,6 @@ export async function startDaemon(flags: GlobalOptions): Promise<Daemon> {
 /** Runs until SIGTERM/SIGINT; a second signal while closing exits at once. */
 export async function runDaemon(flags: GlobalOptions): Promise<void> {
   const d = await startDaemon(flags);
-  settleDaemonHeap();
   await new Promise<void>((resolve) => {
     let signalled = false;
     const onSignal = (sig: NodeJS.Signals): void => {
@@ -123,5 +122,7 @@ export async function runDaemon(flags: GlobalOptions): Promise<void> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // After the handlers: a stop signal during the collection still shuts down cleanly.
+    settleDaemonHeap();
   });
 }
