@@ -11,6 +11,7 @@ import type { Frontend } from '../frontend.js';
 import { closeUnix, listenUnix } from '../unix-socket.js';
 import type { AccessPolicy } from './access.js';
 import type { CsiGrpc } from './grpc.js';
+import { protoPath } from './proto-path.js';
 import { loadVersionKey } from './version-key.js';
 
 export const DEFAULT_CSI_SOCKET = '/var/run/secrets-store-csi-providers/keyway.sock';
@@ -57,8 +58,12 @@ export class CsiFrontend implements Frontend {
   #accept(conn: Socket): void {
     this.#conns.add(conn);
     conn.once('close', () => this.#conns.delete(conn));
+    // Until grpc-js takes the socket, a reset must not surface as an unhandled 'error'.
+    const onError = (): void => void conn.destroy();
+    conn.on('error', onError);
     this.#loadGrpc().then(
       (grpc) => {
+        conn.off('error', onError);
         if (!conn.destroyed && this.#closing === undefined) grpc.inject(conn);
         else conn.destroy();
       },
@@ -71,6 +76,8 @@ export class CsiFrontend implements Frontend {
 
   async start(): Promise<void> {
     if (this.#net) return;
+    // A package installed without proto/ fails here, at start, not at the driver's first call.
+    protoPath();
     const net = createServer((conn) => this.#accept(conn));
     await listenUnix(net, this.socket, 0o600, 'CSI provider');
     this.#net = net;
