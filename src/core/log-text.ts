@@ -1,8 +1,7 @@
-// Human-readable log lines for a terminal: pino still builds (and redacts) each JSON record, and
-// this stream rewrites it as `HH:MM:SS.mmm LEVEL message key=value ...` before it reaches stderr.
+// Human-readable log lines for a terminal: the logger still builds (and redacts) each JSON record,
+// and this rewrites it as `HH:MM:SS.mmm LEVEL message key=value ...` before it reaches stderr.
 // A record that does not parse is passed through unchanged, so nothing is ever lost.
 import { writeSync } from 'node:fs';
-import { Writable } from 'node:stream';
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
@@ -32,7 +31,7 @@ export function formatRecord(line: string): string {
 }
 
 /** Writes all of `text` to `fd`, waiting out EAGAIN (a terminal fd may be non-blocking). */
-function writeFully(fd: number, text: string): void {
+export function writeFully(fd: number, text: string): void {
   let buf = Buffer.from(text);
   while (buf.length > 0) {
     try {
@@ -42,22 +41,4 @@ function writeFully(fd: number, text: string): void {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
   }
-}
-
-/** A destination for pino that writes text lines to `fd` synchronously, like pino's own. */
-export function textDestination(fd: number): Writable {
-  let pending = '';
-  return new Writable({
-    decodeStrings: false,
-    write(chunk: Buffer | string, _enc, done) {
-      pending += chunk.toString();
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const out = formatRecord(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-        writeFully(fd, out);
-      }
-      done();
-    },
-  });
 }

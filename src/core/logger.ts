@@ -1,68 +1,115 @@
-// Structured logs (pino) to stderr. Secret material never reaches a log call by construction
-// (SecretValue prints as redacted); the redact paths are a second line of defence for fields that
-// carry credentials by name.
-// pino is loaded on the first call that would write (tens of milliseconds a CLI command that logs
-// nothing should not pay); below the level, a call costs a comparison.
-import { createRequire } from 'node:module';
+// Structured logs to stderr: one JSON object per line, pino's record format
+// (`{"level":30,"time":…,"pid":…,…fields,"msg":"…"}`), or the same record as a text line on a
+// terminal. Secret material never reaches a log call by construction (SecretValue prints as
+// redacted); the redaction below is a second line of defence for fields that carry credentials by
+// name. A few dozen lines rather than pino: the daemon logs rarely and synchronously, and pino's
+// module graph cost several MiB of resident memory in a process that is otherwise idle.
 import { isatty } from 'node:tty';
-import type * as Pino from 'pino';
-import type { Logger as PinoLogger } from 'pino';
-import { textDestination } from './log-text.js';
+import { formatRecord, writeFully } from './log-text.js';
 
-export type Logger = PinoLogger;
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 /** `auto`: text lines when the destination fd is a terminal, JSON otherwise. */
 export type LogFormat = 'auto' | 'text' | 'json';
 export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'text', 'json'];
 
+export interface LogFn {
+  (fields: object, msg?: string): void;
+  (msg: string): void;
+}
+
+export interface Logger {
+  readonly level: LogLevel;
+  isLevelEnabled(level: LogLevel): boolean;
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  fatal: LogFn;
+  /** A logger that adds `bindings` to every record. */
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** Field names censored at the top level and one level down (`*.token`), plus `headers.x-vault-token`. */
 export const REDACT_PATHS = [
   'value', '*.value', 'token', '*.token', 'tokens', '*.tokens', 'password', '*.password',
   'secret_id', '*.secret_id', 'authorization', '*.authorization', 'headers.authorization',
   'headers["x-vault-token"]', 'payload', '*.payload', 'contents', '*.contents', 'secrets', '*.secrets',
 ];
+const REDACTED = new Set(REDACT_PATHS.filter((p) => /^\w+$/.test(p)));
+const HEADER_REDACTED = new Set([...REDACTED, 'x-vault-token']);
+const CENSOR = '[redacted]';
 
-const require = createRequire(import.meta.url);
-const pinoModule = (): typeof Pino => require('pino') as typeof Pino;
+const RANK: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+const METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
-const RANK: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
-const noop = (): void => undefined;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Buffer.isBuffer(v);
 
-/** A logger whose pino instance is made by `make` on first real use. */
-function lazyLogger(level: LogLevel, make: () => PinoLogger): Logger {
-  let real: PinoLogger | undefined;
-  const get = (): PinoLogger => (real ??= make());
-  return new Proxy({} as PinoLogger, {
-    get(_t, key) {
-      if (real === undefined) {
-        if (key === 'level') return level;
-        if (key === 'child') return (bindings: Record<string, unknown>, opts?: object) => lazyLogger(level, () => get().child(bindings, opts));
-        if (key === 'isLevelEnabled') return (l: string) => (RANK[l] ?? 0) >= (RANK[level] ?? 0) && level !== 'silent';
-        const rank = typeof key === 'string' ? RANK[key] : undefined;
-        if (rank !== undefined && key !== 'silent' && rank < (RANK[level] ?? 0)) return noop;
-      }
-      const r = get();
-      const v: unknown = Reflect.get(r, key, r);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(r) : v;
-    },
-    set(_t, key, value) {
-      return Reflect.set(get(), key, value);
-    },
-    has(_t, key) {
-      return key in get();
-    },
+/** A copy of `child` with the named fields censored (arrays keep their shape). */
+function censorChild(child: unknown, names: ReadonlySet<string>): unknown {
+  if (!isPlainObject(child)) return child;
+  let copy: Record<string, unknown> | unknown[] | undefined;
+  for (const k of Object.keys(child)) {
+    if (!names.has(k) || child[k] === undefined) continue;
+    copy ??= Array.isArray(child) ? [...(child as unknown[])] : { ...child };
+    (copy as Record<string, unknown>)[k] = CENSOR;
+  }
+  return copy ?? child;
+}
+
+/** The record's fields with REDACT_PATHS applied; the caller's objects are never modified. */
+export function redact(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = REDACTED.has(k) && v !== undefined ? CENSOR : censorChild(v, k === 'headers' ? HEADER_REDACTED : REDACTED);
+  return out;
+}
+
+/** JSON.stringify that never throws: errors as {type, message, stack}, bigints as numbers' text, cycles cut. */
+function stringify(record: Record<string, unknown>): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(record, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v instanceof Error) return { type: v.name, message: v.message, stack: v.stack };
+    if (v !== null && typeof v === 'object') {
+      if (seen.has(v)) return '[Circular]';
+      seen.add(v);
+    }
+    return v;
   });
 }
 
+type Sink = (line: string) => void;
+
+function makeLogger(level: LogLevel, sink: Sink, bindings: Record<string, unknown>): Logger {
+  const min = RANK[level];
+  const logger: Logger = {
+    level,
+    isLevelEnabled: (l) => RANK[l] >= min && level !== 'silent',
+    child: (more) => makeLogger(level, sink, { ...bindings, ...redact(more) }),
+  } as Logger;
+  for (const name of METHODS) {
+    const rank = RANK[name];
+    (logger as unknown as Record<string, LogFn>)[name] =
+      rank < min
+        ? () => undefined
+        : (a: object | string, msg?: string) => {
+            const fields = typeof a === 'string' ? {} : a instanceof Error ? { err: a } : redact(a as Record<string, unknown>);
+            const text = typeof a === 'string' ? a : (msg ?? (a instanceof Error ? a.message : undefined));
+            sink(stringify({ level: rank, time: Date.now(), pid: process.pid, ...bindings, ...fields, ...(text !== undefined ? { msg: text } : {}) }));
+          };
+  }
+  return logger;
+}
+
 export function createLogger(level: LogLevel, destination: number | NodeJS.WritableStream = 2, format: LogFormat = 'auto'): Logger {
-  return lazyLogger(level, () => {
-    const { pino } = pinoModule();
-    const text = typeof destination === 'number' && (format === 'text' || (format === 'auto' && isatty(destination)));
-    const dest = typeof destination !== 'number' ? destination : text ? textDestination(destination) : pino.destination({ fd: destination, sync: true });
-    return pino({ level, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest);
-  });
+  let sink: Sink;
+  if (typeof destination !== 'number') sink = (line) => void destination.write(`${line}\n`);
+  else if (format === 'text' || (format === 'auto' && isatty(destination))) sink = (line) => writeFully(destination, formatRecord(line));
+  else sink = (line) => writeFully(destination, `${line}\n`);
+  return makeLogger(level, sink, {});
 }
 
 /** A logger that drops everything (tests, library use). */
 export function silentLogger(): Logger {
-  return pinoModule().pino({ level: 'silent' });
+  return makeLogger('silent', () => undefined, {});
 }

@@ -13,6 +13,7 @@ import { ensurePrivateDir } from '../store/db.js';
 import { VERSION } from '../version.js';
 import { openContext, type Context, type GlobalOptions } from './context.js';
 import { dockerEnabled, dockerFrontend } from './docker.js';
+import { settleDaemonHeap } from './heap.js';
 import { templatingBroker } from './templates.js';
 
 export interface Daemon {
@@ -121,5 +122,7 @@ export async function runDaemon(flags: GlobalOptions): Promise<void> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // After the handlers: a stop signal during the collection still shuts down cleanly.
+    settleDaemonHeap();
   });
 }

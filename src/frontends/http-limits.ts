@@ -3,7 +3,14 @@
 // sits idle between requests, or goes silent mid-way is closed, and past a cap new connections are
 // refused at accept. Without this, idle clients exhaust the file descriptors and every frontend
 // stops answering.
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type * as Http from 'node:http';
+import type { RequestListener, Server } from 'node:http';
+
+// require, not `import from 'node:http'`: an ES import of node:http evaluates every export, and its
+// lazy WebSocket/EventSource getters load undici with http2, tls, zlib and web streams (~13 MiB RSS
+// in an idle daemon); require leaves them unloaded.
+const { createServer } = createRequire(import.meta.url)('node:http') as typeof Http;
 
 export interface HttpLimits {
   /** Time to receive the request headers (408 and close after). */

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { REDACT_PATHS } from '../../src/core/logger.js';
+import { createLogger } from '../../src/core/logger.js';
 import { formatRecord } from '../../src/core/log-text.js';
 
 test('a JSON log record becomes one text line with time, level, message and fields', () => {
@@ -10,10 +9,10 @@ test('a JSON log record becomes one text line with time, level, message and fiel
   assert.equal(formatRecord(line), '03:04:05.678 WARN  frontend close failed frontend=docker err="socket gone away"\n');
 });
 
-test('text lines keep pino redaction, and a line that is not a record passes through unchanged', () => {
+test('text lines keep the logger redaction, and a line that is not a record passes through unchanged', () => {
   let out = '';
   const sink = new Writable({ write: (c: Buffer, _e, done) => ((out += formatRecord(c.toString().trim())), done()) });
-  pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink).info({ token: 'CANARY-tok', name: 'db' }, 'resolved');
+  createLogger('info', sink).info({ token: 'CANARY-tok', name: 'db' }, 'resolved');
   assert.match(out, / INFO  resolved token="\[redacted\]" name=db\n$/);
   assert.ok(!out.includes('CANARY'));
   assert.equal(formatRecord('not json {'), 'not json {\n');

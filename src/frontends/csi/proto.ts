@@ -1,13 +1,10 @@
-// Loads the v1alpha1 provider API at runtime from proto/ in the package root. The same code runs
-// from src/ (tsx) and from dist/, so the root is found by walking up to keyway's package.json
-// rather than by a fixed number of "..".
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Loads the v1alpha1 provider API at runtime from proto/ in the package root (proto-path.ts).
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { KeywayError } from '../../core/errors.js';
+import { PROTO_RELATIVE, protoPath } from './proto-path.js';
 
-export const PROTO_RELATIVE = join('proto', 'csi', 'v1alpha1', 'service.proto');
+export { findPackageRoot, PROTO_RELATIVE, protoPath } from './proto-path.js';
 export const SERVICE_NAME = 'v1alpha1.CSIDriverProvider';
 /** The API version the driver asks for in its health check. */
 export const API_VERSION = 'v1alpha1';
@@ -40,28 +37,6 @@ export interface MountResponse {
   object_version: ObjectVersion[];
   error?: { code: string } | null;
   files: CsiFile[];
-}
-
-/** The directory holding keyway's package.json, searched upwards from `start`. */
-export function findPackageRoot(start: string): string {
-  let dir = start;
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && existsSync(join(dir, PROTO_RELATIVE))) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'keyway') return dir;
-      } catch {
-        // not ours; keep walking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new KeywayError('internal', `cannot find ${PROTO_RELATIVE} in any parent of ${start} (is the package installed with its proto/ folder?)`);
-    dir = up;
-  }
-}
-
-export function protoPath(): string {
-  return join(findPackageRoot(import.meta.dirname), PROTO_RELATIVE);
 }
 
 let cached: ServiceDefinition | undefined;

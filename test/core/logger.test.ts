@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger, type LogLevel, type Logger } from '../../src/core/logger.js';
+
+function capture(level: LogLevel = 'trace'): { logger: Logger; lines: () => string[]; records: () => Record<string, unknown>[] } {
+  let out = '';
+  const logger = createLogger(level, new Writable({ write: (c: Buffer, _e, done) => ((out += c.toString()), done()) }));
+  const lines = (): string[] => out.split('\n').filter(Boolean);
+  return { logger, lines, records: () => lines().map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+test('a record is one JSON line in pino order: level, time, pid, fields, msg', () => {
+  const c = capture();
+  const before = Date.now();
+  c.logger.info({ socket: '/run/k.sock', n: 2 }, 'admin API listening');
+  const [line] = c.lines();
+  assert.match(line ?? '', new RegExp(`^\\{"level":30,"time":\\d+,"pid":${process.pid},"socket":"/run/k.sock","n":2,"msg":"admin API listening"\\}$`));
+  const time = c.records()[0]?.time as number;
+  assert.ok(time >= before && time <= Date.now());
+});
+
+test('a message alone, and fields alone, make records without the missing part', () => {
+  const c = capture();
+  c.logger.warn('no policy');
+  c.logger.error({ code: 'x' });
+  assert.deepEqual(c.records().map(({ level, msg, code }) => ({ level, msg, code })), [{ level: 40, msg: 'no policy', code: undefined }, { level: 50, msg: undefined, code: 'x' }]);
+});
+
+test('calls below the level write nothing, and silent writes nothing at all', () => {
+  const c = capture('warn');
+  c.logger.info({ a: 1 }, 'dropped');
+  c.logger.debug('dropped');
+  c.logger.warn('kept');
+  assert.deepEqual(c.records().map((r) => r.msg), ['kept']);
+  assert.equal(c.logger.isLevelEnabled('info'), false);
+  assert.equal(c.logger.isLevelEnabled('error'), true);
+  const s = silentLogger();
+  s.fatal('nothing');
+  assert.equal(s.isLevelEnabled('fatal'), false);
+});
+
+test('credential fields are censored at the top level, one level down and in headers, without touching the caller', () => {
+  const c = capture();
+  const fields = { token: 'CANARY-1', name: 'db', req: { password: 'CANARY-2', user: 'u' }, headers: { authorization: 'CANARY-3', 'x-vault-token': 'CANARY-4', accept: 'json' } };
+  c.logger.info(fields, 'resolved');
+  const line = c.lines()[0] ?? '';
+  assert.ok(!line.includes('CANARY'), line);
+  const r = c.records()[0] as Record<string, Record<string, unknown>>;
+  assert.equal(r.token, '[redacted]');
+  assert.deepEqual(r.req, { password: '[redacted]', user: 'u' });
+  assert.deepEqual(r.headers, { authorization: '[redacted]', 'x-vault-token': '[redacted]', accept: 'json' });
+  assert.equal(r.name, 'db');
+  assert.equal(fields.token, 'CANARY-1');
+  assert.equal(fields.req.password, 'CANARY-2');
+});
+
+test('an Error becomes err with type, message and stack; cycles and bigints do not throw', () => {
+  const c = capture();
+  c.logger.error(new Error('socket gone'));
+  const cyclic: Record<string, unknown> = { big: 10n };
+  cyclic.self = cyclic;
+  c.logger.warn({ cyclic }, 'odd fields');
+  const [e, w] = c.records() as Record<string, Record<string, unknown>>[];
+  assert.equal(e?.msg, 'socket gone');
+  assert.equal(e?.err?.type, 'Error');
+  assert.equal(e?.err?.message, 'socket gone');
+  assert.match(String(e?.err?.stack), /socket gone/);
+  assert.deepEqual(w?.cyclic, { big: '10', self: '[Circular]' });
+});
+
+test('a child logger adds its bindings to every record', () => {
+  const c = capture();
+  c.logger.child({ frontend: 'csi' }).info({ n: 1 }, 'hello');
+  assert.deepEqual(c.records().map(({ frontend, n, msg }) => ({ frontend, n, msg })), [{ frontend: 'csi', n: 1, msg: 'hello' }]);
+});
