@@ -6,8 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeInstance, REPO, type Instance } from '../helpers/cli.js';
-import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { REPO, testInstance, type Instance } from '../helpers/cli.js';
 
 const RECORDER = join(REPO, 'test', 'helpers', 'load-recorder.mjs');
 
@@ -38,18 +37,8 @@ function assertNone(mods: readonly string[], what: string): void {
   }
 }
 
-function inst(t: { after: (fn: () => Promise<void>) => void }): Instance {
-  const i = makeInstance();
-  t.after(async () => {
-    // `run` leaves its mount root (a tmpfs) mounted under the runtime dir.
-    await unmountRoot(i.runtimeDir).catch(() => undefined);
-    i.cleanup();
-  });
-  return i;
-}
-
 test('keyway version loads its own module and not even the command parser', (t) => {
-  const i = inst(t);
+  const i = testInstance(t);
   const mods = loaded(i, ['version']);
   assertNone(mods, 'version');
   // Not even config, the store or the providers: nothing under these folders.
@@ -62,7 +51,7 @@ test('keyway version loads its own module and not even the command parser', (t) 
 });
 
 test('keyway get of a local secret loads no gRPC, metrics, YAML, logger or daemon servers', (t) => {
-  const i = inst(t);
+  const i = testInstance(t);
   assert.equal(i.run(['secret', 'create', 'app', '-'], { input: 'v' }).status, 0);
   const mods = loaded(i, ['get', 'app']);
   assertNone(mods, 'get');
@@ -72,13 +61,13 @@ test('keyway get of a local secret loads no gRPC, metrics, YAML, logger or daemo
 });
 
 test('keyway run loads no gRPC, metrics, YAML, logger or daemon servers', (t) => {
-  const i = inst(t);
+  const i = testInstance(t);
   assert.equal(i.run(['secret', 'create', 'app', '-'], { input: 'v' }).status, 0);
   assertNone(loaded(i, ['run', '--secret', 'app', '--', 'true']), 'run');
 });
 
 test('keyway --help still lists every command', (t) => {
-  const i = inst(t);
+  const i = testInstance(t);
   const r = i.run(['--help']);
   assert.equal(r.status, 0);
   for (const c of ['secret', 'get', 'ref', 'audit', 'run', 'doctor', 'serve', 'podman', 'podman-plugin', 'plugin', 'template', 'volume', 'version']) assert.match(r.stdout.toString(), new RegExp(`^  ${c}\\b`, 'm'), c);

@@ -19,7 +19,7 @@ async function firstLife(t: TestContext): Promise<{ sb: Sandbox; db: Db; repo: M
   t.after(() => db.close());
   const { manager } = await openDelivery({ runtimeDir: sb.runtimeDir, db, logger: silentLogger() });
   // A pid that has exited: the sets below look like those of a keyway that died.
-  const dead = spawnSync('true').pid as number;
+  const dead = spawnSync('true').pid;
   return { sb, db, repo: new MountSetsRepo(db), mgr: manager, dead };
 }
 

@@ -8,7 +8,8 @@ import type { SecretValue } from '../../../src/core/secret-value.js';
 import { AwsSmProvider, awsSmFactory } from '../../../src/providers/aws-sm/index.js';
 import { AwsEmulator, AwsError } from '../../emulators/aws/emulator.js';
 import { MetadataEmulator } from '../../emulators/aws/imds.js';
-import { brokerFor, isCode, testCtx } from '../../emulators/broker.js';
+import { isCode, testCtx } from '../../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';
 
 const AKID = 'AKIDKEYWAYTEST0001';
 const SECRET_KEY = 'kw-test-secret-access-key';
@@ -23,7 +24,7 @@ async function setup(t: { after: (fn: () => unknown) => void }, env: Record<stri
   });
   const fullEnv = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: SECRET_KEY, ...env };
   const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), fullEnv);
-  return { emu, provider, home, broker: brokerFor(t, provider) };
+  return { emu, provider, home, broker: testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker };
 }
 
 const ctx = testCtx();

@@ -7,7 +7,8 @@ import { KeywayError } from '../../../src/core/errors.js';
 import type { SecretValue } from '../../../src/core/secret-value.js';
 import { AwsSsmProvider, awsSsmFactory } from '../../../src/providers/aws-ssm/index.js';
 import { AwsEmulator, AwsError } from '../../emulators/aws/emulator.js';
-import { brokerFor, isCode, testCtx } from '../../emulators/broker.js';
+import { isCode, testCtx } from '../../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';
 
 const AKID = 'AKIDKEYWAYSSM0001';
 const SECRET_KEY = 'kw-ssm-secret-access-key';
@@ -23,7 +24,7 @@ async function setup(t: { after: (fn: () => unknown) => void }, config: Record<s
   });
   const env = { HOME: home, AWS_DEFAULT_REGION: 'eu-central-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: SECRET_KEY };
   const provider = new AwsSsmProvider('ssm', awsSsmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), env);
-  return { emu, provider, broker: brokerFor(t, provider) };
+  return { emu, provider, broker: testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker };
 }
 
 test('a SecureString parameter is decrypted and resolves through the broker', async (t) => {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { awsErrorCode } from '../../../src/providers/aws/error-codes.js';
 import { AwsSmProvider, awsSmFactory } from '../../../src/providers/aws-sm/index.js';
 import { AwsEmulator } from '../../emulators/aws/emulator.js';
-import { brokerFor, testCtx } from '../../emulators/broker.js';
+import { testCtx } from '../../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';
 
 const AKID = 'AKIDKEYWAYERRCODES01';
 
@@ -25,7 +26,7 @@ async function setup(t: { after: (fn: () => unknown) => void }) {
   });
   const env = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: 'err-codes-secret-key' };
   const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
-  return { emu, broker: brokerFor(t, provider) };
+  return { emu, broker: testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker };
 }
 
 test('the suffixed and bare spellings of the signature errors map to unauthenticated', () => {
