@@ -2,16 +2,13 @@
 // flight; batched through a provider's lookupMany where it has one (AWS, through its emulator).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KeywayError } from '../../src/core/errors.js';
 import type { Provider, ProviderRequest } from '../../src/core/provider.js';
 import { SecretValue } from '../../src/core/secret-value.js';
 import type { Broker } from '../../src/broker/broker.js';
 import { DEFAULT_POLICY } from '../../src/broker/policy.js';
 import { AwsSmProvider, awsSmFactory } from '../../src/providers/aws-sm/index.js';
-import { AwsEmulator } from '../emulators/aws/emulator.js';
+import { awsFixture } from '../emulators/aws/fixture.js';
 import { isCode } from '../emulators/broker.js';
 import { testBroker, UNCACHED_POLICY } from '../helpers/broker.js';
 
@@ -128,14 +125,7 @@ test('aborting the signal cancels resolveMany and wipes what had arrived', async
 });
 
 test('resolveMany fetches a provider\'s targets in one lookupMany: one BatchGetSecretValue for five AWS secrets', async (t) => {
-  const emu = await new AwsEmulator('us-east-1').start();
-  emu.addKey('AKIDKEYWAYTEST0001', 'kw-test-secret-access-key');
-  const home = mkdtempSync(join(tmpdir(), 'kw-aws-home-'));
-  t.after(async () => {
-    await emu.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const env = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'AKIDKEYWAYTEST0001', AWS_SECRET_ACCESS_KEY: 'kw-test-secret-access-key' };
+  const { emu, env } = await awsFixture(t, { akid: 'AKIDKEYWAYTEST0001', secretKey: 'kw-test-secret-access-key' });
   const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
   const broker = testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker;
   for (let i = 0; i < 5; i++) emu.putSecret(`app/s${i}`, `secret-${i}`);
