@@ -2,22 +2,15 @@
 // flight; batched through a provider's lookupMany where it has one (AWS, through its emulator).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KeywayError } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/core/logger.js';
 import type { Provider, ProviderRequest } from '../../src/core/provider.js';
 import { SecretValue } from '../../src/core/secret-value.js';
-import { Broker } from '../../src/broker/broker.js';
+import type { Broker } from '../../src/broker/broker.js';
 import { DEFAULT_POLICY } from '../../src/broker/policy.js';
-import { ProviderRegistry } from '../../src/broker/registry.js';
-import { openDb } from '../../src/store/db.js';
-import { SecretsRepo } from '../../src/store/secrets.js';
-import { AuditLog } from '../../src/store/audit.js';
 import { AwsSmProvider, awsSmFactory } from '../../src/providers/aws-sm/index.js';
-import { AwsEmulator } from '../emulators/aws/emulator.js';
-import { brokerFor, isCode } from '../emulators/broker.js';
+import { awsFixture } from '../emulators/aws/fixture.js';
+import { isCode } from '../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../helpers/broker.js';
 
 /** Values in memory, each answered after its own delay; counts lookups in flight. */
 class SlowMemoryProvider implements Provider {
@@ -46,15 +39,8 @@ class SlowMemoryProvider implements Provider {
 }
 
 function setup(t: { after: (fn: () => void) => void }): { mem: SlowMemoryProvider; broker: Broker } {
-  const dir = mkdtempSync(join(tmpdir(), 'kw-resolve-many-'));
-  const db = openDb(join(dir, 'state'));
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
   const mem = new SlowMemoryProvider();
-  const registry = new ProviderRegistry([{ get: (n) => (n === 'mem' ? mem : undefined), has: (n) => n === 'mem', names: () => ['mem'] }]);
-  const broker = new Broker({ registry, secrets: new SecretsRepo(db), audit: new AuditLog(db), logger: silentLogger(), maxSecretBytes: 1024, defaultPolicy: { ...DEFAULT_POLICY, retries: 0, concurrency: 100, timeoutMs: 30_000 } });
+  const { broker } = testBroker(t, [mem], { prefix: 'kw-resolve-many-', maxSecretBytes: 1024, defaultPolicy: { ...DEFAULT_POLICY, retries: 0, concurrency: 100, timeoutMs: 30_000 } });
   return { mem, broker };
 }
 
@@ -139,16 +125,9 @@ test('aborting the signal cancels resolveMany and wipes what had arrived', async
 });
 
 test('resolveMany fetches a provider\'s targets in one lookupMany: one BatchGetSecretValue for five AWS secrets', async (t) => {
-  const emu = await new AwsEmulator('us-east-1').start();
-  emu.addKey('AKIDKEYWAYTEST0001', 'kw-test-secret-access-key');
-  const home = mkdtempSync(join(tmpdir(), 'kw-aws-home-'));
-  t.after(async () => {
-    await emu.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const env = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'AKIDKEYWAYTEST0001', AWS_SECRET_ACCESS_KEY: 'kw-test-secret-access-key' };
+  const { emu, env } = await awsFixture(t, { akid: 'AKIDKEYWAYTEST0001', secretKey: 'kw-test-secret-access-key' });
   const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
-  const broker = brokerFor(t, provider);
+  const broker = testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker;
   for (let i = 0; i < 5; i++) emu.putSecret(`app/s${i}`, `secret-${i}`);
   const out = await broker.resolveMany([0, 1, 2, 3, 4].map((i) => `ref+aws://app/s${i}`), ctx());
   assert.deepEqual(out.map((r) => r.value.expose().toString()), [0, 1, 2, 3, 4].map((i) => `secret-${i}`));

@@ -10,8 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeInstance, REPO, type Instance } from '../helpers/cli.js';
-import { unmountRoot } from '../../src/delivery/mount-root.js';
+import { REPO, testInstance, type Instance } from '../helpers/cli.js';
 
 const RECORDER = join(REPO, 'test', 'helpers', 'load-recorder.mjs');
 
@@ -52,18 +51,8 @@ function assertNone(mods: readonly string[], what: string): void {
   }
 }
 
-function inst(t: { after: (fn: () => Promise<void>) => void }): Instance {
-  const i = makeInstance();
-  t.after(async () => {
-    // `run` leaves its mount root (a tmpfs) mounted under the runtime dir.
-    await unmountRoot(i.runtimeDir).catch(() => undefined);
-    i.cleanup();
-  });
-  return i;
-}
-
 test('keyway version loads its own module and not even the command parser', (t) => {
-  const i = inst(t);
+  const i = testInstance(t);
   const mods = loaded(i, ['version']);
   assertNone(mods, 'version');
   // Not even config, the store or the providers: nothing under these folders.
@@ -76,7 +65,7 @@ test('keyway version loads its own module and not even the command parser', (t) 
 });
 
 test('keyway get of a local secret loads no gRPC, metrics, YAML, logger or daemon servers', (t) => {
-  const i = inst(t);
+  const i = testInstance(t);
   assert.equal(i.run(['secret', 'create', 'app', '-'], { input: 'v' }).status, 0);
   const mods = loaded(i, ['get', 'app']);
   assertNone(mods, 'get');
@@ -87,7 +76,7 @@ test('keyway get of a local secret loads no gRPC, metrics, YAML, logger or daemo
 });
 
 test('the Podman lookup entry loads neither the command parser nor any command, gRPC, metrics, YAML or logger', (t) => {
-  const i = inst(t);
+  const i = testInstance(t);
   const id = '0123456789abcdef0123456789';
   assert.equal(i.run(['podman', 'store'], { input: 'v', env: { SECRET_ID: id } }).status, 0);
   const mods = loaded(i, ['--state-dir', i.stateDir], id, join(REPO, 'dist', 'cli', 'podman-lookup.js'));
@@ -100,13 +89,13 @@ test('the Podman lookup entry loads neither the command parser nor any command, 
 });
 
 test('keyway run loads no gRPC, metrics, YAML, logger or daemon servers', (t) => {
-  const i = inst(t);
+  const i = testInstance(t);
   assert.equal(i.run(['secret', 'create', 'app', '-'], { input: 'v' }).status, 0);
   assertNone(loaded(i, ['run', '--secret', 'app', '--', 'true']), 'run');
 });
 
 test('keyway --help still lists every command', (t) => {
-  const i = inst(t);
+  const i = testInstance(t);
   const r = i.run(['--help']);
   assert.equal(r.status, 0);
   for (const c of ['secret', 'get', 'ref', 'audit', 'run', 'doctor', 'serve', 'podman', 'podman-plugin', 'plugin', 'template', 'volume', 'version']) assert.match(r.stdout.toString(), new RegExp(`^  ${c}\\b`, 'm'), c);

@@ -6,8 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coreLimit } from '../../src/core/core-dumps.js';
-import { unmountRoot } from '../../src/delivery/mount-root.js';
-import { CLI, makeInstance, testInstance } from '../helpers/cli.js';
+import { CLI, testInstance } from '../helpers/cli.js';
 import { rootSkipReason } from '../helpers/tools.js';
 
 const ROOT_SKIP = rootSkipReason('keyway run mounts a noswap tmpfs, which needs root');
@@ -37,11 +36,7 @@ void test('keyway serve runs with a core limit of 0 and its memory excluded from
 });
 
 void test('keyway run runs with a core limit of 0, and so does its command', { skip: ROOT_SKIP }, async (t) => {
-  const i = makeInstance();
-  t.after(async () => {
-    await unmountRoot(i.runtimeDir).catch(() => undefined);
-    i.cleanup();
-  });
+  const i = testInstance(t);
   // The command reads its parent's (keyway's) limits and its own.
   const child = unlimited(['run', '--', 'sh', '-c', 'cat /proc/$PPID/limits /proc/$PPID/coredump_filter; cat /proc/self/limits'], i.env);
   let out = '';

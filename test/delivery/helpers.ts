@@ -7,7 +7,6 @@ import type { TestContext } from 'node:test';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
 import { rootSkipReason } from '../helpers/tools.js';
 
-export const isRoot = process.geteuid?.() === 0;
 export const ROOT_SKIP = rootSkipReason('needs root to mount tmpfs');
 
 export interface Sandbox {

@@ -11,13 +11,16 @@ import { Broker } from '../../src/broker/broker.js';
 import type { Clock } from '../../src/broker/clock.js';
 import type { BrokerMetrics } from '../../src/broker/metrics.js';
 import { NamedSecrets } from '../../src/broker/named-secrets.js';
-import type { ProviderPolicy } from '../../src/broker/policy.js';
+import { DEFAULT_POLICY, type ProviderPolicy } from '../../src/broker/policy.js';
 import { ProviderRegistry } from '../../src/broker/registry.js';
 import { AuditLog } from '../../src/store/audit.js';
 import { BlobsRepo } from '../../src/store/blobs.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { SecretsRepo } from '../../src/store/secrets.js';
 import { LocalProvider } from '../../src/providers/local/index.js';
+
+/** No value or negative cache, no retries, no breaker: every resolve reaches the provider once. */
+export const UNCACHED_POLICY: ProviderPolicy = { ...DEFAULT_POLICY, ttlMs: 0, negativeTtlMs: 0, retries: 0, breakerThreshold: 1_000_000 };
 
 export interface TestBrokerOptions {
   /** Adds the `local` provider (encrypted blobs in the same store), as the daemon always has. */

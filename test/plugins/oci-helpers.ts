@@ -1,5 +1,6 @@
-// A throwaway rootful Podman store under a temp dir (./podman.ts's config) and a busybox image with
-// the plugin's files added (./images.ts's builder), for OCI-image plugin tests (no registry, no pull).
+// A throwaway rootful Podman store under a temp dir (test/helpers/podman.ts's config) and a busybox
+// image with the plugin's files added (test/helpers/images.ts's builder), for OCI-image plugin tests
+// (no registry, no pull).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';

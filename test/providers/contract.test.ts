@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isTransient, KeywayError } from '../../src/core/errors.js';
 import { BUILTIN_PROVIDERS } from '../../src/providers/builtin.js';
-import { brokerFor, testCtx } from '../emulators/broker.js';
+import { testCtx } from '../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../helpers/broker.js';
 import type { ContractBackend, FailureMode, Target, TestContext } from './contract/harness.js';
 import { HARNESSES } from './contract/table.js';
 import { req } from './helpers.js';
@@ -115,7 +116,7 @@ for (const h of HARNESSES) {
   });
 
   contract('a #/json/pointer fragment selects a field, and a missing field is not_found', async (b, seeded, t) => {
-    const broker = brokerFor(t, b.provider);
+    const broker = testBroker(t, [b.provider], { defaultPolicy: UNCACHED_POLICY }).broker;
     const query = new URLSearchParams(seeded.options ?? {}).toString();
     const ref = `ref+${b.provider.name}://${seeded.path}${query ? `?${query}` : ''}`;
     assert.equal((await broker.resolve(`${ref}#/db/password`, testCtx())).value.expose().toString(), SECRET);

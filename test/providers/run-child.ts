@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instance } from '../helpers/cli.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
 export const CHILD = join(import.meta.dirname, '..', 'delivery', 'fixtures', 'child.mjs');
-export const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'SKIPPED: keyway run mounts a tmpfs and needs root (run the suite as root)';
+export const ROOT_SKIP = rootSkipReason('keyway run mounts a tmpfs and needs root');
 
 /** Runs `keyway run --secret SPEC` (target db_password); checks the value and its mode, and that stderr does not quote it. */
 export async function runDelivers(i: Instance, spec: string, expected: string): Promise<void> {

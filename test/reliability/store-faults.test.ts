@@ -5,10 +5,9 @@ import { mkdirSync, writeFileSync, rmSync, openSync, writeSync, closeSync } from
 import { join } from 'node:path';
 import { openDbFile } from '../../src/store/db.js';
 import { makeInstance, testInstance } from '../helpers/cli.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
-const isRoot = process.getuid?.() === 0;
-
-test('a full state dir fails the write with a clear error and loses nothing', { skip: !isRoot && 'needs root to mount a small tmpfs' }, (t) => {
+test('a full state dir fails the write with a clear error and loses nothing', { skip: rootSkipReason('needs root to mount a small tmpfs') }, (t) => {
   const i = makeInstance();
   mkdirSync(i.stateDir, { recursive: true, mode: 0o700 });
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'keyway-test-full', i.stateDir]);

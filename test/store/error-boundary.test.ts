@@ -18,9 +18,10 @@ import { PluginsRepo, type NewPlugin } from '../../src/store/plugins.js';
 import { PodmanSecretsRepo } from '../../src/store/podman-secrets.js';
 import { SecretsRepo, type SecretRecord } from '../../src/store/secrets.js';
 import { VolumesRepo } from '../../src/store/volumes.js';
+import { rootSkipReason } from '../helpers/tools.js';
 import { tempDb } from './temp-db.js';
 
-const ROOT_SKIP = process.geteuid?.() === 0 ? false : 'needs root to bind-mount a directory read-only';
+const ROOT_SKIP = rootSkipReason('needs root to bind-mount a directory read-only');
 
 /** Runs `fn`, which must fail, and checks the failure is a KeywayError that says what and where. */
 function failure(fn: () => unknown, code: ErrorCode, message: RegExp): KeywayError {

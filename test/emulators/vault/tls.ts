@@ -12,15 +12,6 @@ export interface TestCert {
   cleanup(): void;
 }
 
-export function haveOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function makeSelfSignedCert(dnsName: string): TestCert {
   const dir = mkdtempSync(join(tmpdir(), 'kw-vault-tls-'));
   const certFile = join(dir, 'cert.pem');

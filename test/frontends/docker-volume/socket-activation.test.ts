@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { ensureTools } from '../../helpers/tools.js';
+import { ensureTools, rootSkipReason } from '../../helpers/tools.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { activatedFd } from '../../../src/daemon/docker.js';
@@ -19,10 +19,7 @@ test('activatedFd follows sd_listen_fds: own pid only, by FileDescriptorName', (
   assert.equal(activatedFd({}, 'docker', 42), undefined);
 });
 
-const skip =
-  process.geteuid?.() !== 0
-    ? 'SKIPPED: needs root (keyway serve mounts its delivery root)'
-    : ensureTools([['systemd-socket-activate', 'systemd']]);
+const skip = rootSkipReason('keyway serve mounts its delivery root') || ensureTools([['systemd-socket-activate', 'systemd']]);
 if (skip) console.error(`socket activation test ${skip}`);
 
 test('keyway serve answers on a socket passed by systemd and leaves the socket file in place', { skip }, async (t) => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRootlessUser, rootlessSkipReason, type RootlessUser } from '../../helpers/rootless.js';
-import { makeInstance } from '../../helpers/cli.js';
+import { testInstance } from '../../helpers/cli.js';
+import { rootSkipReason } from '../../helpers/tools.js';
 
 const SKIP = rootlessSkipReason() ?? false;
 let user: RootlessUser;
@@ -48,14 +49,10 @@ test("keyway podman setup registers the volume plugin once in the user's contain
   assert.doesNotMatch(r.stderr.toString(), /no volume plugin with name/);
 });
 
-test('keyway podman setup as root targets the system drop-in and the root Docker plugin socket', { skip: process.geteuid?.() === 0 ? false : 'SKIPPED: needs root' }, () => {
-  const i = makeInstance('keyway-setup-');
-  try {
-    const r = i.run(['podman', 'setup', '--print']);
-    assert.equal(r.status, 0, r.stderr.toString());
-    assert.match(r.stdout.toString(), /^# \/etc\/containers\/containers\.conf\.d\/50-keyway\.conf/);
-    assert.match(r.stdout.toString(), /keyway = "\/run\/docker\/plugins\/keyway\.sock"/);
-  } finally {
-    i.cleanup();
-  }
+test('keyway podman setup as root targets the system drop-in and the root Docker plugin socket', { skip: rootSkipReason('setup as root writes the system drop-in') }, (t) => {
+  const i = testInstance(t, 'keyway-setup-');
+  const r = i.run(['podman', 'setup', '--print']);
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.match(r.stdout.toString(), /^# \/etc\/containers\/containers\.conf\.d\/50-keyway\.conf/);
+  assert.match(r.stdout.toString(), /keyway = "\/run\/docker\/plugins\/keyway\.sock"/);
 });

@@ -6,24 +6,20 @@ import { join } from 'node:path';
 import { KeywayError } from '../../../src/core/errors.js';
 import type { SecretValue } from '../../../src/core/secret-value.js';
 import { AwsSmProvider, awsSmFactory } from '../../../src/providers/aws-sm/index.js';
-import { AwsEmulator, AwsError } from '../../emulators/aws/emulator.js';
+import { AwsError } from '../../emulators/aws/emulator.js';
+import { awsFixture } from '../../emulators/aws/fixture.js';
 import { MetadataEmulator } from '../../emulators/aws/imds.js';
-import { brokerFor, isCode, testCtx } from '../../emulators/broker.js';
+import { isCode, testCtx } from '../../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';
 
 const AKID = 'AKIDKEYWAYTEST0001';
 const SECRET_KEY = 'kw-test-secret-access-key';
 
 async function setup(t: { after: (fn: () => unknown) => void }, env: Record<string, string> = {}, config: Record<string, unknown> = {}) {
-  const emu = await new AwsEmulator('us-east-1').start();
-  emu.addKey(AKID, SECRET_KEY);
-  const home = mkdtempSync(join(tmpdir(), 'kw-aws-home-'));
-  t.after(async () => {
-    await emu.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const fullEnv = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: SECRET_KEY, ...env };
+  const { emu, home, env: base } = await awsFixture(t, { akid: AKID, secretKey: SECRET_KEY });
+  const fullEnv = { ...base, ...env };
   const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), fullEnv);
-  return { emu, provider, home, broker: brokerFor(t, provider) };
+  return { emu, provider, home, broker: testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker };
 }
 
 const ctx = testCtx();

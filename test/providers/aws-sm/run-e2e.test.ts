@@ -1,7 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeInstance, scanFor } from '../../helpers/cli.js';
-import { unmountRoot } from '../../../src/delivery/mount-root.js';
+import { scanFor, testInstance } from '../../helpers/cli.js';
 import { AwsEmulator } from '../../emulators/aws/emulator.js';
 import { CHILD, ROOT_SKIP, runDelivers } from '../run-child.js';
 
@@ -10,12 +9,8 @@ test('keyway run delivers an AWS Secrets Manager secret (a JSON field) from the 
   emu.addKey('AKIDE2E', 'e2e-secret-key');
   const canary = 'aws-e2e-canary-4711';
   emu.putSecret('prod/app', JSON.stringify({ db: { password: canary } }));
-  const i = makeInstance('keyway-aws-run-');
-  t.after(async () => {
-    await emu.stop();
-    await unmountRoot(i.runtimeDir).catch(() => undefined);
-    i.cleanup();
-  });
+  t.after(() => emu.stop());
+  const i = testInstance(t, 'keyway-aws-run-');
   i.writeConfig(`[providers.aws]\ntype = "aws-sm"\nregion = "eu-west-1"\nendpoint = "${emu.url}"\n`);
   Object.assign(i.env, { AWS_ACCESS_KEY_ID: 'AKIDE2E', AWS_SECRET_ACCESS_KEY: 'e2e-secret-key', AWS_EC2_METADATA_DISABLED: 'true' });
   await runDelivers(i, 'ref+aws://prod/app#/db/password', canary);

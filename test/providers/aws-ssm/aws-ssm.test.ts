@@ -1,29 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KeywayError } from '../../../src/core/errors.js';
 import type { SecretValue } from '../../../src/core/secret-value.js';
 import { AwsSsmProvider, awsSsmFactory } from '../../../src/providers/aws-ssm/index.js';
-import { AwsEmulator, AwsError } from '../../emulators/aws/emulator.js';
-import { brokerFor, isCode, testCtx } from '../../emulators/broker.js';
+import { AwsError } from '../../emulators/aws/emulator.js';
+import { awsFixture } from '../../emulators/aws/fixture.js';
+import { isCode, testCtx } from '../../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';
 
 const AKID = 'AKIDKEYWAYSSM0001';
 const SECRET_KEY = 'kw-ssm-secret-access-key';
 const ctx = testCtx();
 
 async function setup(t: { after: (fn: () => unknown) => void }, config: Record<string, unknown> = {}) {
-  const emu = await new AwsEmulator('eu-central-1').start();
-  emu.addKey(AKID, SECRET_KEY);
-  const home = mkdtempSync(join(tmpdir(), 'kw-ssm-home-'));
-  t.after(async () => {
-    await emu.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const env = { HOME: home, AWS_DEFAULT_REGION: 'eu-central-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: SECRET_KEY };
+  const { emu, env } = await awsFixture(t, { akid: AKID, secretKey: SECRET_KEY, region: 'eu-central-1', regionVar: 'AWS_DEFAULT_REGION', prefix: 'kw-ssm-home-' });
   const provider = new AwsSsmProvider('ssm', awsSsmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), env);
-  return { emu, provider, broker: brokerFor(t, provider) };
+  return { emu, provider, broker: testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker };
 }
 
 test('a SecureString parameter is decrypted and resolves through the broker', async (t) => {

@@ -4,28 +4,19 @@
 // IncompleteSignatureException (400).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { awsErrorCode } from '../../../src/providers/aws/error-codes.js';
 import { AwsSmProvider, awsSmFactory } from '../../../src/providers/aws-sm/index.js';
-import { AwsEmulator } from '../../emulators/aws/emulator.js';
-import { brokerFor, testCtx } from '../../emulators/broker.js';
+import { awsFixture } from '../../emulators/aws/fixture.js';
+import { testCtx } from '../../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';
 
 const AKID = 'AKIDKEYWAYERRCODES01';
 
 async function setup(t: { after: (fn: () => unknown) => void }) {
-  const emu = await new AwsEmulator('us-east-1').start();
-  emu.addKey(AKID, 'err-codes-secret-key');
+  const { emu, env } = await awsFixture(t, { akid: AKID, secretKey: 'err-codes-secret-key', prefix: 'kw-aws-err-' });
   emu.putSecret('app/db', 'value');
-  const home = mkdtempSync(join(tmpdir(), 'kw-aws-err-'));
-  t.after(async () => {
-    await emu.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const env = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: 'err-codes-secret-key' };
   const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
-  return { emu, broker: brokerFor(t, provider) };
+  return { emu, broker: testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker };
 }
 
 test('the suffixed and bare spellings of the signature errors map to unauthenticated', () => {

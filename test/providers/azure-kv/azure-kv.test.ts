@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { AzureKvProvider, azureKvFactory } from '../../../src/providers/azure-kv/index.js';
 import { parseChallenge } from '../../../src/providers/azure-kv/challenge.js';
 import { AzureEmulator } from '../../emulators/azure/emulator.js';
-import { brokerFor, isCode, testCtx } from '../../emulators/broker.js';
+import { isCode, testCtx } from '../../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';
 
 const ctx = testCtx();
 const CLIENT = 'app-1';
@@ -25,7 +26,7 @@ async function setup(t: { after: (fn: () => unknown) => void }) {
   const make = (config: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
     new AzureKvProvider('kv', azureKvFactory.configSchema.parse({ vault_url: emu.url, authority_host: emu.url, verify_challenge_resource: false, timeout_ms: 5000, ...config }), env);
   const provider = make({ client_id: CLIENT, client_secret_file: secretFile });
-  return { emu, dir, make, provider, broker: brokerFor(t, provider) };
+  return { emu, dir, make, provider, broker: testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker };
 }
 
 test('the first request meets the 401 challenge, then a client-credentials token is used and reused', async (t) => {

@@ -1,23 +1,14 @@
 // aws-sm and aws-ssm against the AWS JSON API emulator (SigV4-verified, static keys from env).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { awsSmFactory } from '../../../src/providers/aws-sm/index.js';
 import { awsSsmFactory } from '../../../src/providers/aws-ssm/index.js';
 import type { ProviderFactory } from '../../../src/providers/factory.js';
-import { AwsEmulator, AwsError } from '../../emulators/aws/emulator.js';
+import { AwsError, type AwsEmulator } from '../../emulators/aws/emulator.js';
+import { awsFixture } from '../../emulators/aws/fixture.js';
 import { httpSwitches } from './http-switches.js';
 import type { ContractBackend, ContractHarness, TestContext } from './harness.js';
 
 async function start(t: TestContext, factory: ProviderFactory): Promise<{ emu: AwsEmulator; backend: Pick<ContractBackend, 'provider' | 'outage' | 'hang' | 'oversize'> }> {
-  const emu = await new AwsEmulator('us-east-1').start();
-  emu.addKey('AKIDCONTRACT', 'contract-secret-key');
-  const home = mkdtempSync(join(tmpdir(), 'kw-contract-aws-'));
-  t.after(async () => {
-    await emu.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const env = { HOME: home, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'AKIDCONTRACT', AWS_SECRET_ACCESS_KEY: 'contract-secret-key' };
+  const { emu, env } = await awsFixture(t, { akid: 'AKIDCONTRACT', secretKey: 'contract-secret-key', prefix: 'kw-contract-aws-' });
   const provider = factory.create(factory.type, factory.configSchema.parse({ endpoint: emu.url, timeout_ms: 10_000 }), { env, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
   // InternalFailure is what AWS documents for its HTTP 500 answers.
   return { emu, backend: { provider, ...httpSwitches(emu, (on) => (emu.failure = on ? new AwsError('InternalFailure', 'We encountered an internal error. Please try again.', 500) : undefined)) } };

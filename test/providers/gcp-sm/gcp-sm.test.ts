@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GcpSmProvider, gcpSmFactory } from '../../../src/providers/gcp-sm/index.js';
 import { GcpEmulator } from '../../emulators/gcp/emulator.js';
-import { brokerFor, isCode, testCtx } from '../../emulators/broker.js';
+import { isCode, testCtx } from '../../emulators/broker.js';
+import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';
 
 const ctx = testCtx();
 const P = 'emu-project';
@@ -21,7 +22,7 @@ async function setup(t: { after: (fn: () => unknown) => void }) {
   writeFileSync(tokenFile, `${emu.issueToken()}\n`, { mode: 0o600 });
   const make = (config: Record<string, unknown> = {}, env: Record<string, string> = {}) => new GcpSmProvider('gcp', gcpSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000, ...config }), env);
   const provider = make({ token_file: tokenFile });
-  return { emu, dir, tokenFile, make, provider, broker: brokerFor(t, provider) };
+  return { emu, dir, tokenFile, make, provider, broker: testBroker(t, [provider], { defaultPolicy: UNCACHED_POLICY }).broker };
 }
 
 test('a text secret resolves through the broker with the latest version', async (t) => {

@@ -5,14 +5,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureTools } from '../../helpers/tools.js';
 import { PassProvider, type PassSettings } from '../../../src/providers/pass/index.js';
 
 export const PATH = '/usr/local/bin:/usr/bin:/bin';
 
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-export const skip = have('pass') && have('gpg') ? false : 'pass and gpg are required (apt-get install pass gnupg)';
+export const skip = ensureTools([
+  ['pass', 'pass'],
+  ['gpg', 'gnupg'],
+]);
 
 export interface PassFixture {
   readonly dir: string;

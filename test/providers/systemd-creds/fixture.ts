@@ -1,13 +1,14 @@
 // A private credential directory and host key for systemd-creds tests (the host's own key and
 // /etc/credstore stay untouched), the real systemd-creds, and a provider pointed at them.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureTools } from '../../helpers/tools.js';
 import { SystemdCredsProvider, type SystemdCredsSettings } from '../../../src/providers/systemd-creds/index.js';
 
 export const PATH = '/usr/local/bin:/usr/bin:/bin';
-export const skip = spawnSync('systemd-creds', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'systemd-creds is required (apt-get install systemd)';
+export const skip = ensureTools([['systemd-creds', 'systemd']]);
 
 export interface CredsFixture {
   readonly dir: string;

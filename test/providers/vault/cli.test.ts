@@ -4,8 +4,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeInstance, scanFor, type Instance } from '../../helpers/cli.js';
-import { unmountRoot } from '../../../src/delivery/mount-root.js';
+import { scanFor, testInstance, type Instance } from '../../helpers/cli.js';
 import { VaultEmulator } from '../../emulators/vault/server.js';
 import { ROOT_SKIP, runDelivers } from '../run-child.js';
 
@@ -13,12 +12,8 @@ const PASSWORD = 'e2e-vault-pw-7f3a';
 
 async function setup(t: TestContext): Promise<{ i: Instance; emu: VaultEmulator; bytes: Buffer }> {
   const emu = await VaultEmulator.start();
-  const i = makeInstance('keyway-vault-e2e-');
-  t.after(async () => {
-    await unmountRoot(i.runtimeDir).catch(() => undefined);
-    i.cleanup();
-    await emu.close();
-  });
+  t.after(() => emu.close());
+  const i = testInstance(t, 'keyway-vault-e2e-');
   const kv = emu.state.mount('secret', 2);
   const bytes = Buffer.from(Array.from({ length: 256 }, (_, n) => 255 - n));
   emu.state.putV2(kv, 'app', { password: PASSWORD, blob: bytes.toString('base64') });

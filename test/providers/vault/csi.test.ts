@@ -2,32 +2,21 @@
 // pod's own service account token (audience "vault") and the role the SecretProviderClass asks for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { silentLogger } from '../../../src/core/logger.js';
-import type { Provider } from '../../../src/core/provider.js';
-import { openDb } from '../../../src/store/db.js';
-import { SecretsRepo } from '../../../src/store/secrets.js';
-import { AuditLog } from '../../../src/store/audit.js';
-import { ProviderRegistry } from '../../../src/broker/registry.js';
-import { Broker } from '../../../src/broker/broker.js';
 import { DEFAULT_POLICY } from '../../../src/broker/policy.js';
 import { VaultProvider, vaultFactory } from '../../../src/providers/vault/index.js';
+import { testBroker } from '../../helpers/broker.js';
 import { VaultEmulator, makeJwt } from '../../emulators/vault/server.js';
 import { attributes, grpcError, startHarness } from '../../frontends/csi/harness.js';
 
 async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   const emu = await VaultEmulator.start();
-  const dir = mkdtempSync(join(tmpdir(), 'kw-vault-csi-'));
-  const db = openDb(join(dir, 'state'));
-  const vault = new VaultProvider('vault', vaultFactory.configSchema.parse({ address: emu.url, auth: { method: 'kubernetes', role: 'default-role', jwt_file: join(dir, 'no-daemon-token') } }), { env: {}, logger: silentLogger() });
+  // The daemon's own token file does not exist: only the pod's token can log in.
+  const vault = new VaultProvider('vault', vaultFactory.configSchema.parse({ address: emu.url, auth: { method: 'kubernetes', role: 'default-role', jwt_file: '/nonexistent/keyway-no-daemon-token' } }), { env: {}, logger: silentLogger() });
   t.after(async () => {
     await vault.close();
     await emu.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   const kv = emu.state.mount('secret', 2);
   emu.state.putV2(kv, 'shop/db', { password: 'shop-db-pw', user: 'shop' });
@@ -35,10 +24,8 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   emu.setPolicy('shop', { 'secret/data/shop/*': ['read'], 'secret/metadata/shop/*': ['read'] });
   emu.addKubernetesRole('shop-web', { boundServiceAccounts: ['shop/web'], policies: ['shop'], ttl: 600 });
   emu.addKubernetesRole('default-role', { boundServiceAccounts: [], policies: [], ttl: 600 });
-  const providers = new Map<string, Provider>([['vault', vault]]);
-  const registry = new ProviderRegistry([{ get: (n) => providers.get(n), has: (n) => providers.has(n), names: () => [...providers.keys()] }]);
-  const broker = new Broker({ registry, secrets: new SecretsRepo(db), audit: new AuditLog(db), logger: silentLogger(), maxSecretBytes: 1024 * 1024, defaultPolicy: { ...DEFAULT_POLICY, ttlMs: 0, retries: 0 } });
-  const h = await startHarness(t, broker, { stateDir: join(dir, 'state') });
+  const { broker, stateDir } = testBroker(t, [vault], { prefix: 'kw-vault-csi-', defaultPolicy: { ...DEFAULT_POLICY, ttlMs: 0, retries: 0 } });
+  const h = await startHarness(t, broker, { stateDir });
   return { emu, h };
 }
 

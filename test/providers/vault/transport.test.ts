@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../src/core/logger.js';
 import { VaultProvider, vaultFactory } from '../../../src/providers/vault/index.js';
-import { haveOpenssl, makeSelfSignedCert } from '../../emulators/vault/tls.js';
+import { makeSelfSignedCert } from '../../emulators/vault/tls.js';
+import { ensureTools } from '../../helpers/tools.js';
 import { code as codeOf } from '../helpers.js';
 import { req, setup, type TestContext } from './helpers.js';
 
@@ -72,7 +73,7 @@ test('namespaces are sent as X-Vault-Namespace and scope both the mounts and the
   await assert.rejects(outside.lookup(req('secret/app')), code('unauthenticated'));
 });
 
-test('TLS works with ca_file and tls_server_name, and an untrusted certificate is a clear failed_precondition', { skip: haveOpenssl() ? false : 'openssl is not installed (apt-get install openssl)' }, async (t) => {
+test('TLS works with ca_file and tls_server_name, and an untrusted certificate is a clear failed_precondition', { skip: ensureTools([['openssl', 'openssl']]) }, async (t) => {
   const cert = makeSelfSignedCert('vault.test');
   t.after(() => cert.cleanup());
   const s = await setup(t, { tls: { cert: cert.cert, key: cert.key } });
