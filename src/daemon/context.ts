@@ -1,6 +1,6 @@
 // The composition root: the only place that reads config files and process.env, and wires
 // config into store, providers, broker. CLI commands and `keyway serve` both start here.
-import { KeywayError } from '../core/errors.js';
+import { KeywayError, toKeywayError } from '../core/errors.js';
 import { createLogger, LOG_FORMATS, type LogFormat, type LogLevel, type Logger } from '../core/logger.js';
 import { loadConfig } from '../config/load.js';
 import { resolveLocations } from '../config/paths.js';
@@ -85,7 +85,9 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
   const logger = createLogger(settings.logLevel, 2, settings.logFormat);
   const db = openDb(settings.stateDir, settings.config.store.busy_timeout_ms);
   const secrets = new SecretsRepo(db);
-  const audit = new AuditLog(db);
+  const audit = new AuditLog(db, {
+    onError: (err, queued, dropped) => logger.warn({ err: toKeywayError(err).message, queued, dropped }, 'audit write failed; keeping the entries and retrying'),
+  });
   const base = { ...settings, logger, db, secrets, audit };
   const deps = { logger, db, stateDir: settings.stateDir, env: settings.env };
   const sources: ProviderSource[] = [

@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeywayError, type ErrorCode } from '../../src/core/errors.js';
-import { AuditLog } from '../../src/store/audit.js';
+import { AuditLog, MAX_QUEUED } from '../../src/store/audit.js';
 import { BlobsRepo } from '../../src/store/blobs.js';
 import { DB_FILE, openDb, openDbFile } from '../../src/store/db.js';
 import { MountSetsRepo } from '../../src/store/mount-sets.js';
@@ -167,4 +167,36 @@ test('a closed database is internal, naming the file', (t) => {
   const volumes = new VolumesRepo(db);
   db.close();
   failure(() => volumes.list(), 'internal', new RegExp(`^cannot read volumes in ${escaped(file)}: unexpected database error$`));
+});
+
+test('an audit write that fails in the background keeps its entries, reports the error and writes them once the lock is gone', async (t) => {
+  const { db, file } = tempDb(t, 20);
+  const errors: string[] = [];
+  const audit = new AuditLog(db, { onError: (e) => errors.push((e as Error).message) });
+  const holder = openDbFile(file, { readOnly: false });
+  t.after(() => holder.close());
+  holder.exec('BEGIN EXCLUSIVE');
+  audit.record({ action: 'resolve', frontend: 'cli', subject: 'first', outcome: 'ok' });
+  audit.record({ action: 'resolve', frontend: 'cli', subject: 'second', outcome: 'ok' });
+  // The 50 ms timer fires while the lock is held; an exception there would end the process.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.match(errors[0] ?? '', /^cannot write to audit in .*: the database is locked by another process; try again$/);
+  holder.exec('ROLLBACK');
+  audit.record({ action: 'resolve', frontend: 'cli', subject: 'third', outcome: 'ok' });
+  assert.deepEqual(audit.query().map((r) => r.subject), ['first', 'second', 'third']);
+  assert.equal(audit.dropped, 0);
+});
+
+test('while audit writes keep failing, the queue stops at its cap and counts what it dropped', (t) => {
+  const { db, file } = tempDb(t, 0);
+  const audit = new AuditLog(db);
+  const holder = openDbFile(file, { readOnly: false });
+  t.after(() => holder.close());
+  holder.exec('BEGIN EXCLUSIVE');
+  for (let i = 0; i < MAX_QUEUED + 25; i++) audit.record({ action: 'resolve', frontend: 'cli', subject: `s${i}`, outcome: 'ok' });
+  assert.equal(audit.dropped, 25);
+  holder.exec('ROLLBACK');
+  const rows = audit.query({ limit: MAX_QUEUED + 100 });
+  assert.equal(rows.length, MAX_QUEUED);
+  assert.equal(rows[0]?.subject, 's25');
 });
