@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CLI, makeInstance } from '../helpers/cli.js';
 import { unmountRoot } from '../../src/delivery/mount-root.js';
 
-test('an idle serve with its HTTP frontends loads neither undici nor http2, tls, zlib or zod', async (t) => {
+test('an idle serve with its HTTP frontends loads neither undici nor http2, tls, zlib, worker_threads or zod', async (t) => {
   const i = makeInstance('kw-idle-');
   t.after(async () => {
     await unmountRoot(i.runtimeDir).catch(() => undefined);
@@ -36,7 +36,8 @@ test('an idle serve with its HTTP frontends loads neither undici nor http2, tls,
   await exited;
   const loaded = readFileSync(list, 'utf8').split('\n');
   assert.ok(loaded.includes('NativeModule http'), 'the HTTP frontends are running');
-  for (const m of ['internal/deps/undici/undici', 'http2', 'tls', 'zlib']) assert.ok(!loaded.includes(`NativeModule ${m}`), `${m} loaded`);
+  // worker_threads comes with an ESM import of node:util (its namespace evaluates every export).
+  for (const m of ['internal/deps/undici/undici', 'http2', 'tls', 'zlib', 'worker_threads']) assert.ok(!loaded.includes(`NativeModule ${m}`), `${m} loaded`);
   // The config and every provider's options take the fast parse (core/deferred-schema.ts).
   assert.deepEqual(loaded.filter((m) => /[/\\]zod[/.]|zod\.cjs$/.test(m)), []);
 });
