@@ -92,6 +92,12 @@ const STEPS: Readonly<Record<string, (prev: Parse | undefined, args: readonly un
   number: () => (v) => (isNumber(v) ? v : UNSURE),
   boolean: () => (v) => (typeof v === 'boolean' ? v : UNSURE),
   enum: (_, [values]) => (v) => (isString(v) && (values as readonly string[]).includes(v) ? v : UNSURE),
+  literal: (_, [value]) => {
+    const values: readonly unknown[] = Array.isArray(value) ? value : [value];
+    return (v) => (values.includes(v) ? v : UNSURE);
+  },
+  // zod's URL check trims, normalises and parses; zod decides every URL given (a default needs none).
+  url: () => () => UNSURE,
   strictObject: (_, [shape]) => objectParser(shape as Record<string, unknown>, false),
   looseObject: (_, [shape]) => objectParser(shape as Record<string, unknown>, true),
   array: (_, [element]) => {
@@ -121,16 +127,9 @@ const STEPS: Readonly<Record<string, (prev: Parse | undefined, args: readonly un
       return out;
     };
   },
-  union: (_, [options]) => {
-    const each = (options as unknown[]).map(parser);
-    return (v) => {
-      for (const p of each) {
-        const r = p(v);
-        if (r !== UNSURE) return r;
-      }
-      return UNSURE;
-    };
-  },
+  union: (_, [options]) => anyOf(options),
+  // The options' discriminators differ, so at most one accepts a value: the answer of a union.
+  discriminatedUnion: (_, [, options]) => anyOf(options),
   // Checks: the value passes unchanged or zod decides.
   min: (prev, [n]) => check(prev, (v) => (isString(v) ? v.length : (v as number)) >= (n as number)),
   max: (prev, [n]) => check(prev, (v) => (isString(v) ? v.length : (v as number)) <= (n as number)),
@@ -143,6 +142,18 @@ const STEPS: Readonly<Record<string, (prev: Parse | undefined, args: readonly un
   optional: (prev) => (v) => (v === undefined ? undefined : need(prev)(v)),
   default: (prev, [d]) => (v) => (v === undefined ? copyDefault(d) : need(prev)(v)),
 };
+
+/** The first option's answer that is sure. */
+function anyOf(options: unknown): Parse {
+  const each = (options as unknown[]).map(parser);
+  return (v) => {
+    for (const p of each) {
+      const r = p(v);
+      if (r !== UNSURE) return r;
+    }
+    return UNSURE;
+  };
+}
 
 function need(p: Parse | undefined): Parse {
   if (!p) throw new Error('a schema recording must start with a z.* constructor');
@@ -210,7 +221,8 @@ export function deferred<S extends zod.ZodType>(recording: S): Deferred<S> {
   } catch {
     fast = () => UNSURE;
   }
-  const schema = (): S => (built ??= replay(recording as unknown as Recording) as S);
+  // A schema built on zod already (no recording) is used as it is, zod deciding every input.
+  const schema = (): S => (built ??= (isRecording(recording) ? replay(recording) : recording) as S);
   return {
     fast: (value) => fast(value) as zod.output<S> | typeof UNSURE,
     schema,

@@ -2,8 +2,11 @@
 // util.inspect, template strings and structuredClone see nothing; code that needs the bytes asks
 // for them explicitly with `expose()` and must not keep the Buffer. `zero()` wipes them.
 import { timingSafeEqual } from 'node:crypto';
-import { inspect } from 'node:util';
 import { KeywayError } from './errors.js';
+
+// util.inspect.custom is this registered symbol; naming it spares every CLI start an ESM import of
+// node:util, whose namespace evaluates parseArgs, worker_threads and more (about 4 ms).
+const INSPECT_CUSTOM = Symbol.for('nodejs.util.inspect.custom');
 
 const REDACTED = '[SecretValue redacted]';
 
@@ -70,7 +73,7 @@ export class SecretValue {
     return REDACTED;
   }
 
-  [inspect.custom](): string {
+  [INSPECT_CUSTOM](): string {
     return REDACTED;
   }
 

@@ -2,6 +2,7 @@
 // `[providers.NAME]` and a constructor, tied together by defineProvider so the registry never needs
 // the option type. Built-in types are listed in ./builtin.ts.
 import type { z } from 'zod';
+import { deferred, type Deferred } from '../core/deferred-schema.js';
 import type { Provider } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../store/db.js';
@@ -36,31 +37,40 @@ export interface ProviderDefinition<S extends z.ZodType> {
   readonly type: string;
   readonly description: string;
   readonly usableWithoutConfig: boolean;
-  /** Builds the strict option schema (unknown keys are errors); called once, on first use. */
+  /**
+   * Builds the strict option schema (unknown keys are errors); called once, on first use. Written
+   * with kit/options.ts's `z`, a recorder: valid options are checked without zod (see
+   * src/core/deferred-schema.ts), and zod, loaded then, decides and words the rest.
+   */
   readonly options: () => S;
   create(name: string, config: z.output<S>, deps: ProviderDeps): Provider;
 }
 
 /** A defined type: what the registry needs, plus the typed schema and constructor for tests. */
 export interface ProviderFactory<S extends z.ZodType = z.ZodType> extends ProviderType {
-  /** Built on first access and kept. */
+  /** The schema on zod, built on first access and kept. */
   readonly configSchema: S;
+  /** The schema with its zod-free fast parse, as configure uses it. */
+  readonly optionSchema: Deferred<S>;
   create(name: string, config: z.output<S>, deps: ProviderDeps): Provider;
 }
 
 export function defineProvider<S extends z.ZodType>(def: ProviderDefinition<S>): ProviderFactory<S> {
-  let schema: S | undefined;
-  const configSchema = (): S => (schema ??= def.options());
+  let schema: Deferred<S> | undefined;
+  const optionSchema = (): Deferred<S> => (schema ??= deferred(def.options()));
   return {
     type: def.type,
     description: def.description,
     usableWithoutConfig: def.usableWithoutConfig,
     get configSchema() {
-      return configSchema();
+      return optionSchema().schema();
+    },
+    get optionSchema() {
+      return optionSchema();
     },
     create: (name, config, deps) => def.create(name, config, deps),
     configure(options) {
-      const parsed = configSchema().safeParse(options);
+      const parsed = optionSchema().safeParse(options);
       if (!parsed.success) return { ok: false, error: parsed.error };
       return { ok: true, create: (name, deps) => def.create(name, parsed.data, deps) };
     },

@@ -63,11 +63,13 @@ test('keyway version loads its own module and not even the command parser', (t) 
   assert.deepEqual(mods.filter((m) => m.startsWith('src/cli/commands/') && m !== 'src/cli/commands/version.ts'), []);
 });
 
-test('keyway get of a local secret loads no gRPC, metrics, YAML, logger or daemon servers', (t) => {
+test('keyway get of a local secret loads no gRPC, metrics, YAML, logger, daemon servers or zod', (t) => {
   const i = testInstance(t);
   assert.equal(i.run(['secret', 'create', 'app', '-'], { input: 'v' }).status, 0);
   const mods = loaded(i, ['get', 'app']);
   assertNone(mods, 'get');
+  // The config and the default local provider's `{}` options take the fast parse (core/deferred-schema.ts).
+  assert.deepEqual(mods.filter((m) => /node_modules\/zod\/|chunks\/zod\.cjs$/.test(m)), []);
   assert.deepEqual(mods.filter((m) => m.startsWith('src/cli/commands/') && m !== 'src/cli/commands/get.ts'), []);
   // Sanity: the recorder sees what get does need.
   assert.ok(mods.includes('src/daemon/context.ts'));

@@ -28,3 +28,12 @@ test('a default is handed out as a copy and absent optional keys stay absent, as
   assert.notEqual((a as { t: object }).t, (b as { t: object }).t);
   assert.deepStrictEqual(a, s.schema().parse({}));
 });
+
+test('literals and discriminated unions take the fast parse; a given URL is always zod\'s to decide', () => {
+  const s = deferred(z.strictObject({ v: z.union([z.literal(1), z.literal(2)]).optional(), a: z.discriminatedUnion('m', [z.strictObject({ m: z.literal('x') }), z.strictObject({ m: z.literal('y'), n: z.string() })]).optional(), u: z.url().default('http://d') }));
+  assert.deepEqual(s.fast({ v: 2, a: { m: 'y', n: 'k' } }), { v: 2, a: { m: 'y', n: 'k' }, u: 'http://d' });
+  assert.equal(s.fast({ v: 3 }), UNSURE);
+  assert.equal(s.fast({ a: { m: 'x', n: 'k' } }), UNSURE);
+  assert.equal(s.fast({ u: 'http://h' }), UNSURE);
+  assert.deepEqual(s.safeParse({ u: ' http://h ' }), { success: true, data: { u: 'http://h' } });
+});

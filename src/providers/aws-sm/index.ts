@@ -1,6 +1,5 @@
 // `aws-sm`: AWS Secrets Manager over its documented JSON API (SigV4-signed fetch, no SDK).
 // Path: a secret name or ARN. Options: version_id, version_stage, region.
-import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
 import type { ListRequest, Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
@@ -12,6 +11,7 @@ import { AwsService } from '../aws/service.js';
 import type { Env } from '../aws/settings.js';
 import { awsErrorCode } from '../aws/error-codes.js';
 import { defineProvider } from '../factory.js';
+import { z } from '../kit/options.js';
 
 /** BatchGetSecretValue takes at most 20 ids per call. */
 const BATCH_MAX = 20;

@@ -1,7 +1,6 @@
 // `aws-ssm`: AWS Systems Manager Parameter Store over its documented JSON API (SigV4-signed fetch).
 // Path: a parameter name (`/app/db/password`; `app/db/password` gets the leading "/").
 // Options: version, label, region, encoding (text | base64, for binary values stored as base64).
-import { z } from 'zod';
 import { KeywayError } from '../../core/errors.js';
 import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
@@ -11,6 +10,7 @@ import { awsCommonConfig, type AwsCommonConfig } from '../aws/common-config.js';
 import { AwsService } from '../aws/service.js';
 import type { Env } from '../aws/settings.js';
 import { defineProvider } from '../factory.js';
+import { z } from '../kit/options.js';
 
 export interface AwsSsmConfig extends AwsCommonConfig {
   /** Decrypt SecureString parameters (needs kms:Decrypt). */

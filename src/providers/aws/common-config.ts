@@ -1,6 +1,5 @@
 // Options shared by the AWS provider types (`[providers.NAME]` tables); built on first use.
-import { z } from 'zod';
-import { httpUrl, requestTimeoutMs } from '../kit/options.js';
+import { httpUrl, requestTimeoutMs, z } from '../kit/options.js';
 
 export const awsCommonConfig = () => ({
   /** AWS region; default from AWS_REGION / AWS_DEFAULT_REGION / the profile in ~/.aws/config. */

@@ -1,14 +1,14 @@
 // `azure-kv`: Azure Key Vault secrets over the documented REST API (api-version 7.4), no SDK.
 // Paths: `SECRET[/VERSION]` with vault_url configured, else `VAULT/SECRET[/VERSION]`.
 // Options: version, encoding (text | base64). Authentication follows the vault's 401 challenge.
-import { z } from 'zod';
+import type { z as zod } from 'zod';
 import { KeywayError } from '../../core/errors.js';
 import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { defineProvider } from '../factory.js';
 import { BaseProvider } from '../kit/base.js';
 import { httpRequest } from '../kit/http.js';
-import { absolutePath, httpUrl, requestTimeoutMs } from '../kit/options.js';
+import { absolutePath, httpUrl, requestTimeoutMs, z } from '../kit/options.js';
 import { codeForStatus } from '../kit/status.js';
 import { backendMessage, isRecord, parseJsonBody, secretBytes } from '../kit/values.js';
 import { parseChallenge, verifyChallengeResource, type Challenge } from './challenge.js';
@@ -35,7 +35,7 @@ const azureKvOptions = () => z.strictObject({
   verify_challenge_resource: z.boolean().default(true),
   timeout_ms: requestTimeoutMs(),
 });
-export type AzureKvConfig = z.infer<ReturnType<typeof azureKvOptions>>;
+export type AzureKvConfig = zod.infer<ReturnType<typeof azureKvOptions>>;
 
 const VAULT_RE = /^[A-Za-z0-9-]{3,24}$/;
 const SECRET_RE = /^[A-Za-z0-9-]{1,127}$/;

@@ -1,14 +1,14 @@
 // `gcp-sm`: Google Secret Manager over its documented REST API (v1, `:access`), no SDK.
 // Paths: `projects/P/secrets/S[/versions/V]`, `P/S`, or `S` with the default project.
 // Options: version (a number, `latest` or an alias). Payloads are checked against dataCrc32c.
-import { z } from 'zod';
+import type { z as zod } from 'zod';
 import { KeywayError, type ErrorCode } from '../../core/errors.js';
 import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { defineProvider } from '../factory.js';
 import { BaseProvider } from '../kit/base.js';
 import { httpRequest } from '../kit/http.js';
-import { absolutePath, httpUrl, requestTimeoutMs } from '../kit/options.js';
+import { absolutePath, httpUrl, requestTimeoutMs, z } from '../kit/options.js';
 import { codeForStatus } from '../kit/status.js';
 import { backendMessage, isRecord, parseJsonBody, secretBytes } from '../kit/values.js';
 import { GcpTokenSource, type GcpAuthMode } from './auth.js';
@@ -30,7 +30,7 @@ const gcpSmOptions = () => z.strictObject({
   require_checksum: z.boolean().default(false),
   timeout_ms: requestTimeoutMs(),
 });
-export type GcpSmConfig = z.infer<ReturnType<typeof gcpSmOptions>>;
+export type GcpSmConfig = zod.infer<ReturnType<typeof gcpSmOptions>>;
 
 const PROJECT_RE = /^[A-Za-z0-9.:-]{1,100}$/;
 const SECRET_RE = /^[A-Za-z0-9_-]{1,255}$/;

@@ -1,7 +1,14 @@
 // Pieces of `[providers.NAME]` option schemas shared by the provider types. Functions, not
 // constants: a schema is built when its type is first configured, not when the module loads.
 import { isAbsolute } from 'node:path';
-import { z } from 'zod';
+import type { z as zod } from 'zod';
+import { recorder } from '../../core/deferred-schema.js';
+
+/**
+ * `z` for option schemas: a recorder (src/core/deferred-schema.ts), so defineProvider checks valid
+ * options, `{}` defaults included, without loading zod; zod decides and words everything else.
+ */
+export const z = recorder<typeof zod>();
 
 export const absolutePath = () => z.string().refine((s) => isAbsolute(s), { message: 'expected an absolute path' });
 

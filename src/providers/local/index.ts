@@ -1,14 +1,13 @@
 // `local`: values encrypted at rest in keyway's own SQLite (AES-256-GCM, key file 0600).
 // Paths are blob ids; named secrets created from literal values use the secret id as blob id.
 import { join } from 'node:path';
-import { z } from 'zod';
 import { KeywayError, throwIfAborted } from '../../core/errors.js';
 import type { ListRequest, Provider, ProviderRequest, StoreRequest } from '../../core/provider.js';
 import type { SecretValue } from '../../core/secret-value.js';
 import { BlobsRepo } from '../../store/blobs.js';
 import { defineProvider } from '../factory.js';
 import { BaseProvider } from '../kit/base.js';
-import { absolutePath } from '../kit/options.js';
+import { absolutePath, z } from '../kit/options.js';
 import { open, seal } from './cipher.js';
 import { readKeyFile, readOrCreateKeyFile, type LocalKey } from './key-file.js';
 

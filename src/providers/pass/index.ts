@@ -1,8 +1,7 @@
 // `pass`: the standard unix password manager (password-store + gpg) as a provider.
 import { join } from 'node:path';
-import { z } from 'zod';
 import { defineProvider } from '../factory.js';
-import { absolutePath, toolOptions } from '../kit/options.js';
+import { absolutePath, toolOptions, z } from '../kit/options.js';
 import { PassProvider } from './provider.js';
 
 export { PassProvider, type PassSettings } from './provider.js';

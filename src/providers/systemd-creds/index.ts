@@ -1,7 +1,6 @@
 // `systemd-creds`: systemd's encrypted credentials (host key and/or TPM2) as a provider.
-import { z } from 'zod';
 import { defineProvider } from '../factory.js';
-import { absolutePath, toolOptions } from '../kit/options.js';
+import { absolutePath, toolOptions, z } from '../kit/options.js';
 import { SystemdCredsProvider } from './provider.js';
 
 export { SystemdCredsProvider, type SystemdCredsSettings } from './provider.js';

@@ -1,10 +1,10 @@
 // Options of `[providers.NAME] type = "vault"` and how unset ones fall back to the standard Vault
 // environment variables (VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE, VAULT_CACERT, VAULT_TLS_SERVER_NAME).
-import { z } from 'zod';
+import type { z as zod } from 'zod';
 import { KeywayError } from '../../core/errors.js';
 import { providerLabel } from '../../core/provider.js';
 
-import { absolutePath } from '../kit/options.js';
+import { absolutePath, z } from '../kit/options.js';
 
 const mountName = () => z.string().regex(/^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/, { message: 'expected a mount path such as "approle" or "auth-team/k8s"' });
 const kvVersion = () => z.union([z.literal(1), z.literal(2)]);
@@ -51,8 +51,8 @@ export const vaultOptions = () => z.strictObject({
   auth: vaultAuthOptions().optional(),
 });
 
-export type VaultConfig = z.infer<ReturnType<typeof vaultOptions>>;
-export type VaultAuthConfig = z.infer<ReturnType<typeof vaultAuthOptions>>;
+export type VaultConfig = zod.infer<ReturnType<typeof vaultOptions>>;
+export type VaultAuthConfig = zod.infer<ReturnType<typeof vaultAuthOptions>>;
 
 /** Config with environment fallbacks applied; what the client actually uses. */
 export interface VaultSettings {
