@@ -22,5 +22,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
     },
   },
+  {
+    // Every child process goes through src/core/process (process groups, SIGTERM → SIGKILL, aborts).
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/process/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        ...['node:child_process', 'child_process'].map((name) => ({ name, allowTypeImports: true, message: 'start processes through src/core/process (supervise.ts, capture.ts)' })),
+      ],
+    },
+  },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

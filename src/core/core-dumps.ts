@@ -22,10 +22,13 @@ export function excludeMemoryFromCoreDumps(): void {
 export async function disableCoreDumps(): Promise<boolean> {
   excludeMemoryFromCoreDumps();
   // Imported here: every CLI start loads this module, only serve and run start prlimit.
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve) => {
-    execFile('prlimit', ['--pid', String(process.pid), '--core=0:0'], { timeout: 5000, env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C' } }, (err) => resolve(err === null));
-  });
+  const { runCaptured } = await import('./process/capture.js');
+  try {
+    const r = await runCaptured({ file: 'prlimit', args: ['--pid', String(process.pid), '--core=0:0'], env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C' }, timeoutMs: 5000, maxStdout: 1 << 20, where: 'core dumps' });
+    return r.code === 0;
+  } catch {
+    return false; // not installed, too slow: the coredump_filter above still holds
+  }
 }
 
 /** The soft and hard core limits of a process, from /proc/<pid>/limits ('unlimited' as Infinity). */

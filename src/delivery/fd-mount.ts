@@ -5,9 +5,9 @@
 // and mounts onto /proc/self/fd/3: the kernel resolves that magic link to the very directory
 // opened, and `--no-canonicalize` stops mount(8) from turning it back into a path first.
 // /proc/self/fd/N/<name> is used the same way as openat(2), which Node lacks.
-import { spawn } from 'node:child_process';
 import { closeSync, constants as fsc, fstatSync, lstatSync, mkdirSync, openSync, type Stats } from 'node:fs';
 import { KeywayError, toKeywayError } from '../core/errors.js';
+import { Supervised, TOOL_GRACE_MS } from '../core/process/supervise.js';
 import { euid } from '../core/safe-dir.js';
 
 const TOOL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -63,20 +63,24 @@ export function openOwnSubdir(parentFd: number, name: string, what: string, expe
  * mount(8) with the target given as the open directory `dirFd` (see the top of this file). Returns
  * whether it succeeded, and mount(8)'s stderr.
  */
-export function mountOnFd(dirFd: number, fsType: string, options: string, source: string, signal?: AbortSignal): Promise<{ ok: boolean; stderr: string }> {
-  return new Promise((resolve) => {
-    const ac = AbortSignal.any([AbortSignal.timeout(15_000), ...(signal ? [signal] : [])]);
-    const child = spawn('mount', ['--no-canonicalize', '-t', fsType, '-o', options, source, '/proc/self/fd/3'], {
-      stdio: ['ignore', 'ignore', 'pipe', dirFd],
-      env: { PATH: TOOL_PATH, LC_ALL: 'C' },
-      signal: ac,
-      killSignal: 'SIGKILL',
-    });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      if (stderr.length < 4096) stderr += d.toString();
-    });
-    child.once('error', (e) => resolve({ ok: false, stderr: e.message }));
-    child.once('close', (code) => resolve({ ok: code === 0, stderr: stderr.trim() }));
+export async function mountOnFd(dirFd: number, fsType: string, options: string, source: string, signal?: AbortSignal): Promise<{ ok: boolean; stderr: string }> {
+  const deadline = AbortSignal.timeout(15_000);
+  // The open directory is passed as the child's fd 3 and nothing else is: stdio entries past 2
+  // are the only descriptors a Node child inherits.
+  const proc = new Supervised({
+    file: 'mount',
+    args: ['--no-canonicalize', '-t', fsType, '-o', options, source, '/proc/self/fd/3'],
+    stdio: ['ignore', 'ignore', 'pipe', dirFd],
+    env: { PATH: TOOL_PATH, LC_ALL: 'C' },
+    graceMs: TOOL_GRACE_MS,
+    signal: signal ? AbortSignal.any([deadline, signal]) : deadline,
   });
+  let stderr = '';
+  proc.child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 4096) stderr += d.toString();
+  });
+  const ended = await proc.closed;
+  if (ended.spawnError) return { ok: false, stderr: ended.spawnError.message };
+  if (ended.aborted) return { ok: false, stderr: 'The operation was aborted' };
+  return { ok: ended.code === 0, stderr: stderr.trim() };
 }

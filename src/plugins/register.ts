@@ -107,7 +107,7 @@ export async function prepareRegistration(input: RegisterInput, deps: HostDeps, 
   if (input.ociImage !== undefined) {
     // Exactly the checks a config entry gets at load, then: is it there to run?
     checkOciImageRef(input.ociImage, `plugin ${input.name}`);
-    checkOciImagePresent(deps.ociEngine ?? 'podman', input.ociImage, deps.ociEngineEnv ?? {});
+    await checkOciImagePresent(deps.ociEngine ?? 'podman', input.ociImage, deps.ociEngineEnv ?? {}, signal);
     if (draft.roBinds.length > 0) throw new KeywayError('invalid_argument', `plugin ${input.name}: --ro-bind is not supported for OCI-image plugins; put the files in the image`);
     resolveRunAs(draft.user, `plugin ${input.name}`);
   } else {

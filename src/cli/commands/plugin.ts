@@ -209,7 +209,7 @@ export function registerPlugin(program: Command): void {
   onePlugin(plugin, 'verify', "check a plugin's pinned hash (and plugin_dir rules) against the file now", async (ctx, name) => {
     const e = catalogItem(ctx, name).entry;
     if (e.ociImage !== undefined) {
-      checkOciImagePresent('podman', e.ociImage, engineEnv(ctx.env));
+      await checkOciImagePresent('podman', e.ociImage, engineEnv(ctx.env), interruptSignal());
       process.stdout.write(`ok ${name} ${e.ociImage}\n`);
       return;
     }

@@ -3,10 +3,10 @@
 // `keyway serve` joins it (nsenter by the pause process's pid) and mounts its ramfs root there.
 // In that namespace the user's uid appears as 0; hostUid() gives back the real one, so keyway
 // still picks the user's locations and non-root defaults.
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeywayError } from '../../core/errors.js';
+import { runCaptured } from '../../core/process/capture.js';
 import { isSameProcessAlive, processStartTime } from '../process-identity.js';
 
 /** Set by the outer `keyway serve` to the pause process's pid; checked against real namespaces. */
@@ -73,14 +73,20 @@ export function podmanNamespaceAlive(ns: PodmanNamespace): boolean {
   return isSameProcessAlive(ns.pausePid, ns.pauseStart) && nsLink(ns.pausePid, 'user') === ns.userNs;
 }
 
-function podman(args: readonly string[], signal?: AbortSignal): Promise<{ ok: boolean; missing: boolean; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // Podman needs the user's environment (XDG_RUNTIME_DIR, HOME, CONTAINERS_CONF); no secrets live there.
-    execFile('podman', [...args], { env: process.env, timeout: 120_000, ...(signal ? { signal } : {}), maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const e = err as NodeJS.ErrnoException | null;
-      resolve({ ok: e === null, missing: e?.code === 'ENOENT', stdout: String(stdout), stderr: String(stderr).trim() });
-    });
-  });
+async function podman(args: readonly string[], signal?: AbortSignal): Promise<{ ok: boolean; missing: boolean; stdout: string; stderr: string }> {
+  // Podman needs the user's environment (XDG_RUNTIME_DIR, HOME, CONTAINERS_CONF); no secrets live there.
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  try {
+    // No sweep: the pause process `podman unshare` may start stays in this podman's group.
+    const r = await runCaptured({ file: 'podman', args, env, timeoutMs: 120_000, maxStdout: 1 << 20, where: "rootless Podman's namespace", sweep: false, ...(signal ? { signal } : {}) });
+    const stdout = r.stdout.toString('utf8');
+    return { ok: r.code === 0, missing: false, stdout, stderr: r.stderr.trim() };
+  } catch (e) {
+    // Not started, too slow, cancelled or too much output: "podman unshare failed" with the reason.
+    const missing = e instanceof KeywayError && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    return { ok: false, missing, stdout: '', stderr: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 /**

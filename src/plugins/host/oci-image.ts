@@ -1,6 +1,6 @@
 // OCI-image plugin references: pinned by digest, and present in local storage (keyway never pulls).
-import { spawnSync } from 'node:child_process';
-import { KeywayError } from '../../core/errors.js';
+import { KeywayError, throwIfAborted } from '../../core/errors.js';
+import { Supervised, TOOL_GRACE_MS } from '../../core/process/supervise.js';
 
 const OCI_IMAGE_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
 
@@ -10,8 +10,24 @@ export function checkOciImageRef(image: string, where: string): void {
 }
 
 /** Refuses an image the engine does not have locally (it would fail every request). */
-export function checkOciImagePresent(engine: string, image: string, engineEnv: Readonly<Record<string, string>>): void {
-  const r = spawnSync(engine, ['image', 'exists', image], { stdio: 'ignore', env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...engineEnv }, timeout: 60_000 });
-  if (r.error) throw new KeywayError('unavailable', `cannot run ${engine} to check image ${image}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
-  if (r.status !== 0) throw new KeywayError('not_found', `image ${image} is not present locally (keyway never pulls; run ${engine} pull ${image} first)`);
+export async function checkOciImagePresent(engine: string, image: string, engineEnv: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
+  const deadline = AbortSignal.timeout(60_000);
+  // No sweep: rootless Podman's pause process may stay in the group of this podman command.
+  const proc = new Supervised({
+    file: engine,
+    args: ['image', 'exists', image],
+    stdio: 'ignore',
+    env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...engineEnv },
+    sweep: false,
+    graceMs: TOOL_GRACE_MS,
+    signal: signal ? AbortSignal.any([deadline, signal]) : deadline,
+  });
+  const r = await proc.exited;
+  const cannot = (why: string): KeywayError => new KeywayError('unavailable', `cannot run ${engine} to check image ${image}: ${why}`);
+  if (r.spawnError) throw cannot(r.spawnError.code ?? r.spawnError.message);
+  if (r.aborted) {
+    throwIfAborted(signal, `${engine} image exists`);
+    throw cannot('ETIMEDOUT');
+  }
+  if (r.code !== 0) throw new KeywayError('not_found', `image ${image} is not present locally (keyway never pulls; run ${engine} pull ${image} first)`);
 }
