@@ -12,14 +12,12 @@ export interface CaptureSpec {
   readonly file: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
-  readonly cwd?: string;
   readonly stdin?: Buffer;
   readonly signal?: AbortSignal;
   readonly timeoutMs: number;
   readonly maxStdout: number;
   /** Prefix for messages: `pass provider "NAME"`. */
   readonly where: string;
-  readonly graceMs?: number;
   /** SIGKILL the group when the tool exits (default true; see supervise.ts). */
   readonly sweep?: boolean;
   /** Test seam: sees every stdout chunk as it arrives (each is wiped once copied or refused). */
@@ -48,9 +46,8 @@ export async function runCaptured(r: CaptureSpec): Promise<Captured> {
     args: r.args,
     env: r.env,
     stdio: ['pipe', 'pipe', 'pipe'],
-    graceMs: r.graceMs ?? TOOL_GRACE_MS,
+    graceMs: TOOL_GRACE_MS,
     signal: r.signal ? AbortSignal.any([r.signal, deadline]) : deadline,
-    ...(r.cwd !== undefined ? { cwd: r.cwd } : {}),
     ...(r.sweep !== undefined ? { sweep: r.sweep } : {}),
   });
   const child = proc.child;
