@@ -3,10 +3,9 @@
 // status (128+N when CMD dies of signal N), and releases the set on every exit path. A SIGKILL of
 // keyway itself leaves a recorded set that the next keyway start sweeps.
 import type { ChildProcess } from 'node:child_process';
-import { constants as osc } from 'node:os';
 import { KeywayError, toKeywayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { COMMAND_GRACE_MS, Supervised } from '../core/process/supervise.js';
+import { COMMAND_GRACE_MS, exitStatusOf, Supervised } from '../core/process/supervise.js';
 import type { WorkloadIdentity } from '../core/provider.js';
 import type { Resolved, Resolver } from '../broker/types.js';
 import type { MountSet, MountSetFile, MountSetManager } from './mount-sets.js';
@@ -36,13 +35,6 @@ export interface RunProcessOptions {
   readonly stdio?: 'inherit' | 'ignore' | 'pipe';
   /** Called with the mount set once it exists (tests, diagnostics). */
   readonly onReady?: (set: MountSet, child: ChildProcess) => void;
-}
-
-/** 128 + signal number, the shell's convention for "killed by a signal". */
-export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  const n = signal !== null ? osc.signals[signal] : undefined;
-  return 128 + (n ?? 0);
 }
 
 interface Prepared {

@@ -17,6 +17,7 @@
 // - Without a group (`group: false`, for `keyway run`, whose command stays in the terminal's
 //   foreground group for job control) only the leader is signalled, and only until it is reaped.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { constants as osc } from 'node:os';
 import { KeywayError, type ErrorCode } from '../errors.js';
 
 /**
@@ -67,6 +68,13 @@ export interface SuperviseSpec {
 /** "exited with status N" or "was killed by SIGX", for error messages. */
 export function exitPhrase(s: ExitStatus): string {
   return s.signal ? `was killed by ${s.signal}` : `exited with status ${s.code ?? '?'}`;
+}
+
+/** The status to exit with after a child ended: its code, or 128 + signal number (the shell's rule). */
+export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const n = signal !== null ? osc.signals[signal] : undefined;
+  return 128 + (n ?? 0);
 }
 
 /**

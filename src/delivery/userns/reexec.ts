@@ -3,9 +3,8 @@
 // too, as if there were one process. Signals are forwarded; resolves to the inner exit status.
 // Like `keyway run`'s command, the inner keyway stays in this process group (the terminal's
 // foreground group, for job control), so only it is signalled.
-import { constants as osc } from 'node:os';
 import { toKeywayError } from '../../core/errors.js';
-import { COMMAND_GRACE_MS, Supervised } from '../../core/process/supervise.js';
+import { COMMAND_GRACE_MS, exitStatusOf, Supervised } from '../../core/process/supervise.js';
 
 export async function reexecSelf(tool: string, toolArgs: readonly string[], env: Readonly<Record<string, string | undefined>>, forwarded: readonly NodeJS.Signals[]): Promise<number> {
   const argv = [...toolArgs, '--', 'setpriv', '--pdeathsig', 'KILL', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)];
@@ -22,7 +21,7 @@ export async function reexecSelf(tool: string, toolArgs: readonly string[], env:
     const e = await child.started;
     if (e !== undefined) throw toKeywayError(e, `cannot start ${tool}(1) to enter keyway's namespace`);
     const { code, signal } = await child.exited;
-    return code ?? 128 + (signal !== null ? (osc.signals[signal] ?? 0) : 0);
+    return exitStatusOf(code, signal);
   } finally {
     for (const [sig, h] of forward) process.off(sig, h);
   }
