@@ -2,6 +2,7 @@
 // keyway would (hash pinned, sandboxed) and checks each protocol rule as one case.
 import { randomBytes } from 'node:crypto';
 import { KeywayError } from '../core/errors.js';
+import { exitPhrase } from '../core/process/supervise.js';
 import { SecretValue } from '../core/secret-value.js';
 import type { PluginEntry } from './entry.js';
 import { PluginHost } from './host/host.js';
@@ -159,7 +160,7 @@ export async function runConformance(entry: PluginEntry, deps: HostDeps, opts: C
         const info = await host.serveClient?.close();
         if (!info) return 'no process was running';
         if (info.signal !== null) return `the plugin had to be killed (${info.signal}) after stdin closed`;
-        return info.code === 0 ? undefined : `exited with status ${info.code ?? '?'}`;
+        return info.code === 0 ? undefined : exitPhrase(info);
       });
     }
   } finally {
