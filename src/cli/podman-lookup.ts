@@ -8,7 +8,7 @@ import { excludeMemoryFromCoreDumps } from '../core/core-dumps.js';
 import { KeywayError } from '../core/errors.js';
 import type { GlobalOptions } from '../daemon/context.js';
 import { reportError } from './exit.js';
-import { writeAll } from './io.js';
+import { writeValue } from './io.js';
 
 function parseFlags(argv: readonly string[]): GlobalOptions {
   const flags: { config?: string; stateDir?: string; runtimeDir?: string } = {};
@@ -36,12 +36,7 @@ async function main(): Promise<number> {
     try {
       const ac = new AbortController();
       process.once('SIGTERM', () => ac.abort(new KeywayError('cancelled', 'podman lookup was interrupted')));
-      const value = await podmanDriverFrom(ctx).lookup(process.env.SECRET_ID, AbortSignal.any([ac.signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)]));
-      try {
-        writeAll(1, value.expose());
-      } finally {
-        value.zero();
-      }
+      writeValue(1, await podmanDriverFrom(ctx).lookup(process.env.SECRET_ID, AbortSignal.any([ac.signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)])));
     } finally {
       await ctx.close();
     }

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { toKeywayError } from '../../core/errors.js';
 import { interruptSignal, withContext } from '../context.js';
 import { reportError } from '../exit.js';
-import { readFdCapped, writeAll } from '../io.js';
+import { readFdCapped, writeAll, writeValue } from '../io.js';
 
 export function registerPodmanPlugin(program: Command): void {
   program
@@ -32,21 +32,11 @@ export function registerPodmanPlugin(program: Command): void {
             return;
           }
           if (answer.kind === 'provider') {
-            try {
-              writeAll(1, answer.value.expose());
-            } finally {
-              answer.value.zero();
-            }
+            writeValue(1, answer.value);
             return;
           }
           writeAll(1, answer.header);
-          if (answer.payload) {
-            try {
-              writeAll(1, answer.payload.expose());
-            } finally {
-              answer.payload.zero();
-            }
-          }
+          if (answer.payload) writeValue(1, answer.payload);
         });
       } finally {
         input.zero();
