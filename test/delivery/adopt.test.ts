@@ -3,7 +3,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/core/logger.js';
 import { SecretValue } from '../../src/core/secret-value.js';
@@ -58,4 +58,21 @@ void test('adopting a set whose directory went with the tmpfs forgets its record
   assert.equal(after.adopt(planted.id), undefined);
   assert.equal(repo.get(planted.id)?.ownerPid, dead, 'a set that is not a real directory is not claimed');
   rmSync(planted.dir);
+});
+
+void test('a record that places its set outside this root (another runtime dir, or not named by its id) is not adopted, claimed or forgotten', { skip: ROOT_SKIP }, async (t) => {
+  const { sb, repo, mgr, dead } = await firstLife(t);
+  const set = await mgr.create('docker:db/m1', file('x'), { ownerPid: dead });
+  const elsewhere = repo.insert({ id: 'elsewhere', consumer: 'docker:db/m2', path: join(sb.stateDir, 'elsewhere'), ownerPid: dead, spec: { files: [] } });
+  // A real directory under the root, but not the one the record's id names.
+  const other = join(mgr.root.path, 'not-misnamed');
+  mkdirSync(other);
+  t.after(() => rmSync(other, { recursive: true, force: true }));
+  const misnamed = repo.insert({ id: 'misnamed', consumer: 'docker:db/m3', path: other, ownerPid: dead, spec: { files: [] } });
+  const after = new MountSetManager({ root: mgr.root, repo, logger: silentLogger() });
+  for (const rec of [elsewhere, misnamed]) {
+    assert.equal(after.adopt(rec.id), undefined, rec.id);
+    assert.equal(repo.get(rec.id)?.ownerPid, dead, `${rec.id} stays recorded for its own owner`);
+  }
+  assert.equal(readFileSync(join(set.dir, 's'), 'utf8'), 'x');
 });
