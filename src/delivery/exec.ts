@@ -14,7 +14,8 @@ export interface ExecResult {
 }
 
 const CAP = 4096;
-const HOST_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
+/** The whole environment of a host tool: the system's tool directories and the C locale, nothing else. */
+export const HOST_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
 
 export async function run(file: string, args: readonly string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
   try {

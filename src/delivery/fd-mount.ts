@@ -9,8 +9,7 @@ import { closeSync, constants as fsc, fstatSync, lstatSync, mkdirSync, openSync,
 import { KeywayError, toKeywayError } from '../core/errors.js';
 import { Supervised, TOOL_GRACE_MS } from '../core/process/supervise.js';
 import { euid } from '../core/safe-dir.js';
-
-const TOOL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+import { HOST_ENV } from './exec.js';
 
 /** The path through which `name` inside the open directory `dirFd` is reached (like openat). */
 export function at(dirFd: number, name: string): string {
@@ -71,7 +70,7 @@ export async function mountOnFd(dirFd: number, fsType: string, options: string, 
     file: 'mount',
     args: ['--no-canonicalize', '-t', fsType, '-o', options, source, '/proc/self/fd/3'],
     stdio: ['ignore', 'ignore', 'pipe', dirFd],
-    env: { PATH: TOOL_PATH, LC_ALL: 'C' },
+    env: HOST_ENV,
     graceMs: TOOL_GRACE_MS,
     signal: signal ? AbortSignal.any([deadline, signal]) : deadline,
   });
