@@ -6,6 +6,7 @@ import { PLUGIN_GRACE_MS } from '../../core/process/supervise.js';
 import type { Frame } from '../framing.js';
 import type { Lifecycle, PluginEntry } from '../entry.js';
 import { openVerified } from './executable.js';
+import { ENGINE_PATH } from './oci-image.js';
 import { PluginProcess } from './process.js';
 import { buildCommand, bwrapAvailable, type ResourceLimits, type SandboxSpec } from './sandbox.js';
 import { resolveRunAs, type RunAs } from './user.js';
@@ -121,7 +122,7 @@ export function launch(entry: PluginEntry, deps: HostDeps, opts: SpawnOptions): 
   };
   if (sandbox.kind === 'oci' || exe === undefined) {
     // The engine gets its own minimal environment; the plugin's variables are forwarded by name.
-    const engineEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', ...(deps.ociEngineEnv ?? {}), ...env };
+    const engineEnv = { PATH: ENGINE_PATH, ...(deps.ociEngineEnv ?? {}), ...env };
     // No sweep at the engine's exit: the container runs outside its group, and a rootless podman
     // may have started the pause process that holds the user's namespace in it.
     const p = new PluginProcess({ ...common, env: engineEnv, sweep: false });

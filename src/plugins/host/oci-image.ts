@@ -2,6 +2,9 @@
 import { KeywayError, throwIfAborted } from '../../core/errors.js';
 import { Supervised, TOOL_GRACE_MS } from '../../core/process/supervise.js';
 
+/** PATH of the container engine's own environment (the plugin's variables are added by name). */
+export const ENGINE_PATH = '/usr/local/bin:/usr/bin:/bin';
+
 const OCI_IMAGE_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
 
 /** Refuses an image reference that is not IMAGE@sha256:DIGEST. */
@@ -17,7 +20,7 @@ export async function checkOciImagePresent(engine: string, image: string, engine
     file: engine,
     args: ['image', 'exists', image],
     stdio: 'ignore',
-    env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...engineEnv },
+    env: { PATH: ENGINE_PATH, ...engineEnv },
     sweep: false,
     graceMs: TOOL_GRACE_MS,
     signal: signal ? AbortSignal.any([deadline, signal]) : deadline,
