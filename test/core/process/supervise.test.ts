@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeywayError } from '../../../src/core/errors.js';
-import { exitError, exitPhrase, Supervised } from '../../../src/core/process/supervise.js';
+import { exitError, exitPhrase, exitStatusOf, Supervised } from '../../../src/core/process/supervise.js';
 
 const ENV = { PATH: '/usr/bin:/bin' };
 
@@ -125,4 +125,11 @@ test('an exit status becomes a KeywayError naming status or signal and only the 
   assert.equal(e.code, 'internal');
   assert.equal(e.message, 'pass provider "p": show x: pass exited with status 2 (gpg: oops)');
   assert.equal(exitError('unavailable', 'tool', { code: null, signal: 'SIGTERM' }).message, 'tool was killed by SIGTERM');
+});
+
+test("the status to exit with is the child's code, or 128 + the number of the signal that killed it", () => {
+  assert.equal(exitStatusOf(3, null), 3);
+  assert.equal(exitStatusOf(0, null), 0);
+  assert.equal(exitStatusOf(null, 'SIGTERM'), 143);
+  assert.equal(exitStatusOf(null, 'SIGKILL'), 137);
 });
