@@ -86,18 +86,23 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
         }
         const chunks: Buffer[] = [];
         let size = 0;
+        // A body cut short (abort, timeout, reset) may hold secret bytes too: 'close' comes on every way out.
+        const wipe = (): void => {
+          for (const c of chunks) c.fill(0);
+        };
         res.on('data', (c: Buffer) => {
           size += c.length;
           chunks.push(c);
           if (size > max) {
-            for (const x of chunks) x.fill(0);
+            wipe();
             res.destroy(new KeywayError('too_large', `${req.what}: the response is larger than ${max} bytes`));
           }
         });
         res.on('error', (e) => reject(fail(e)));
+        res.on('close', wipe);
         res.on('end', () => {
           const body = Buffer.concat(chunks, size);
-          for (const c of chunks) c.fill(0);
+          wipe();
           if (status >= 300 && status < 400) {
             body.fill(0);
             reject(new KeywayError('unavailable', `${req.what}: the server answered with a redirect (HTTP ${status}), which is not followed`));
