@@ -78,6 +78,12 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       { method: req.method, headers, signal, ...(req.agent ? { agent: req.agent } : {}), ...(https && req.servername ? { servername: req.servername } : {}) },
       (res: IncomingMessage) => {
         const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400) {
+          // Refused on the head: the body of a redirect is never read.
+          res.destroy();
+          reject(new KeywayError('unavailable', `${req.what}: the server answered with a redirect (HTTP ${status}), which is not followed`));
+          return;
+        }
         const declared = Number(res.headers['content-length'] ?? NaN);
         if (declared > max) {
           res.destroy();
@@ -103,11 +109,6 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
         res.on('end', () => {
           const body = Buffer.concat(chunks, size);
           wipe();
-          if (status >= 300 && status < 400) {
-            body.fill(0);
-            reject(new KeywayError('unavailable', `${req.what}: the server answered with a redirect (HTTP ${status}), which is not followed`));
-            return;
-          }
           resolve({ status, headers: toHeaders(res.headers), body });
         });
       },
