@@ -40,7 +40,7 @@ export interface HttpRequest {
  * Secret managers cap values at 64 KiB (AWS, GCP) or 25 KiB (Azure), Vault at a few MiB by
  * default; anything far larger is a misbehaving endpoint, refused before it fills memory.
  */
-export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface HttpResponse {
   readonly status: number;
