@@ -40,7 +40,7 @@ export interface HttpRequest {
  * Secret managers cap values at 64 KiB (AWS, GCP) or 25 KiB (Azure), Vault at a few MiB by
  * default; anything far larger is a misbehaving endpoint, refused before it fills memory.
  */
-export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface HttpResponse {
   readonly status: number;
@@ -78,6 +78,12 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       { method: req.method, headers, signal, ...(req.agent ? { agent: req.agent } : {}), ...(https && req.servername ? { servername: req.servername } : {}) },
       (res: IncomingMessage) => {
         const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400) {
+          // Refused on the head: the body of a redirect is never read.
+          res.destroy();
+          reject(new KeywayError('unavailable', `${req.what}: the server answered with a redirect (HTTP ${status}), which is not followed`));
+          return;
+        }
         const declared = Number(res.headers['content-length'] ?? NaN);
         if (declared > max) {
           res.destroy();
@@ -86,23 +92,23 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
         }
         const chunks: Buffer[] = [];
         let size = 0;
+        // A body cut short (abort, timeout, reset) may hold secret bytes too: 'close' comes on every way out.
+        const wipe = (): void => {
+          for (const c of chunks) c.fill(0);
+        };
         res.on('data', (c: Buffer) => {
           size += c.length;
           chunks.push(c);
           if (size > max) {
-            for (const x of chunks) x.fill(0);
+            wipe();
             res.destroy(new KeywayError('too_large', `${req.what}: the response is larger than ${max} bytes`));
           }
         });
         res.on('error', (e) => reject(fail(e)));
+        res.on('close', wipe);
         res.on('end', () => {
           const body = Buffer.concat(chunks, size);
-          for (const c of chunks) c.fill(0);
-          if (status >= 300 && status < 400) {
-            body.fill(0);
-            reject(new KeywayError('unavailable', `${req.what}: the server answered with a redirect (HTTP ${status}), which is not followed`));
-            return;
-          }
+          wipe();
           resolve({ status, headers: toHeaders(res.headers), body });
         });
       },

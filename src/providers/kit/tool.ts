@@ -3,13 +3,10 @@
 // one message for a failure none of the provider's stderr patterns explains.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { KeywayError} from '../../core/errors.js';
-import { throwIfAborted, toKeywayError } from '../../core/errors.js';
+import { throwIfAborted, toKeywayError, type KeywayError } from '../../core/errors.js';
 import { runCaptured, type Captured } from '../../core/process/capture.js';
 import { exitError } from '../../core/process/supervise.js';
 import { BaseProvider } from './base.js';
-
-
 
 export interface ToolSettings {
   readonly binary: string;

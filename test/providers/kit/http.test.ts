@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createServer } from 'node:http';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { httpRequest } from '../../../src/providers/kit/http.js';
 import { codeForStatus } from '../../../src/providers/kit/status.js';
@@ -28,13 +29,20 @@ test('redirects are not followed, so credentials never travel to another host', 
   let hits = 0;
   const server = createServer((req, res) => {
     hits++;
-    res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
+    // The second redirect never ends its body: it is refused on the head, not at the deadline.
+    if (req.url === '/endless') res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).write('x');
+    else res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  t.after(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   await assert.rejects(httpRequest({ method: 'GET', url, headers: { authorization: 'Bearer x' }, signal: new AbortController().signal, timeoutMs: 2000, what: 'test' }), isCode('unavailable'));
   assert.equal(hits, 1);
+  await assert.rejects(httpRequest({ method: 'GET', url: `${url}endless`, signal: new AbortController().signal, timeoutMs: 2000, what: 'test' }), isCode('unavailable'));
+  assert.equal(hits, 2);
 });
 
 test('an already aborted signal fails before any connection', async () => {
@@ -67,4 +75,32 @@ test('oversized responses are refused as too_large, declared or streamed', async
   await assert.rejects(httpRequest({ method: 'GET', url: `${base}/streamed`, signal, timeoutMs: 2000, what: 'test', maxBytes: 4096 }), isCode('too_large'));
   const ok = await httpRequest({ method: 'GET', url: `${base}/streamed`, signal, timeoutMs: 2000, what: 'test' });
   assert.equal(ok.body.length, 20_000);
+});
+
+test('a body cut short by the deadline is wiped, not left in the chunks read so far', async (t) => {
+  const server = createServer((req, res) => {
+    res.writeHead(200);
+    res.write('s3cret-partial-body');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+  // The same Buffers the transport buffers, seen through node's own response channel.
+  const seen: Buffer[] = [];
+  let response: IncomingMessage | undefined;
+  const onResponse = (m: unknown): void => {
+    response = (m as { response: IncomingMessage }).response;
+    response.on('data', (c: Buffer) => seen.push(c));
+  };
+  subscribe('http.client.response.finish', onResponse);
+  t.after(() => unsubscribe('http.client.response.finish', onResponse));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  await assert.rejects(httpRequest({ method: 'GET', url, signal: new AbortController().signal, timeoutMs: 300, what: 'test' }), isCode('timeout'));
+  const res = response;
+  assert.ok(res);
+  if (!res.closed) await new Promise((r) => res.once('close', r));
+  assert.ok(seen.length > 0);
+  assert.ok(seen.every((c) => c.every((b) => b === 0)));
 });
