@@ -43,7 +43,9 @@ const CENSOR = '[redacted]';
 const RANK: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 const METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Buffer.isBuffer(v);
+// An Error is written as its type, message and stack only (stringify below), so its own fields
+// need no censoring, and copying it to censor them would lose the message.
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Error);
 
 /** A copy of `child` with the named fields censored (arrays keep their shape). */
 function censorChild(child: unknown, names: ReadonlySet<string>): unknown {

@@ -74,3 +74,13 @@ test('a child logger adds its bindings to every record', () => {
   c.logger.child({ frontend: 'csi' }).info({ n: 1 }, 'hello');
   assert.deepEqual(c.records().map(({ frontend, n, msg }) => ({ frontend, n, msg })), [{ frontend: 'csi', n: 1, msg: 'hello' }]);
 });
+
+test('an Error in a field keeps its message and stack, and its own credential fields are not written', () => {
+  const c = capture();
+  c.logger.warn({ err: Object.assign(new Error('socket gone'), { token: 'CANARY-5' }) }, 'lookup failed');
+  const line = c.lines()[0] ?? '';
+  assert.ok(!line.includes('CANARY'), line);
+  const err = (c.records()[0] as Record<string, Record<string, unknown>>).err;
+  assert.equal(err?.message, 'socket gone');
+  assert.match(String(err?.stack), /socket gone/);
+});
