@@ -66,7 +66,7 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
-/** JSON.stringify that never throws: errors as {type, message, stack}, bigints as numbers' text, cycles cut. */
+/** JSON.stringify with errors as {type, message, stack}, bigints as numbers' text, cycles cut (a throwing toJSON or getter still throws). */
 function stringify(record: Record<string, unknown>): string {
   const seen = new WeakSet<object>();
   return JSON.stringify(record, (_k, v: unknown) => {
@@ -95,9 +95,21 @@ function makeLogger(level: LogLevel, sink: Sink, bindings: Record<string, unknow
       rank < min
         ? () => undefined
         : (a: object | string, msg?: string) => {
-            const fields = typeof a === 'string' ? {} : a instanceof Error ? { err: a } : redact(a as Record<string, unknown>);
             const text = typeof a === 'string' ? a : (msg ?? (a instanceof Error ? a.message : undefined));
-            sink(stringify({ level: rank, time: Date.now(), pid: process.pid, ...bindings, ...fields, ...(text !== undefined ? { msg: text } : {}) }));
+            const head = { level: rank, time: Date.now(), pid: process.pid };
+            let line: string;
+            try {
+              const fields = typeof a === 'string' ? {} : a instanceof Error ? { err: a } : redact(a as Record<string, unknown>);
+              line = stringify({ ...head, ...bindings, ...fields, ...(text !== undefined ? { msg: text } : {}) });
+            } catch {
+              // A field whose getter or toJSON throws: the message still gets out, the fields do not.
+              line = JSON.stringify({ ...head, logError: 'the fields of this record could not be serialised', ...(text !== undefined ? { msg: text } : {}) });
+            }
+            try {
+              sink(line);
+            } catch {
+              // stderr gone (EPIPE, EBADF): a lost line is better than failing the code that logged.
+            }
           };
   }
   return logger;

@@ -84,3 +84,15 @@ test('an Error in a field keeps its message and stack, and its own credential fi
   assert.equal(err?.message, 'socket gone');
   assert.match(String(err?.stack), /socket gone/);
 });
+
+test('a log call never throws: fields that cannot be serialised keep the message, and a failing destination loses only the line', () => {
+  const c = capture();
+  const odd = { toJSON: () => { throw new Error('no JSON'); } };
+  assert.doesNotThrow(() => c.logger.warn({ odd, token: 'CANARY-6' }, 'still said'));
+  const [r] = c.records();
+  assert.equal(r?.msg, 'still said');
+  assert.equal(r?.level, 40);
+  assert.ok(!c.lines()[0]?.includes('CANARY'));
+  const broken = createLogger('info', { write: () => { throw new Error('EPIPE'); } } as unknown as NodeJS.WritableStream);
+  assert.doesNotThrow(() => broken.error('stderr is gone'));
+});
