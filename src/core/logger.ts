@@ -63,15 +63,18 @@ function redact(fields: Record<string, unknown>): Record<string, unknown> {
 
 /** JSON.stringify with errors as {type, message, stack}, bigints as numbers' text, cycles cut (a throwing toJSON or getter still throws). */
 function stringify(record: Record<string, unknown>): string {
-  const seen = new WeakSet<object>();
-  return JSON.stringify(record, (_k, v: unknown) => {
+  // The objects from the record down to the value being written: only one of them is a cycle; an
+  // object that merely appears under two fields is written twice, as JSON.stringify would.
+  const path: object[] = [];
+  return JSON.stringify(record, function (this: unknown, _k, v: unknown) {
+    while (path.length > 0 && path[path.length - 1] !== this) path.pop();
     if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Error) return { type: v.name, message: v.message, stack: v.stack };
-    if (v !== null && typeof v === 'object') {
-      if (seen.has(v)) return '[Circular]';
-      seen.add(v);
+    const out = v instanceof Error ? { type: v.name, message: v.message, stack: v.stack } : v;
+    if (out !== null && typeof out === 'object') {
+      if (path.includes(out)) return '[Circular]';
+      path.push(out);
     }
-    return v;
+    return out;
   });
 }
 

@@ -96,3 +96,13 @@ test('a log call never throws: fields that cannot be serialised keep the message
   const broken = createLogger('info', { write: () => { throw new Error('EPIPE'); } } as unknown as NodeJS.WritableStream);
   assert.doesNotThrow(() => broken.error('stderr is gone'));
 });
+
+test('an object under two fields is written under both; only a real cycle is cut', () => {
+  const c = capture();
+  const shared = { n: 1, inner: { m: 2 } };
+  c.logger.info({ a: shared, b: shared, list: [shared, shared] }, 'twice');
+  const r = c.records()[0] as Record<string, unknown>;
+  assert.deepEqual(r.a, shared);
+  assert.deepEqual(r.b, shared);
+  assert.deepEqual(r.list, [shared, shared]);
+});
