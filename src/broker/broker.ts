@@ -222,7 +222,7 @@ export class Broker implements Resolver {
           continue;
         }
         const policy = this.policy(t.ref.provider);
-        const ttlMs = t.ref.query.ttl !== undefined ? parseDuration(t.ref.query.ttl, 'reference option ttl') : policy.ttlMs;
+        const ttlMs = this.#ttlMs(t.ref, policy);
         const request = { path: t.ref.path, options: this.#providerOptions(t.ref), identity: ctx.identity };
         items.push({ key, ref: t.ref, provider: provider as BatchItem['provider'], request, policy, ttlMs });
       } catch {
@@ -260,7 +260,7 @@ export class Broker implements Resolver {
   /** Cache, then single-flight upstream; on a transient failure, last-known-good if allowed. */
   async #fetch(t: Target, ctx: ResolveContext): Promise<{ value: SecretValue; cache: CacheResult; version?: string }> {
     const policy = this.policy(t.ref.provider);
-    const ttlMs = t.ref.query.ttl !== undefined ? parseDuration(t.ref.query.ttl, 'reference option ttl') : policy.ttlMs;
+    const ttlMs = this.#ttlMs(t.ref, policy);
     const key = this.#cacheKey(t.ref, ctx.identity);
     if (!ctx.refresh) {
       const hit = this.#cache.get(key);
@@ -368,6 +368,11 @@ export class Broker implements Resolver {
     if (identity?.params && Object.keys(identity.params).length > 0) key += '\0' + JSON.stringify(Object.entries(identity.params).sort(([a], [b]) => (a < b ? -1 : 1)));
     if (!identity?.tokens || identity.tokens.size === 0) return key;
     return `${key}\0${identity.pod?.namespace ?? ''}/${identity.pod?.serviceAccount ?? ''}/${identity.pod?.uid ?? ''}`;
+  }
+
+  /** How long a value stays fresh: the reference's `ttl` option, else the provider's policy. */
+  #ttlMs(ref: Reference, policy: ProviderPolicy): number {
+    return ref.query.ttl !== undefined ? parseDuration(ref.query.ttl, 'reference option ttl') : policy.ttlMs;
   }
 
   #providerOptions(ref: Reference): Record<string, string> {

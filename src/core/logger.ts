@@ -30,20 +30,17 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-/** Field names censored at the top level and one level down (`*.token`), plus `headers.x-vault-token`. */
-export const REDACT_PATHS = [
-  'value', '*.value', 'token', '*.token', 'tokens', '*.tokens', 'password', '*.password',
-  'secret_id', '*.secret_id', 'authorization', '*.authorization', 'headers.authorization',
-  'headers["x-vault-token"]', 'payload', '*.payload', 'contents', '*.contents', 'secrets', '*.secrets',
-];
-const REDACTED = new Set(REDACT_PATHS.filter((p) => /^\w+$/.test(p)));
-const HEADER_REDACTED = new Set([...REDACTED, 'x-vault-token']);
+/** Field names censored at the top level and one level down (`req.token`); in `headers`, also x-vault-token. */
+const REDACTED: ReadonlySet<string> = new Set(['value', 'token', 'tokens', 'password', 'secret_id', 'authorization', 'payload', 'contents', 'secrets']);
+const HEADER_REDACTED: ReadonlySet<string> = new Set([...REDACTED, 'x-vault-token']);
 const CENSOR = '[redacted]';
 
 const RANK: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 const METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Buffer.isBuffer(v);
+// An Error is written as its type, message and stack only (stringify below), so its own fields
+// need no censoring, and copying it to censor them would lose the message.
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Error);
 
 /** A copy of `child` with the named fields censored (arrays keep their shape). */
 function censorChild(child: unknown, names: ReadonlySet<string>): unknown {
@@ -57,24 +54,27 @@ function censorChild(child: unknown, names: ReadonlySet<string>): unknown {
   return copy ?? child;
 }
 
-/** The record's fields with REDACT_PATHS applied; the caller's objects are never modified. */
-export function redact(fields: Record<string, unknown>): Record<string, unknown> {
+/** The record's fields with REDACTED applied; the caller's objects are never modified. */
+function redact(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) out[k] = REDACTED.has(k) && v !== undefined ? CENSOR : censorChild(v, k === 'headers' ? HEADER_REDACTED : REDACTED);
   return out;
 }
 
-/** JSON.stringify that never throws: errors as {type, message, stack}, bigints as numbers' text, cycles cut. */
+/** JSON.stringify with errors as {type, message, stack}, bigints as numbers' text, cycles cut (a throwing toJSON or getter still throws). */
 function stringify(record: Record<string, unknown>): string {
-  const seen = new WeakSet<object>();
-  return JSON.stringify(record, (_k, v: unknown) => {
+  // The objects from the record down to the value being written: only one of them is a cycle; an
+  // object that merely appears under two fields is written twice, as JSON.stringify would.
+  const path: object[] = [];
+  return JSON.stringify(record, function (this: unknown, _k, v: unknown) {
+    while (path.length > 0 && path[path.length - 1] !== this) path.pop();
     if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Error) return { type: v.name, message: v.message, stack: v.stack };
-    if (v !== null && typeof v === 'object') {
-      if (seen.has(v)) return '[Circular]';
-      seen.add(v);
+    const out = v instanceof Error ? { type: v.name, message: v.message, stack: v.stack } : v;
+    if (out !== null && typeof out === 'object') {
+      if (path.includes(out)) return '[Circular]';
+      path.push(out);
     }
-    return v;
+    return out;
   });
 }
 
@@ -93,9 +93,21 @@ function makeLogger(level: LogLevel, sink: Sink, bindings: Record<string, unknow
       rank < min
         ? () => undefined
         : (a: object | string, msg?: string) => {
-            const fields = typeof a === 'string' ? {} : a instanceof Error ? { err: a } : redact(a as Record<string, unknown>);
             const text = typeof a === 'string' ? a : (msg ?? (a instanceof Error ? a.message : undefined));
-            sink(stringify({ level: rank, time: Date.now(), pid: process.pid, ...bindings, ...fields, ...(text !== undefined ? { msg: text } : {}) }));
+            const head = { level: rank, time: Date.now(), pid: process.pid };
+            let line: string;
+            try {
+              const fields = typeof a === 'string' ? {} : a instanceof Error ? { err: a } : redact(a as Record<string, unknown>);
+              line = stringify({ ...head, ...bindings, ...fields, ...(text !== undefined ? { msg: text } : {}) });
+            } catch {
+              // A field whose getter or toJSON throws: the message still gets out, the fields do not.
+              line = JSON.stringify({ ...head, logError: 'the fields of this record could not be serialised', ...(text !== undefined ? { msg: text } : {}) });
+            }
+            try {
+              sink(line);
+            } catch {
+              // stderr gone (EPIPE, EBADF): a lost line is better than failing the code that logged.
+            }
           };
   }
   return logger;

@@ -8,11 +8,11 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-export const YOUNG_GEN_FLAG = '--semi-space-growth-factor=1';
+const YOUNG_GEN_FLAG = '--semi-space-growth-factor=1';
 
 /** True when the operator sized the young generation themselves. */
 export function operatorSizedYoungGen(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--(max-|min-)?semi[-_]space[-_](size|growth[-_]factor)\b/.test(a.replace(/^--(max|min)_/, '--$1-')));
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--((max|min)[-_])?semi[-_]space[-_](size|growth[-_]factor)\b/.test(a));
 }
 
 /** Called once the daemon is serving: frees start-up garbage, then holds the young generation small. */

@@ -74,3 +74,35 @@ test('a child logger adds its bindings to every record', () => {
   c.logger.child({ frontend: 'csi' }).info({ n: 1 }, 'hello');
   assert.deepEqual(c.records().map(({ frontend, n, msg }) => ({ frontend, n, msg })), [{ frontend: 'csi', n: 1, msg: 'hello' }]);
 });
+
+test('an Error in a field keeps its message and stack, and its own credential fields are not written', () => {
+  const c = capture();
+  c.logger.warn({ err: Object.assign(new Error('socket gone'), { token: 'CANARY-5' }) }, 'lookup failed');
+  const line = c.lines()[0] ?? '';
+  assert.ok(!line.includes('CANARY'), line);
+  const err = (c.records()[0] as Record<string, Record<string, unknown>>).err;
+  assert.equal(err?.message, 'socket gone');
+  assert.match(String(err?.stack), /socket gone/);
+});
+
+test('a log call never throws: fields that cannot be serialised keep the message, and a failing destination loses only the line', () => {
+  const c = capture();
+  const odd = { toJSON: () => { throw new Error('no JSON'); } };
+  assert.doesNotThrow(() => c.logger.warn({ odd, token: 'CANARY-6' }, 'still said'));
+  const [r] = c.records();
+  assert.equal(r?.msg, 'still said');
+  assert.equal(r?.level, 40);
+  assert.ok(!c.lines()[0]?.includes('CANARY'));
+  const broken = createLogger('info', { write: () => { throw new Error('EPIPE'); } } as unknown as NodeJS.WritableStream);
+  assert.doesNotThrow(() => broken.error('stderr is gone'));
+});
+
+test('an object under two fields is written under both; only a real cycle is cut', () => {
+  const c = capture();
+  const shared = { n: 1, inner: { m: 2 } };
+  c.logger.info({ a: shared, b: shared, list: [shared, shared] }, 'twice');
+  const r = c.records()[0] as Record<string, unknown>;
+  assert.deepEqual(r.a, shared);
+  assert.deepEqual(r.b, shared);
+  assert.deepEqual(r.list, [shared, shared]);
+});

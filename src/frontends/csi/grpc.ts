@@ -10,7 +10,7 @@ import { API_VERSION, csiService, type MountRequest, type VersionRequest, type V
 import { toServiceError } from './status.js';
 
 /** The driver's own per-call timeout is usually shorter; this bounds a call whose client vanished. */
-export const DEFAULT_MOUNT_TIMEOUT_MS = 60_000;
+const DEFAULT_MOUNT_TIMEOUT_MS = 60_000;
 
 export interface CsiGrpc {
   inject(conn: Socket): void;

@@ -4,7 +4,6 @@ import { loadSync } from '@grpc/proto-loader';
 import { KeywayError } from '../../core/errors.js';
 import { PROTO_RELATIVE, protoPath } from './proto-path.js';
 
-export { findPackageRoot, PROTO_RELATIVE, protoPath } from './proto-path.js';
 export const SERVICE_NAME = 'v1alpha1.CSIDriverProvider';
 /** The API version the driver asks for in its health check. */
 export const API_VERSION = 'v1alpha1';

@@ -6,10 +6,10 @@
 import { KeywayError, toKeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { validateVolumeName } from '../../core/names.js';
-import type { Resolved } from '../../broker/types.js';
+import type { ResolveContext, Resolved } from '../../broker/types.js';
 import { Refresher, type Watch, type WatchedFile } from '../../delivery/refresher.js';
 import type { VolumesRepo } from '../../store/volumes.js';
-import type { DeliveredFile, DeliveredSet, SecretCatalog, SetOptions, VolumeBackend } from './backend.js';
+import type { BackendContext, DeliveredFile, DeliveredSet, SecretCatalog, SetOptions, VolumeBackend } from './backend.js';
 import { describeSource, implicitSpec, parseVolumeOptions, volumeFiles, type VolumeSpec } from './volume-options.js';
 
 const MAX_MOUNT_ID = 256;
@@ -57,6 +57,11 @@ function checkMountId(id: unknown): string {
   return id;
 }
 
+/** The refresher's resolve context as the backend takes it (delivery-backend.ts turns it back). */
+function backendContext(ctx: ResolveContext): BackendContext {
+  return { frontend: ctx.identity.frontend, ...(ctx.identity.consumer ? { consumer: ctx.identity.consumer } : {}), signal: ctx.signal, ...(ctx.refresh ? { refresh: true } : {}) };
+}
+
 export class VolumeDriver {
   readonly #o: VolumeDriverOptions;
   #backend: VolumeBackend | undefined;
@@ -78,8 +83,8 @@ export class VolumeDriver {
     this.#backend = backend;
     this.#refresher = new Refresher({
       resolver: {
-        resolve: (target, ctx) => backend.resolve(target, { frontend: ctx.identity.frontend, ...(ctx.identity.consumer ? { consumer: ctx.identity.consumer } : {}), signal: ctx.signal, ...(ctx.refresh ? { refresh: true } : {}) }),
-        version: (target, ctx) => backend.version(target, { frontend: ctx.identity.frontend, ...(ctx.identity.consumer ? { consumer: ctx.identity.consumer } : {}), signal: ctx.signal }),
+        resolve: (target, ctx) => backend.resolve(target, backendContext(ctx)),
+        version: (target, ctx) => backend.version(target, backendContext(ctx)),
       },
       logger: this.#o.logger,
     });

@@ -16,7 +16,8 @@ import { SecretValue } from '../../../src/core/secret-value.js';
 import type { ResolveContext, ResolveManyOptions, Resolved, Resolver } from '../../../src/broker/types.js';
 import { CsiFrontend, type CsiFrontendDeps } from '../../../src/frontends/csi/server.js';
 import { CLI, type Instance } from '../../helpers/cli.js';
-import { protoPath, type MountRequest, type MountResponse, type VersionResponse } from '../../../src/frontends/csi/proto.js';
+import type { MountRequest, MountResponse, VersionResponse } from '../../../src/frontends/csi/proto.js';
+import { protoPath } from '../../../src/frontends/csi/proto-path.js';
 
 /** Fixed bytes by target (NAME or ref+...); records what each call saw of the identity. */
 export class MemoryResolver implements Resolver {

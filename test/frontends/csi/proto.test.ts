@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
-import { csiService, encodeMountResponse, findPackageRoot, PROTO_RELATIVE, protoPath } from '../../../src/frontends/csi/proto.js';
+import { csiService, encodeMountResponse } from '../../../src/frontends/csi/proto.js';
+import { findPackageRoot, PROTO_RELATIVE, protoPath } from '../../../src/frontends/csi/proto-path.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..', '..');
 
