@@ -319,28 +319,30 @@ export class Broker implements Resolver {
     for (let attempt = 0; ; attempt++) {
       if (deadline.aborted) throw expired(attempt);
       guard.breaker.enter();
+      let value: SecretValue;
       try {
-        const value = await guard.limiter.run(deadline, () => untilDeadline(provider.lookup({ path: ref.path, options, signal: deadline, identity }), deadline));
-        guard.breaker.success();
-        this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: 'ok' });
-        if (value.length > this.#d.maxSecretBytes) {
-          value.zero();
-          throw new KeywayError('too_large', `value is larger than limits.max_secret_bytes (${this.#d.maxSecretBytes})`);
-        }
-        return value;
+        value = await guard.limiter.run(deadline, () => untilDeadline(provider.lookup({ path: ref.path, options, signal: deadline, identity }), deadline));
       } catch (e) {
+        // Every failed call reaches the breaker, a provider's own too_large included: a half-open
+        // trial must always end, or the breaker would refuse every later call.
         const err = toKeywayError(e);
         const transient = isTransient(err);
-        if (err.code !== 'too_large') {
-          guard.breaker.failure(transient);
-          this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: err.code });
-        }
+        guard.breaker.failure(transient);
+        this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: err.code });
         if (deadline.aborted) throw expired(attempt + 1);
         if (!transient || attempt >= policy.retries || guard.breaker.state === 'open') throw err;
         // Exponential backoff with full jitter, cut short by the deadline.
         const delay = backoffDelay({ baseMs: policy.backoffMs, capMs: RETRY_BACKOFF_CAP_MS, jitter: 1 }, attempt);
         await this.#clock.sleep(delay, deadline).catch(() => undefined);
+        continue;
       }
+      guard.breaker.success();
+      this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: 'ok' });
+      if (value.length > this.#d.maxSecretBytes) {
+        value.zero();
+        throw new KeywayError('too_large', `value is larger than limits.max_secret_bytes (${this.#d.maxSecretBytes})`);
+      }
+      return value;
     }
   }
 

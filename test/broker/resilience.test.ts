@@ -30,7 +30,7 @@ class TestProvider implements Provider {
   readonly optionKeys: string[] = [];
   calls = 0;
   value = 'v1';
-  mode: 'ok' | 'down' | 'missing' = 'ok';
+  mode: 'ok' | 'down' | 'missing' | 'oversize' = 'ok';
   delayMs = 0;
   constructor(readonly name = 'slow') {}
   async lookup(_req: ProviderRequest): Promise<SecretValue> {
@@ -38,6 +38,7 @@ class TestProvider implements Provider {
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.mode === 'down') throw new KeywayError('unavailable', 'backend down');
     if (this.mode === 'missing') throw new KeywayError('not_found', 'no such secret');
+    if (this.mode === 'oversize') throw new KeywayError('too_large', 'response body over the limit');
     return SecretValue.fromString(this.value);
   }
 }
@@ -151,6 +152,18 @@ test('a failed half-open trial reopens the breaker', async (t) => {
   clock.advance(DEFAULT_POLICY.breakerCooldownMs);
   await assert.rejects(read(broker, true), /backend down/);
   assert.equal(broker.breakerStates().slow, 'open');
+});
+
+test('a half-open trial the provider answers with too_large ends the trial: later calls reach the provider', async (t) => {
+  const { provider, broker, clock } = setup(t, { ttlMs: 0, breakerThreshold: 1 });
+  provider.mode = 'down';
+  await assert.rejects(read(broker, true));
+  clock.advance(DEFAULT_POLICY.breakerCooldownMs);
+  provider.mode = 'oversize';
+  await assert.rejects(read(broker, true), /over the limit/);
+  provider.mode = 'ok';
+  assert.equal(await read(broker, true), 'v1');
+  assert.equal(broker.breakerStates().slow, 'closed');
 });
 
 test('with last-known-good, a down backend is bridged within max_stale, refused after, and audited', async (t) => {
