@@ -31,10 +31,19 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/**
+ * A backend's own text folded onto one line for an error message: runs of white space become one
+ * space and other control characters are dropped, so a hostile backend cannot start a new log line
+ * or send escape sequences to the terminal that shows the error.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+}
+
 /** A short, single-line excerpt of a backend's error message (they quote ids, never values). */
 export function backendMessage(v: unknown): string {
   if (typeof v !== 'string' || v.length === 0) return '';
-  const line = v.replace(/\s+/g, ' ').trim();
+  const line = oneLine(v).trim();
   return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 

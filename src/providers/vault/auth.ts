@@ -10,7 +10,7 @@ import type { Logger } from '../../core/logger.js';
 import type { WorkloadIdentity } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import type { VaultSettings } from './config.js';
-import { vaultError, vaultErrors } from './errors.js';
+import { vaultError, vaultText } from './errors.js';
 import type { VaultHttp, VaultResponse } from './http.js';
 
 const EXPIRY_SKEW_MS = 2_000;
@@ -235,7 +235,7 @@ export class VaultAuth {
     const res = await this.#d.http.request('POST', `auth/${mount.split('/').map(encodeURIComponent).join('/')}/login`, { body, signal, ...this.#ns() });
     if (res.status !== 200) {
       if (res.status === 400 || res.status === 401 || res.status === 403) {
-        const text = vaultErrors(res).join('; ').replace(/\s+/g, ' ').slice(0, 160);
+        const text = vaultText(res, 160);
         throw new KeywayError('unauthenticated', `${this.#d.where}: login at auth/${mount} was refused (HTTP ${res.status}${text ? `: ${text}` : ''})`);
       }
       throw vaultError(this.#d.where, `login at auth/${mount}`, res);

@@ -3,6 +3,7 @@
 // the request (400, other 4xx, 500); they never contain secret data, and are truncated anyway.
 import { KeywayError } from '../../core/errors.js';
 import { codeForStatus } from '../kit/status.js';
+import { oneLine } from '../kit/values.js';
 import type { VaultResponse } from './http.js';
 
 export function vaultErrors(res: VaultResponse): string[] {
@@ -15,7 +16,7 @@ export function vaultErrors(res: VaultResponse): string[] {
 export function vaultError(where: string, what: string, res: VaultResponse): KeywayError {
   const messages = vaultErrors(res);
   const code = codeForStatus(res.status);
-  const text = messages.join('; ').replace(/\s+/g, ' ').slice(0, 200);
+  const text = vaultText(res, 200);
   let detail: string;
   if (messages.some((m) => /sealed/i.test(m)) && res.status >= 500) detail = 'Vault is sealed';
   else if (res.status === 502 || res.status === 503 || res.status === 504) detail = `Vault is unavailable (HTTP ${res.status})`;
@@ -25,4 +26,9 @@ export function vaultError(where: string, what: string, res: VaultResponse): Key
   else if (code === 'unauthenticated') detail = 'not authenticated (HTTP 401)';
   else detail = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
   return new KeywayError(code, `${where}: ${what}: ${detail}`);
+}
+
+/** Vault's error messages on one line, cut at `max` characters. */
+export function vaultText(res: VaultResponse, max: number): string {
+  return oneLine(vaultErrors(res).join('; ')).slice(0, max);
 }
