@@ -29,7 +29,8 @@ export function configuredProviders(config: Config, factories: readonly Provider
   if (!entries.has('local') && config.local.key_file) {
     const local = byType.get('local');
     const configured = local?.configure({ key_file: config.local.key_file });
-    if (configured?.ok) entries.set('local', configured);
+    if (configured && !configured.ok) throw new KeywayError('invalid_argument', `config ${formatZodIssues(where, configured.error, ['local'])}`);
+    if (configured) entries.set('local', configured);
   }
   const defaults = (name: string): ProviderType | undefined => {
     const f = byType.get(name);
