@@ -90,7 +90,7 @@ class LiveWatch implements Watch {
   #stopped = false;
 
   constructor(env: Env, set: RefreshableSet, files: readonly WatchedFile[], opts: WatchOptions, onStop: (w: Watch) => void) {
-    if (!(opts.intervalMs >= 0)) throw new KeywayError('invalid_argument', 'refresh interval must be a positive number of milliseconds');
+    if (!(opts.intervalMs >= 0)) throw new KeywayError('invalid_argument', 'refresh interval must be 0 (no timer) or a positive number of milliseconds');
     const jitter = opts.jitter ?? 0.1;
     if (!(jitter >= 0 && jitter < 1)) throw new KeywayError('invalid_argument', 'refresh jitter must be in [0, 1)');
     this.#env = env;
