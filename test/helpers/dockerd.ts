@@ -46,7 +46,7 @@ export function dockerSkipReason(): string | false {
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it; the probe is closed). */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
