@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageSkipReason, importPodmanImage, PODMAN_TEST_IMAGE } from './images.js';
 import { unmountUnder } from './mounts.js';
-import { ensureTools } from './tools.js';
+import { ensureTools, rootSkipReason } from './tools.js';
 
 export const IMAGE = PODMAN_TEST_IMAGE;
 
@@ -33,8 +33,7 @@ export interface PodmanEnv {
 
 /** Why Podman tests cannot run here, or undefined when they can (installs missing tools as root). */
 export function podmanSkipReason(): string | undefined {
-  if (process.geteuid?.() !== 0) return 'SKIPPED: real Podman tests need root (rootful podman with runc and cgroupfs)';
-  return ensureTools([['podman', 'podman'], ['runc', 'runc']]) || imageSkipReason() || undefined;
+  return rootSkipReason('real Podman tests need root (rootful podman with runc and cgroupfs)') || ensureTools([['podman', 'podman'], ['runc', 'runc']]) || imageSkipReason() || undefined;
 }
 
 /** containers.conf: with `dir`, every path Podman writes (tmp, events, volumes) lies under it. */
