@@ -16,8 +16,6 @@ export const IMAGE = PODMAN_TEST_IMAGE;
 export interface PodmanOptions {
   /** [engine.volume_plugins]: plugin name → socket path. */
   readonly volumePlugins?: Readonly<Record<string, string>>;
-  /** Import the busybox image as IMAGE (default true). */
-  readonly image?: boolean;
 }
 
 export interface PodmanEnv {
@@ -82,7 +80,7 @@ export function makePodman(prefix = 'keyway-podman-', opts: PodmanOptions = {}):
     if (r.status !== 0) throw new Error(`podman ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
     return r.stdout;
   };
-  if (opts.image !== false) importPodmanImage(env);
+  importPodmanImage(env);
   let help: string | undefined;
   return {
     dir,

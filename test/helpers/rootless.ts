@@ -166,7 +166,7 @@ function setUp(name: string): RootlessUser {
   const podman: RootlessUser['podman'] = (args) => must(run('podman', args), `podman ${args.join(' ')}`);
 
   // The busybox image, from the shared tarball (world-readable).
-  podman(podmanImportArgs({ tag: IMAGE }));
+  podman(podmanImportArgs());
 
   const pids = (): number[] => {
     const out: number[] = [];
