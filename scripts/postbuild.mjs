@@ -12,7 +12,7 @@
 //                              src/cli/commands/*.ts does, so code that finds files relative to its
 //                              own URL (bin/keyway-podman-lookup, the lean entry) finds them the same way.
 //   dist/cli/chunks/zod.cjs    zod, loaded on first use (below)
-// Packages loaded with require() (pino, yaml, gRPC) stay in node_modules. Source maps name the
+// Packages loaded with require() (yaml, gRPC) stay in node_modules. Source maps name the
 // src/ files for stack traces (node --enable-source-maps).
 //
 // zod alone costs a CLI start ~15 ms to evaluate, although a valid config and a provider used with

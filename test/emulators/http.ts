@@ -5,7 +5,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** Larger than the response cap of every provider (src/providers/kit/http.ts). */
-export const OVERSIZE_BYTES = 64 * 1024 * 1024;
+const OVERSIZE_BYTES = 64 * 1024 * 1024;
+
+/** Announces a body far larger than any client accepts, and never finishes it. */
+export function answerOversize(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(OVERSIZE_BYTES) });
+  res.write('{');
+}
 
 export interface EmulatorRequest {
   readonly method: string;
@@ -68,11 +74,7 @@ export abstract class HttpEmulator {
       const r: EmulatorRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://emulator'), headers: req.headers, body: Buffer.concat(chunks) };
       this.seen.push(r);
       if (this.hang) return;
-      if (this.oversize) {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(OVERSIZE_BYTES) });
-        res.write('{');
-        return;
-      }
+      if (this.oversize) return answerOversize(res);
       Promise.resolve()
         .then(() => this.handle(r))
         .then(

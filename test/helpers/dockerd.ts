@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unmountUnder } from './mounts.js';
-import { ensureTools } from './tools.js';
+import { ensureTools, rootSkipReason } from './tools.js';
 
 export interface Dockerd {
   readonly dir: string;
@@ -41,12 +41,11 @@ export interface DockerResult {
 
 /** False when a private dockerd can run (installing docker.io if needed), else the skip reason. */
 export function dockerSkipReason(): string | false {
-  if (process.geteuid?.() !== 0) return 'SKIPPED: needs root to run a private dockerd (run the suite as root)';
-  return ensureTools([['dockerd', 'docker.io'], ['docker', 'docker.io'], ['containerd', 'docker.io'], ['runc', 'runc']]);
+  return rootSkipReason('needs root to run a private dockerd') || ensureTools([['dockerd', 'docker.io'], ['docker', 'docker.io'], ['containerd', 'docker.io'], ['runc', 'runc']]);
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it; the probe is closed). */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

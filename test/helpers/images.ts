@@ -22,7 +22,7 @@ export interface ImageFile {
 let tarball: string | undefined;
 
 /** A static busybox binary, or undefined (then tests skip, naming `busybox-static`). */
-export function staticBusybox(): string | undefined {
+function staticBusybox(): string | undefined {
   for (const p of BUSYBOX_CANDIDATES) {
     if (!existsSync(p)) continue;
     const r = spawnSync('file', ['-L', p]);
@@ -61,7 +61,7 @@ export function writeRootfsTar(dir: string, tar: string, files: Readonly<Record<
  * Path of a tar of the plain busybox rootfs, built once per process and removed at exit. Readable
  * by every user (it holds only busybox), so a rootless test user can import it too.
  */
-export function busyboxRootfsTar(): string {
+function busyboxRootfsTar(): string {
   if (tarball && existsSync(tarball)) return tarball;
   const dir = mkdtempSync(join(tmpdir(), 'keyway-rootfs-'));
   chmodSync(dir, 0o755);

@@ -1,24 +1,17 @@
 // Mount points under a test's temp dir, read from this process's mount table, so a fixture's
 // teardown can unmount whatever a crashed container or daemon left there before removing the dir.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readMountInfo } from '../../src/delivery/mountinfo.js';
 
 /** Mount points under `dir`, deepest first, from this process's mount table. */
-export function mountsUnder(dir: string): string[] {
-  let text = '';
+function mountsUnder(dir: string): string[] {
+  let mps: string[];
   try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
+    mps = readMountInfo().map((m) => m.mountPoint);
   } catch {
     return [];
   }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const mp = line.split(' ')[4];
-    if (mp === undefined) continue;
-    const decoded = mp.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (decoded === dir || decoded.startsWith(dir + '/')) out.push(decoded);
-  }
-  return out.sort((a, b) => b.length - a.length);
+  return mps.filter((mp) => mp === dir || mp.startsWith(dir + '/')).sort((a, b) => b.length - a.length);
 }
 
 /** Lazily unmounts everything under `dir`, deepest first, until nothing is left (5 passes at most). */

@@ -9,15 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageSkipReason, importPodmanImage, PODMAN_TEST_IMAGE } from './images.js';
 import { unmountUnder } from './mounts.js';
-import { ensureTools } from './tools.js';
+import { ensureTools, rootSkipReason } from './tools.js';
 
 export const IMAGE = PODMAN_TEST_IMAGE;
 
 export interface PodmanOptions {
   /** [engine.volume_plugins]: plugin name → socket path. */
   readonly volumePlugins?: Readonly<Record<string, string>>;
-  /** Import the busybox image as IMAGE (default true). */
-  readonly image?: boolean;
 }
 
 export interface PodmanEnv {
@@ -33,8 +31,7 @@ export interface PodmanEnv {
 
 /** Why Podman tests cannot run here, or undefined when they can (installs missing tools as root). */
 export function podmanSkipReason(): string | undefined {
-  if (process.geteuid?.() !== 0) return 'SKIPPED: real Podman tests need root (rootful podman with runc and cgroupfs)';
-  return ensureTools([['podman', 'podman'], ['runc', 'runc']]) || imageSkipReason() || undefined;
+  return rootSkipReason('real Podman tests need root (rootful podman with runc and cgroupfs)') || ensureTools([['podman', 'podman'], ['runc', 'runc']]) || imageSkipReason() || undefined;
 }
 
 /** containers.conf: with `dir`, every path Podman writes (tmp, events, volumes) lies under it. */
@@ -83,7 +80,7 @@ export function makePodman(prefix = 'keyway-podman-', opts: PodmanOptions = {}):
     if (r.status !== 0) throw new Error(`podman ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
     return r.stdout;
   };
-  if (opts.image !== false) importPodmanImage(env);
+  importPodmanImage(env);
   let help: string | undefined;
   return {
     dir,

@@ -12,7 +12,7 @@ import { CLI, ensureBuilt, REPO } from './cli.js';
 import { podmanImportArgs } from './images.js';
 import { unmountUnder } from './mounts.js';
 import { containersConf, IMAGE, podmanSkipReason, storageConf } from './podman.js';
-import { ensureTools } from './tools.js';
+import { ensureTools, rootSkipReason } from './tools.js';
 
 export { IMAGE };
 
@@ -44,10 +44,11 @@ export interface RootlessUser {
 
 /** Why rootless tests cannot run here (they never skip as root: missing tools are installed). */
 export function rootlessSkipReason(): string | undefined {
-  if (process.geteuid?.() !== 0) return 'SKIPPED: rootless tests create a real user and need root to do so';
   return (
-    podmanSkipReason() ??
-    (ensureTools([['useradd', 'passwd'], ['newuidmap', 'uidmap'], ['setpriv', 'util-linux'], ['unshare', 'util-linux'], ['nsenter', 'util-linux'], ['bwrap', 'bubblewrap']]) || undefined)
+    rootSkipReason('rootless tests create a real user and need root to do so') ||
+    podmanSkipReason() ||
+    ensureTools([['useradd', 'passwd'], ['newuidmap', 'uidmap'], ['setpriv', 'util-linux'], ['unshare', 'util-linux'], ['nsenter', 'util-linux'], ['bwrap', 'bubblewrap']]) ||
+    undefined
   );
 }
 
@@ -165,7 +166,7 @@ function setUp(name: string): RootlessUser {
   const podman: RootlessUser['podman'] = (args) => must(run('podman', args), `podman ${args.join(' ')}`);
 
   // The busybox image, from the shared tarball (world-readable).
-  podman(podmanImportArgs({ tag: IMAGE }));
+  podman(podmanImportArgs());
 
   const pids = (): number[] => {
     const out: number[] = [];

@@ -4,7 +4,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { OVERSIZE_BYTES } from '../http.js';
+import { answerOversize } from '../http.js';
 import { type Capability, type JwtRole, type Mount, type Token, VaultState } from './state.js';
 
 export interface VaultEmulatorOptions {
@@ -130,11 +130,7 @@ export class VaultEmulator {
         return;
       }
       if (this.hang) return;
-      if (this.oversize) {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(OVERSIZE_BYTES) });
-        res.write('{');
-        return;
-      }
+      if (this.oversize) return answerOversize(res);
       const answer = (): void => {
         if (res.destroyed) return;
         let reply: Reply;
