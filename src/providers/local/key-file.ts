@@ -2,7 +2,7 @@
 // A missing, loose, or malformed key file is reported clearly and never replaced: replacing it would
 // make every existing blob unreadable.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants as fsc, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KeywayError } from '../../core/errors.js';
 
@@ -37,28 +37,48 @@ export function readKeyFile(path: string): LocalKey | undefined {
   return { key, id: keyId(key) };
 }
 
-/** Reads the key, creating it (O_EXCL, 0600) if absent; a concurrent creator wins and is read back. */
+/**
+ * Reads the key, creating it if absent. The key is written to a private temp file (O_EXCL, 0600),
+ * flushed, then linked into place: link() fails if the name exists, so of two concurrent creators
+ * exactly one wins, and no reader ever sees a key file that is still empty or half written.
+ */
 export function readOrCreateKeyFile(path: string): LocalKey {
   const existing = readKeyFile(path);
   if (existing) return existing;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
-  let fd: number;
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.new`;
   try {
-    fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+    let fd: number;
+    try {
+      fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+    } catch (e) {
+      throw new KeywayError('failed_precondition', `key file ${path}: cannot create (${(e as NodeJS.ErrnoException).code})`, { cause: e });
+    }
+    try {
+      if ((fstatSync(fd).mode & 0o077) !== 0) throw new KeywayError('internal', `key file ${path} was created with a loose mode`);
+      writeSync(fd, key.toString('base64') + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        const raced = readKeyFile(path);
+        if (raced) {
+          key.fill(0);
+          return raced;
+        }
+      }
+      throw new KeywayError('failed_precondition', `key file ${path}: cannot create (${(e as NodeJS.ErrnoException).code})`, { cause: e });
+    }
   } catch (e) {
     key.fill(0);
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      const raced = readKeyFile(path);
-      if (raced) return raced;
-    }
-    throw new KeywayError('failed_precondition', `key file ${path}: cannot create (${(e as NodeJS.ErrnoException).code})`, { cause: e });
-  }
-  try {
-    if ((fstatSync(fd).mode & 0o077) !== 0) throw new KeywayError('internal', `key file ${path} was created with a loose mode`);
-    writeSync(fd, key.toString('base64') + '\n');
+    throw e;
   } finally {
-    closeSync(fd);
+    rmSync(tmp, { force: true });
   }
   return { key, id: keyId(key) };
 }
