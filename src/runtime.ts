@@ -1,11 +1,11 @@
-// Imported first by the CLI entry point (src/cli.ts). It refuses a Node.js that keyway does not
-// support before anything else is evaluated, and turns on Node's on-disk compile cache, which
-// spares every later CLI start most of the time spent parsing and compiling keyway's modules.
-// No static import here may need a newer Node than the one being refused.
-import { lstatSync } from 'node:fs';
-import module from 'node:module';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+// Imported by the CLI entry point (src/cli.ts) right after src/cli/hold-compilers.ts, which only
+// sets V8 flags for `serve`. It refuses a Node.js that keyway does not support before the CLI's
+// modules load, and turns on Node's on-disk compile cache, which spares every later CLI start most
+// of the time spent parsing and compiling keyway's modules.
+// No static import here may need a newer Node than the one being refused. Node's own modules come
+// through process.getBuiltinModule, after the version check (older Node lacks it), not through
+// import: an ES import of node:fs builds its namespace, which loads fs/promises and readline, and
+// every CLI start would pay for them.
 
 export const MIN_NODE = [22, 13] as const;
 
@@ -20,6 +20,9 @@ export function supportedNode(version: string): boolean {
  * can write: under a cache (or home) dir that we own and that is not group/other-writable.
  */
 export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const { lstatSync } = process.getBuiltinModule('node:fs');
+  const { homedir } = process.getBuiltinModule('node:os');
+  const { join } = process.getBuiltinModule('node:path');
   const base = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : join(env.HOME?.startsWith('/') ? env.HOME : homedir(), '.cache');
   let parent = base;
   try {
@@ -44,5 +47,5 @@ if (!supportedNode(process.versions.node)) {
 
 if (process.env.NODE_DISABLE_COMPILE_CACHE === undefined) {
   const dir = compileCacheDir();
-  if (dir) module.enableCompileCache(dir);
+  if (dir) process.getBuiltinModule('node:module').enableCompileCache(dir);
 }

@@ -16,22 +16,8 @@ export function globalsOf(cmd: Command): GlobalOptions {
 }
 
 export async function withContext<T>(cmd: Command, fn: (ctx: Context) => Promise<T>, defaultLevel: LogLevel = 'warn'): Promise<T> {
-  const { openContext } = await import('../daemon/context.js');
-  const ctx = openContext(globalsOf(cmd), defaultLevel);
-  try {
-    return await fn(ctx);
-  } finally {
-    await ctx.close();
-  }
-}
-
-/** An AbortSignal that fires on SIGINT/SIGTERM, for commands that talk to backends. */
-export function interruptSignal(): AbortSignal {
-  const ac = new AbortController();
-  const onSig = (): void => ac.abort(new Error('interrupted'));
-  process.once('SIGINT', onSig);
-  process.once('SIGTERM', onSig);
-  return ac.signal;
+  const { openContext, usingContext } = await import('../daemon/context.js');
+  return usingContext(openContext(globalsOf(cmd), defaultLevel), fn);
 }
 
 /**

@@ -35,3 +35,16 @@ export function reportError(e: unknown, write: (s: string) => void = (s) => proc
   write(`keyway: ${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`);
   return EXIT_CODES[err.code];
 }
+
+/**
+ * How a command that failed ends: the error line, then, for an unexpected error with debug logging
+ * on (`--log-level debug|trace` or KEYWAY_LOG_LEVEL), the cause's stack for bug reports. Causes of
+ * internal errors are program faults, not input, so the stack holds no secret.
+ */
+export function reportFailure(e: unknown, argv: readonly string[]): number {
+  const err = toKeywayError(e);
+  const code = reportError(err);
+  const debug = argv.some((a, i) => (a === '--log-level' && /^(debug|trace)$/.test(argv[i + 1] ?? '')) || /^--log-level=(debug|trace)$/.test(a)) || /^(debug|trace)$/.test(process.env.KEYWAY_LOG_LEVEL ?? '');
+  if (debug && err.code === 'internal') process.stderr.write(`${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : err.stack}\n`);
+  return code;
+}

@@ -3,8 +3,7 @@
 // command pays only for what it uses.
 import type { Command } from 'commander';
 import { VERSION } from '../version.js';
-import { EXIT_USAGE, reportError } from './exit.js';
-import { toKeywayError } from '../core/errors.js';
+import { EXIT_USAGE, reportFailure } from './exit.js';
 
 type Register = (program: Command) => void;
 
@@ -25,20 +24,6 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   version: async () => (await import('./commands/version.js')).registerVersion,
   completion: async () => (await import('./commands/completion.js')).registerCompletion,
 };
-
-/** Global options that take a value as the next argument. */
-const VALUE_OPTIONS = new Set(['--config', '--state-dir', '--runtime-dir', '--log-level']);
-
-/** The command argv names, if any: its first argument that is neither a global option nor its value. */
-export function commandName(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '--') return undefined;
-    if (VALUE_OPTIONS.has(a)) i++;
-    else if (!a.startsWith('-')) return a;
-  }
-  return undefined;
-}
 
 /** The program with the named commands, or every command when `only` is not one of them. */
 export async function buildProgram(only?: string): Promise<Command> {
@@ -62,8 +47,11 @@ export async function buildProgram(only?: string): Promise<Command> {
   return program;
 }
 
-/** Runs the CLI and returns the exit code (does not call process.exit). */
-export async function runCli(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the CLI and returns the exit code (does not call process.exit). `command` is argv's command
+ * name (src/cli/argv.ts), found by the entry before this module loads.
+ */
+export async function runCli(argv: readonly string[], command: string | undefined): Promise<number> {
   // `keyway version` alone, the usual install probe, is answered without loading the parser.
   if (argv.length === 1 && argv[0] === 'version') {
     const { printVersion } = await import('./commands/version.js');
@@ -71,7 +59,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    const program = await buildProgram(commandName(argv));
+    const program = await buildProgram(command);
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
@@ -79,12 +67,6 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return EXIT_USAGE;
     }
-    const err = toKeywayError(e);
-    const code = reportError(err);
-    // An unexpected error says only "internal" on its one line; with debug logging the cause's
-    // stack follows, for bug reports. (Causes of internal errors are program faults, not input.)
-    const debug = argv.some((a, i) => (a === '--log-level' && /^(debug|trace)$/.test(argv[i + 1] ?? '')) || /^--log-level=(debug|trace)$/.test(a)) || /^(debug|trace)$/.test(process.env.KEYWAY_LOG_LEVEL ?? '');
-    if (debug && err.code === 'internal') process.stderr.write(`${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : err.stack}\n`);
-    return code;
+    return reportFailure(e, argv);
   }
 }

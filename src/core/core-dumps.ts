@@ -8,6 +8,7 @@
 //    `run` pay it; the systemd units also set LimitCORE=0.
 // Children inherit both, which suits `keyway run`: its command holds the same secrets.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { runCaptured } from './process/capture.js';
 
 /** Leaves keyway's memory out of any core dump. Best effort: not every kernel has the file. */
 export function excludeMemoryFromCoreDumps(): void {
@@ -21,8 +22,6 @@ export function excludeMemoryFromCoreDumps(): void {
 /** Sets this process's core limit to 0 as well. Resolves to whether it worked. */
 export async function disableCoreDumps(): Promise<boolean> {
   excludeMemoryFromCoreDumps();
-  // Imported here: every CLI start loads this module, only serve and run start prlimit.
-  const { runCaptured } = await import('./process/capture.js');
   try {
     const r = await runCaptured({ file: 'prlimit', args: ['--pid', String(process.pid), '--core=0:0'], env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C' }, timeoutMs: 5000, maxStdout: 1 << 20, where: 'core dumps' });
     return r.code === 0;

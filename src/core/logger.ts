@@ -4,8 +4,9 @@
 // redacted); the redaction below is a second line of defence for fields that carry credentials by
 // name. A few dozen lines rather than pino: the daemon logs rarely and synchronously, and pino's
 // module graph cost several MiB of resident memory in a process that is otherwise idle.
-import { isatty } from 'node:tty';
 import { formatRecord, writeFully } from './log-text.js';
+
+const isatty = (fd: number): boolean => process.getBuiltinModule('node:tty').isatty(fd);
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 /** `auto`: text lines when the destination fd is a terminal, JSON otherwise. */
@@ -116,8 +117,12 @@ function makeLogger(level: LogLevel, sink: Sink, bindings: Record<string, unknow
 export function createLogger(level: LogLevel, destination: number | NodeJS.WritableStream = 2, format: LogFormat = 'auto'): Logger {
   let sink: Sink;
   if (typeof destination !== 'number') sink = (line) => void destination.write(`${line}\n`);
-  else if (format === 'text' || (format === 'auto' && isatty(destination))) sink = (line) => writeFully(destination, formatRecord(line));
-  else sink = (line) => writeFully(destination, `${line}\n`);
+  else {
+    // `auto` asks whether the destination is a terminal when the first line is written: node:tty
+    // costs a start-up ~2 ms, and most CLI runs log nothing.
+    let text: boolean | undefined = format === 'auto' ? undefined : format === 'text';
+    sink = (line) => writeFully(destination, (text ??= isatty(destination)) ? formatRecord(line) : `${line}\n`);
+  }
   return makeLogger(level, sink, {});
 }
 

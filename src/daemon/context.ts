@@ -125,3 +125,12 @@ export function openContext(flags: GlobalOptions, defaultLevel: LogLevel = 'warn
     },
   };
 }
+
+/** Runs fn with an open context and closes the context, whatever fn does. */
+export async function usingContext<T>(ctx: Context, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import { deferred, type Deferred } from '../core/deferred-schema.js';
 import type { Provider } from '../core/provider.js';
+import { lazyProvider, type OptionalOp } from './kit/lazy.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../store/db.js';
 
@@ -33,7 +34,10 @@ export interface ProviderType {
   configure(options: unknown): ConfiguredProvider;
 }
 
-export interface ProviderDefinition<S extends z.ZodType> {
+/** How a type builds an instance from its parsed options. */
+export type CreateProvider<S extends z.ZodType> = (name: string, config: z.output<S>, deps: ProviderDeps) => Provider;
+
+interface DefinitionBase<S extends z.ZodType> {
   readonly type: string;
   readonly description: string;
   readonly usableWithoutConfig: boolean;
@@ -43,8 +47,26 @@ export interface ProviderDefinition<S extends z.ZodType> {
    * src/core/deferred-schema.ts), and zod, loaded then, decides and words the rest.
    */
   readonly options: () => S;
-  create(name: string, config: z.output<S>, deps: ProviderDeps): Provider;
 }
+
+/**
+ * A type whose implementation is a module of its own, imported on the instance's first operation:
+ * a process pays only for the provider types it uses (a `keyway get` of a local secret loads no
+ * cloud client). What the broker needs before that (query keys, which optional operations exist)
+ * is declared here; kit/lazy.ts checks the declaration against the implementation when it loads.
+ */
+export interface LazyDefinition<S extends z.ZodType> extends DefinitionBase<S> {
+  readonly optionKeys: readonly string[];
+  readonly ops: readonly OptionalOp[];
+  load(): Promise<CreateProvider<S>>;
+}
+
+/** A type built in the module that defines it (local, which every named secret needs anyway). */
+export interface EagerDefinition<S extends z.ZodType> extends DefinitionBase<S> {
+  readonly create: CreateProvider<S>;
+}
+
+export type ProviderDefinition<S extends z.ZodType> = LazyDefinition<S> | EagerDefinition<S>;
 
 /** A defined type: what the registry needs, plus the typed schema and constructor for tests. */
 export interface ProviderFactory<S extends z.ZodType = z.ZodType> extends ProviderType {
@@ -52,12 +74,14 @@ export interface ProviderFactory<S extends z.ZodType = z.ZodType> extends Provid
   readonly configSchema: S;
   /** The schema with its zod-free fast parse, as configure uses it. */
   readonly optionSchema: Deferred<S>;
-  create(name: string, config: z.output<S>, deps: ProviderDeps): Provider;
+  create: CreateProvider<S>;
 }
 
 export function defineProvider<S extends z.ZodType>(def: ProviderDefinition<S>): ProviderFactory<S> {
   let schema: Deferred<S> | undefined;
   const optionSchema = (): Deferred<S> => (schema ??= deferred(def.options()));
+  const create: CreateProvider<S> =
+    'create' in def ? def.create : (name, config, deps) => lazyProvider({ type: def.type, name, optionKeys: def.optionKeys, ops: def.ops }, async () => (await def.load())(name, config, deps));
   return {
     type: def.type,
     description: def.description,
@@ -68,11 +92,11 @@ export function defineProvider<S extends z.ZodType>(def: ProviderDefinition<S>):
     get optionSchema() {
       return optionSchema();
     },
-    create: (name, config, deps) => def.create(name, config, deps),
+    create,
     configure(options) {
       const parsed = optionSchema().safeParse(options);
       if (!parsed.success) return { ok: false, error: parsed.error };
-      return { ok: true, create: (name, deps) => def.create(name, parsed.data, deps) };
+      return { ok: true, create: (name, deps) => create(name, parsed.data, deps) };
     },
   };
 }

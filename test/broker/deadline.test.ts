@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_POLICY } from '../../src/broker/policy.js';
-import { AwsSmProvider, awsSmFactory } from '../../src/providers/aws-sm/index.js';
+import { awsSmFactory } from '../../src/providers/aws-sm/index.js';
+import { AwsSmProvider } from '../../src/providers/aws-sm/provider.js';
 import { AwsEmulator, AwsError } from '../emulators/aws/emulator.js';
 import { isCode, testCtx } from '../emulators/broker.js';
 import { testBroker } from '../helpers/broker.js';

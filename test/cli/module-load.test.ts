@@ -43,6 +43,13 @@ const FORBIDDEN: readonly [string, RegExp][] = [
   ['metrics', /^src\/broker\/(metrics|prometheus)\.ts$/],
 ];
 
+/**
+ * Node built-ins a short-lived command must not pay for: child_process (with net, dgram and streams)
+ * before it spawns, tty before it logs, and what an ES import of node:fs drags in through its
+ * `promises` getter (fs/promises, readline).
+ */
+const IDLE_BUILTINS = ['builtin:child_process', 'builtin:tty', 'builtin:internal/fs/promises', 'builtin:internal/readline/interface'];
+
 function assertNone(mods: readonly string[], what: string): void {
   for (const [name, re] of FORBIDDEN) {
     const hits = mods.filter((m) => re.test(m));
@@ -58,22 +65,44 @@ test('keyway version loads its own module and not even the command parser', (t) 
   const heavy = mods.filter((m) => /^src\/(config|store|providers|plugins|broker|delivery|daemon|templates)\/|node_modules\/(zod|smol-toml)\//.test(m));
   assert.deepEqual(heavy, []);
   assert.ok(mods.includes('src/cli/commands/version.ts'));
+  assert.deepEqual(mods.filter((m) => [...IDLE_BUILTINS, 'builtin:crypto', 'builtin:sqlite'].includes(m)), []);
   assert.deepEqual(mods.filter((m) => m.includes('commander')), []);
   // Other commands' modules stay unloaded.
   assert.deepEqual(mods.filter((m) => m.startsWith('src/cli/commands/') && m !== 'src/cli/commands/version.ts'), []);
 });
 
-test('keyway get of a local secret loads no gRPC, metrics, YAML, logger, daemon servers or zod', (t) => {
+test('keyway get of a local secret loads two files after the entry, and no command parser, provider implementation, gRPC, metrics, YAML, daemon servers or zod', (t) => {
   const i = testInstance(t);
   assert.equal(i.run(['secret', 'create', 'app', '-'], { input: 'v' }).status, 0);
   const mods = loaded(i, ['get', 'app']);
   assertNone(mods, 'get');
   // The config and the default local provider's `{}` options take the fast parse (core/deferred-schema.ts).
   assert.deepEqual(mods.filter((m) => /node_modules\/zod\/|chunks\/zod\.cjs$/.test(m)), []);
-  assert.deepEqual(mods.filter((m) => m.startsWith('src/cli/commands/') && m !== 'src/cli/commands/get.ts'), []);
+  // A plain get skips the command tree (src/cli/lean-get.ts): no commander, no command module.
+  assert.deepEqual(mods.filter((m) => m.includes('commander') || m.startsWith('src/cli/commands/') || m === 'src/cli/program.ts'), []);
+  assert.deepEqual(mods.filter((m) => IDLE_BUILTINS.includes(m)), []);
+  // After dist/cli.js, two files: the lean get's own and the chunk it shares with the code provider
+  // instances import on first use (src/providers/implementations.ts), which a local get never runs.
+  const chunks = mods.filter((m) => /^dist\/cli\/chunks\/[^/]+\.js$/.test(m));
+  assert.ok(chunks.includes('dist/cli/chunks/lean-get.js'), chunks.join(' '));
+  assert.ok(chunks.length <= 2, `a lean get loaded ${chunks.length} chunks: ${chunks.join(' ')}`);
+  assert.deepEqual(mods.filter((m) => /^src\/(providers\/[a-z-]+\/provider|providers\/implementations|plugins\/host\/host)\.ts$/.test(m)), []);
   // Sanity: the recorder sees what get does need.
   assert.ok(mods.includes('src/daemon/context.ts'));
   assert.ok(mods.includes('src/store/sqlite.ts'));
+  assert.ok(mods.includes('builtin:sqlite'));
+});
+
+test('keyway get with options the lean path leaves to the parser still prints the value', (t) => {
+  const i = testInstance(t);
+  assert.equal(i.run(['secret', 'create', 'app', '-'], { input: 'v' }).status, 0);
+  const r = i.run(['--log-level=warn', 'get', 'app']);
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.equal(r.stdout.toString(), 'v');
+  // `--log-level=warn` is not one of the forms the lean path takes, so commander ran.
+  const mods = loaded(i, ['--log-level=warn', 'get', 'app']);
+  assert.ok(mods.some((m) => m.includes('commander')));
+  assert.ok(mods.includes('src/cli/commands/get.ts'));
 });
 
 test('the Podman lookup entry loads neither the command parser nor any command, gRPC, metrics, YAML or logger', (t) => {

@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { EXIT_FAILED } from '../exit.js';
-import { globalsOf, interruptSignal } from '../context.js';
+import { globalsOf } from '../context.js';
+import { interruptSignal } from '../interrupt.js';
 
 export function registerDoctor(program: Command): void {
   program

@@ -1,7 +1,8 @@
-// `keyway get (NAME | REF) [--out FILE]`: the exact bytes, nothing added.
+// `keyway get (NAME | REF) [--out FILE]`: the exact bytes, nothing added. Plain invocations skip the
+// command tree and run printSecret from src/cli/lean-get.ts.
 import type { Command } from 'commander';
-import { interruptSignal, withContext } from '../context.js';
-import { writeAll, writeSecretFile } from '../io.js';
+import { withContext } from '../context.js';
+import { printSecret } from '../print-secret.js';
 
 export function registerGet(program: Command): void {
   program
@@ -9,15 +10,5 @@ export function registerGet(program: Command): void {
     .description('print the exact bytes of a named secret or reference')
     .argument('<target>', 'secret NAME, or a reference ref+provider://path...')
     .option('--out <file>', 'write to FILE (mode 0600) instead of stdout')
-    .action(async (target: string, opts: { out?: string }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const r = await ctx.broker.resolve(target, { identity: { frontend: 'cli', consumer: `pid:${process.pid}` }, signal: interruptSignal() });
-        try {
-          if (opts.out !== undefined) writeSecretFile(opts.out, r.value);
-          else writeAll(1, r.value.expose());
-        } finally {
-          r.value.zero();
-        }
-      });
-    });
+    .action((target: string, opts: { out?: string }, cmd: Command) => withContext(cmd, (ctx) => printSecret(ctx, target, opts.out)));
 }

@@ -14,7 +14,8 @@ import { formatCase, runConformance } from '../../plugins/conformance.js';
 import type { Dialect, Lifecycle, PluginEntry } from '../../plugins/entry.js';
 import { hashFile } from '../../plugins/host/executable.js';
 import { checkOciImagePresent } from '../../plugins/host/oci-image.js';
-import { interruptSignal, withContext } from '../context.js';
+import { withContext } from '../context.js';
+import { interruptSignal } from '../interrupt.js';
 import { EXIT_FAILED } from '../exit.js';
 
 function parseEnv(text: string, acc: Record<string, string> = {}): Record<string, string> {

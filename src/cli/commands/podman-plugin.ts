@@ -3,7 +3,8 @@
 // arguments beyond keyway's global flags, nothing secret in argv or env.
 import type { Command } from 'commander';
 import { toKeywayError } from '../../core/errors.js';
-import { interruptSignal, withContext } from '../context.js';
+import { withContext } from '../context.js';
+import { interruptSignal } from '../interrupt.js';
 import { reportError } from '../exit.js';
 import { readFdCapped, writeAll, writeValue } from '../io.js';
 

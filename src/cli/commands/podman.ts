@@ -14,7 +14,8 @@ import type { SecretValue } from '../../core/secret-value.js';
 import type { Settings } from '../../daemon/context.js';
 import type { DriverCommandSpec } from '../../frontends/podman/driver-opts.js';
 import type { PodmanDriver } from '../../frontends/podman/driver.js';
-import { globalsOf, interruptSignal, withContext } from '../context.js';
+import { globalsOf, withContext } from '../context.js';
+import { interruptSignal } from '../interrupt.js';
 import { readFdCapped, writeValue } from '../io.js';
 import { parseLabel } from '../options.js';
 

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { formatPointer, formatReference, parseReference } from '../../core/reference.js';
 import { NAMED_SECRET_PROVIDER } from '../../broker/broker.js';
 import { checkLocalReference } from '../../broker/local-ref.js';
-import { interruptSignal, withContext } from '../context.js';
+import { withContext } from '../context.js';
+import { interruptSignal } from '../interrupt.js';
 
 export function registerRef(program: Command): void {
   const ref = program.command('ref').description('work with references');

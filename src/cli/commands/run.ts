@@ -5,7 +5,8 @@
 // signals, exits with CMD's status and removes the directory afterwards.
 import type { Command } from 'commander';
 import { KeywayError } from '../../core/errors.js';
-import { checkDirsBeforeEntering, interruptSignal, withContext } from '../context.js';
+import { checkDirsBeforeEntering, withContext } from '../context.js';
+import { interruptSignal } from '../interrupt.js';
 
 function collect(value: string, acc: string[]): string[] {
   return [...acc, value];

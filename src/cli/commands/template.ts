@@ -2,7 +2,8 @@
 // `keyway template check FILE`: parse only and list the distinct NAMEs and REFs it uses, one per
 // line; nothing is fetched.
 import type { Command } from 'commander';
-import { interruptSignal, withContext } from '../context.js';
+import { withContext } from '../context.js';
+import { interruptSignal } from '../interrupt.js';
 import { writeAll, writeValue } from '../io.js';
 
 export function registerTemplate(program: Command): void {

@@ -16,9 +16,14 @@
 //   started it.
 // - Without a group (`group: false`, for `keyway run`, whose command stays in the terminal's
 //   foreground group for job control) only the leader is signalled, and only until it is reaped.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type * as ChildProcesses from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { constants as osc } from 'node:os';
 import { KeywayError, type ErrorCode } from '../errors.js';
+
+// node:child_process (and the net, dgram and stream modules it loads) on the first spawn: most
+// CLI runs and an idle daemon spawn nothing.
+const childProcess = (): typeof ChildProcesses => process.getBuiltinModule('node:child_process');
 
 /**
  * Grace for helper tools (pass/gpg, systemd-creds, podman, mount): enough to remove their lock and
@@ -106,7 +111,7 @@ export class Supervised {
     this.#sweep = this.#group && (spec.sweep ?? true);
     this.#graceMs = spec.graceMs;
     this.#signal = spec.signal;
-    const child = spawn(spec.file, [...spec.args], {
+    const child = childProcess().spawn(spec.file, [...spec.args], {
       stdio: spec.stdio,
       env: definedOnly(spec.env),
       detached: this.#group,

@@ -1,10 +1,9 @@
 // `pass`: the standard unix password manager (password-store + gpg) as a provider.
+// This file declares the type (options, query keys, operations); ./provider.ts, its implementation,
+// is imported on an instance's first operation (providers/kit/lazy.ts).
 import { join } from 'node:path';
 import { defineProvider } from '../factory.js';
 import { absolutePath, toolOptions, z } from '../kit/options.js';
-import { PassProvider } from './provider.js';
-
-export { PassProvider, type PassSettings } from './provider.js';
 
 export const passFactory = defineProvider({
   type: 'pass',
@@ -18,17 +17,22 @@ export const passFactory = defineProvider({
       ...toolOptions('pass'),
     }),
   usableWithoutConfig: true,
-  create(name, config, deps) {
-    const home = deps.env.HOME;
-    const storeDir = config.store_dir ?? deps.env.PASSWORD_STORE_DIR ?? (home ? join(home, '.password-store') : '');
-    const gnupgHome = config.gnupg_home ?? deps.env.GNUPGHOME;
-    return new PassProvider(name, {
-      storeDir,
-      binary: config.binary,
-      path: config.path,
-      timeoutMs: config.command_timeout_ms,
-      ...(gnupgHome ? { gnupgHome } : {}),
-      ...(home ? { home } : {}),
-    });
+  optionKeys: ['line'],
+  ops: ['version', 'store', 'delete', 'list'],
+  async load() {
+    const { PassProvider } = await import('../implementations.js');
+    return (name, config, deps) => {
+      const home = deps.env.HOME;
+      const storeDir = config.store_dir ?? deps.env.PASSWORD_STORE_DIR ?? (home ? join(home, '.password-store') : '');
+      const gnupgHome = config.gnupg_home ?? deps.env.GNUPGHOME;
+      return new PassProvider(name, {
+        storeDir,
+        binary: config.binary,
+        path: config.path,
+        timeoutMs: config.command_timeout_ms,
+        ...(gnupgHome ? { gnupgHome } : {}),
+        ...(home ? { home } : {}),
+      });
+    };
   },
 });

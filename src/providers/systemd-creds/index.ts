@@ -1,9 +1,8 @@
 // `systemd-creds`: systemd's encrypted credentials (host key and/or TPM2) as a provider.
+// This file declares the type (options, query keys, operations); ./provider.ts, its implementation,
+// is imported on an instance's first operation (providers/kit/lazy.ts).
 import { defineProvider } from '../factory.js';
 import { absolutePath, toolOptions, z } from '../kit/options.js';
-import { SystemdCredsProvider } from './provider.js';
-
-export { SystemdCredsProvider, type SystemdCredsSettings } from './provider.js';
 
 /** Where systemd itself looks for encrypted credentials (LoadCredentialEncrypted= search path). */
 export const DEFAULT_CREDENTIAL_DIRS = ['/etc/credstore.encrypted', '/run/credstore.encrypted', '/usr/local/lib/credstore.encrypted', '/usr/lib/credstore.encrypted'];
@@ -26,16 +25,21 @@ export const systemdCredsFactory = defineProvider({
       ...toolOptions('systemd-creds'),
     }),
   usableWithoutConfig: true,
-  create(name, config) {
-    const dirs = [...(config.dir ? [config.dir] : []), ...(config.dirs ?? (config.dir ? [] : DEFAULT_CREDENTIAL_DIRS))];
-    return new SystemdCredsProvider(name, {
-      dirs,
-      withKey: config.with_key,
-      allowAnyPath: config.allow_any_path,
-      binary: config.binary,
-      path: config.path,
-      timeoutMs: config.command_timeout_ms,
-      ...(config.host_key_file ? { hostKeyFile: config.host_key_file } : {}),
-    });
+  optionKeys: ['name'],
+  ops: ['version', 'store', 'delete', 'list'],
+  async load() {
+    const { SystemdCredsProvider } = await import('../implementations.js');
+    return (name, config) => {
+      const dirs = [...(config.dir ? [config.dir] : []), ...(config.dirs ?? (config.dir ? [] : DEFAULT_CREDENTIAL_DIRS))];
+      return new SystemdCredsProvider(name, {
+        dirs,
+        withKey: config.with_key,
+        allowAnyPath: config.allow_any_path,
+        binary: config.binary,
+        path: config.path,
+        timeoutMs: config.command_timeout_ms,
+        ...(config.host_key_file ? { hostKeyFile: config.host_key_file } : {}),
+      });
+    };
   },
 });

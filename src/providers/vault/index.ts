@@ -1,9 +1,9 @@
 // `vault`: HashiCorp Vault and OpenBao KV secrets over Vault's HTTP API.
+// This file declares the type (options, query keys, operations); ./provider.ts, its implementation,
+// is imported on an instance's first operation (providers/kit/lazy.ts).
 import { defineProvider } from '../factory.js';
 import { vaultOptions } from './config.js';
-import { VaultProvider } from './provider.js';
 
-export { VaultProvider } from './provider.js';
 export type { VaultConfig } from './config.js';
 
 export const vaultFactory = defineProvider({
@@ -12,5 +12,10 @@ export const vaultFactory = defineProvider({
   options: vaultOptions,
   // With no [providers.vault] table, VAULT_ADDR / VAULT_TOKEN / VAULT_NAMESPACE are used.
   usableWithoutConfig: true,
-  create: (name, config, deps) => new VaultProvider(name, config, { env: deps.env, logger: deps.logger }),
+  optionKeys: ['version', 'field', 'encoding'],
+  ops: ['version', 'store', 'delete', 'list'],
+  async load() {
+    const { VaultProvider } = await import('../implementations.js');
+    return (name, config, deps) => new VaultProvider(name, config, { env: deps.env, logger: deps.logger });
+  },
 });

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { awsErrorCode } from '../../../src/providers/aws/error-codes.js';
-import { AwsSmProvider, awsSmFactory } from '../../../src/providers/aws-sm/index.js';
+import { awsSmFactory } from '../../../src/providers/aws-sm/index.js';
+import { AwsSmProvider } from '../../../src/providers/aws-sm/provider.js';
 import { awsFixture } from '../../emulators/aws/fixture.js';
 import { testCtx } from '../../emulators/broker.js';
 import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTools } from '../../helpers/tools.js';
-import { PassProvider, type PassSettings } from '../../../src/providers/pass/index.js';
+import { PassProvider, type PassSettings } from '../../../src/providers/pass/provider.js';
 
 export const PATH = '/usr/local/bin:/usr/bin:/bin';
 

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTools } from '../../helpers/tools.js';
-import { SystemdCredsProvider, type SystemdCredsSettings } from '../../../src/providers/systemd-creds/index.js';
+import { SystemdCredsProvider, type SystemdCredsSettings } from '../../../src/providers/systemd-creds/provider.js';
 
 export const PATH = '/usr/local/bin:/usr/bin:/bin';
 export const skip = ensureTools([['systemd-creds', 'systemd']]);

@@ -1,6 +1,7 @@
 // Shared setup for vault provider tests: an emulator, a provider pointed at it, and cleanup.
 import { silentLogger } from '../../../src/core/logger.js';
-import { VaultProvider, vaultFactory } from '../../../src/providers/vault/index.js';
+import { vaultFactory } from '../../../src/providers/vault/index.js';
+import { VaultProvider } from '../../../src/providers/vault/provider.js';
 import { VaultEmulator, type VaultEmulatorOptions } from '../../emulators/vault/server.js';
 
 export interface TestContext {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../src/core/logger.js';
-import { VaultProvider, vaultFactory } from '../../../src/providers/vault/index.js';
+import { vaultFactory } from '../../../src/providers/vault/index.js';
+import { VaultProvider } from '../../../src/providers/vault/provider.js';
 import { makeSelfSignedCert } from '../../emulators/vault/tls.js';
 import { ensureTools } from '../../helpers/tools.js';
 import { code as codeOf } from '../helpers.js';
