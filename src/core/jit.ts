@@ -16,9 +16,14 @@ function setV8Flags(flags: string): void {
   (createRequire(import.meta.url)('node:v8') as typeof V8).setFlagsFromString(flags);
 }
 
+/** True when the operator gave a flag matching `flag` to node, on its command line or in NODE_OPTIONS. */
+export function operatorGave(flag: RegExp, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => flag.test(a));
+}
+
 /** True when the operator chose V8's JIT tiers themselves. */
 export function operatorSetJitTiers(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--(no[-_])?(maglev|turbofan|turboshaft|sparkplug|jitless|opt|max[-_]opt|always[-_](opt|turbofan|sparkplug))\b/.test(a));
+  return operatorGave(/^--(no[-_])?(maglev|turbofan|turboshaft|sparkplug|jitless|opt|max[-_]opt|always[-_](opt|turbofan|sparkplug))\b/, execArgv, nodeOptions);
 }
 
 /** Keeps V8 from optimizing until releaseOptimizingCompilers(); unoptimized code still runs. */

@@ -8,13 +8,13 @@
 // optimize again: start-up ran with the optimizing compilers held (src/core/jit.ts).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { releaseOptimizingCompilers } from '../core/jit.js';
+import { operatorGave, releaseOptimizingCompilers } from '../core/jit.js';
 
 const YOUNG_GEN_FLAG = '--semi-space-growth-factor=1';
 
 /** True when the operator sized the young generation themselves. */
 export function operatorSizedYoungGen(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--((max|min)[-_])?semi[-_]space[-_](size|growth[-_]factor)\b/.test(a));
+  return operatorGave(/^--((max|min)[-_])?semi[-_]space[-_](size|growth[-_]factor)\b/, execArgv, nodeOptions);
 }
 
 /** Called once the daemon is serving: releases the compilers, frees start-up garbage, then holds the young generation small. */

@@ -2,33 +2,41 @@
 // provider source for the broker's registry (structurally its ProviderSource), built by the
 // composition root from the catalog and host dependencies.
 import type { Provider } from '../core/provider.js';
+import { lazyProvider, OPTIONAL_OPS, type OptionalOp } from '../providers/kit/lazy.js';
 import type { CatalogItem, PluginCatalog } from './catalog.js';
 import type { PluginHost } from './host/host.js';
 import type { HostDeps } from './host/launcher.js';
 
-export function pluginProvider(item: CatalogItem, deps: HostDeps): Provider {
-  // The host (launcher, sandbox, protocol client) is imported on the first operation: a process
-  // that only reads the catalog (a get of a local secret, an idle daemon) does not load it.
-  let loaded: Promise<PluginHost> | undefined;
-  const host = (): Promise<PluginHost> => (loaded ??= import('../providers/implementations.js').then(({ PluginHost }) => new PluginHost(item.entry, deps)));
-  const ops = new Set(item.ops ?? []);
-  const p: Provider = {
-    type: 'plugin',
-    name: item.entry.name,
-    optionKeys: item.entry.optionKeys,
-    async lookup(req) {
-      return (await (await host()).lookup(req.path, req.options, req.signal)).value;
-    },
-    close: async () => (await loaded?.catch(() => undefined))?.close(),
-  };
-  // Optional ops exist only when the plugin said so in `describe` at registration.
+/** A started host as a provider, with exactly the optional ops the plugin declared. */
+function hostProvider(host: PluginHost, ops: readonly OptionalOp[]): Provider {
+  const has = (op: OptionalOp): boolean => ops.includes(op);
   return {
-    ...p,
-    ...(ops.has('version') ? { version: async (req) => (await host()).version(req.path, req.options, req.signal) } : {}),
-    ...(ops.has('store') ? { store: async (req) => (await host()).store(req.path, req.value, req.options, req.signal) } : {}),
-    ...(ops.has('delete') ? { delete: async (req) => (await host()).delete(req.path, req.options, req.signal) } : {}),
-    ...(ops.has('list') ? { list: async (req) => (await host()).list(req.prefix, req.signal) } : {}),
+    type: 'plugin',
+    name: host.entry.name,
+    optionKeys: host.entry.optionKeys,
+    async lookup(req) {
+      return (await host.lookup(req.path, req.options, req.signal)).value;
+    },
+    close: () => host.close(),
+    ...(has('version') ? { version: (req) => host.version(req.path, req.options, req.signal) } : {}),
+    ...(has('store') ? { store: (req) => host.store(req.path, req.value, req.options, req.signal) } : {}),
+    ...(has('delete') ? { delete: (req) => host.delete(req.path, req.options, req.signal) } : {}),
+    ...(has('list') ? { list: (req) => host.list(req.prefix, req.signal) } : {}),
   } satisfies Provider;
+}
+
+/**
+ * The provider for a catalog entry. The host (launcher, sandbox, protocol client) is imported on
+ * the first operation, as built-in implementations are (providers/kit/lazy.ts): a process that only
+ * reads the catalog (a get of a local secret, an idle daemon) does not load it. Optional ops exist
+ * only when the plugin said so in `describe` at registration.
+ */
+export function pluginProvider(item: CatalogItem, deps: HostDeps): Provider {
+  const ops = OPTIONAL_OPS.filter((op) => op !== 'lookupMany' && item.ops?.includes(op) === true);
+  return lazyProvider({ type: 'plugin', name: item.entry.name, optionKeys: item.entry.optionKeys, ops }, async () => {
+    const { PluginHost } = await import('../providers/implementations.js');
+    return hostProvider(new PluginHost(item.entry, deps), ops);
+  });
 }
 
 export interface PluginProviderSource {

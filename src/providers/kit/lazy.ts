@@ -1,5 +1,5 @@
-// A provider instance whose implementation module is imported on its first operation (see
-// LazyDefinition in ../factory.ts). Until then it answers what the broker asks before any lookup
+// A provider instance whose implementation module is imported on its first operation (built-in
+// types: LazyDefinition in ../factory.ts; registered plugins: src/plugins/provider.ts). Until then it answers what the broker asks before any lookup
 // (type, name, query keys, which optional operations exist) from the type's declaration; when the
 // implementation loads, the declaration is checked against it, so the two cannot drift apart.
 // A constructor's refusal (a setting it needs is missing) is then the answer of every operation,
