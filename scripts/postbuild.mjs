@@ -160,6 +160,9 @@ const boot = await build({
 });
 const bootInputs = Object.keys(boot.metafile.inputs).sort();
 if (bootInputs.join() !== 'src/cli.ts,src/cli/argv.ts,src/cli/hold-compilers.ts,src/core/jit.ts,src/runtime.ts') throw new Error(`postbuild: dist/cli.js bundles ${bootInputs.join(', ')}; keep its imports few and small`);
+const bootStatic = Object.values(boot.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path));
+if (bootStatic.length > 0) throw new Error(`postbuild: dist/cli.js statically imports ${bootStatic.join(', ')}; take Node's modules through process.getBuiltinModule`);
+if (readFileSync(join(dist, 'cli.js'), 'utf8').includes('import.meta.url')) throw new Error('postbuild: dist/cli.js turns its own URL into a path, which is path work before the hold');
 
 // No module may be both in the lean `get` build and in dist/cli.js, which runs before it: it would
 // exist twice in one process (two KeywayError classes, two copies of any module state).

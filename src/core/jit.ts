@@ -8,12 +8,16 @@
 // short command would pay for in start-up time. An operator's own JIT tier flags (argv or
 // NODE_OPTIONS) win: then neither hold nor release. Here in core, not in the daemon, because every
 // CLI start loads it.
-import { createRequire } from 'node:module';
-import type * as V8 from 'node:v8';
 
-/** V8's flags, through node:v8 loaded only when used: importing it costs every CLI start ~1 ms. */
+/**
+ * V8's flags, through node:v8 loaded only when used: importing it costs every CLI start ~1 ms. Not
+ * through createRequire(import.meta.url): turning that URL into a path runs Node's path functions
+ * once per character, which below a long enough install path made V8 optimize one before the hold
+ * took effect. A Node without getBuiltinModule is older than keyway supports and is refused right
+ * after this runs, so it is left alone.
+ */
 function setV8Flags(flags: string): void {
-  (createRequire(import.meta.url)('node:v8') as typeof V8).setFlagsFromString(flags);
+  (process.getBuiltinModule as typeof process.getBuiltinModule | undefined)?.('node:v8').setFlagsFromString(flags);
 }
 
 /** True when the operator gave a flag matching `flag` to node, on its command line or in NODE_OPTIONS. */
