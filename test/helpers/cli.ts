@@ -20,11 +20,15 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** True when `repo`'s dist/cli.js is missing or older than some file under its src/. */
+/** What dist/ is built from besides src/: the build script and the package (its dependencies, its Node target). */
+const BUILD_INPUTS = [join('scripts', 'postbuild.mjs'), 'package.json'];
+
+/** True when `repo`'s dist/cli.js is missing or older than some file under its src/ or a build input. */
 export function distIsStale(repo = REPO): boolean {
   const cli = join(repo, 'dist', 'cli.js');
   if (!existsSync(cli)) return true;
-  return newestMtime(join(repo, 'src')) > statSync(cli).mtimeMs;
+  const inputs = BUILD_INPUTS.map((f) => join(repo, f)).filter((f) => existsSync(f));
+  return Math.max(newestMtime(join(repo, 'src')), ...inputs.map((f) => statSync(f).mtimeMs)) > statSync(cli).mtimeMs;
 }
 
 /**

@@ -34,7 +34,7 @@ void test('with CI=true a skipped test fails the run, and a run without skips pa
   assert.match(clean.out, /^1 passed, 0 failed, 0 skipped$/m);
 });
 
-void test('dist counts as stale when missing or when any src file is newer than dist/cli.js', (t) => {
+void test('dist counts as stale when missing or when any src file or build input is newer than dist/cli.js', (t) => {
   const repo = mkdtempSync(join(tmpdir(), 'keyway-stale-'));
   t.after(() => rmSync(repo, { recursive: true, force: true }));
   mkdirSync(join(repo, 'src', 'deep'), { recursive: true });
@@ -47,4 +47,14 @@ void test('dist counts as stale when missing or when any src file is newer than 
   assert.equal(distIsStale(repo), false);
   utimesSync(join(repo, 'src', 'deep', 'a.ts'), 3000, 3000);
   assert.equal(distIsStale(repo), true, 'a nested src file is newer');
+  utimesSync(join(repo, 'src', 'deep', 'a.ts'), 1000, 1000);
+  mkdirSync(join(repo, 'scripts'));
+  for (const input of [join('scripts', 'postbuild.mjs'), 'package.json']) {
+    writeFileSync(join(repo, input), '');
+    utimesSync(join(repo, input), 1000, 1000);
+    assert.equal(distIsStale(repo), false, `${input} is older`);
+    utimesSync(join(repo, input), 3000, 3000);
+    assert.equal(distIsStale(repo), true, `${input} is newer`);
+    utimesSync(join(repo, input), 1000, 1000);
+  }
 });
