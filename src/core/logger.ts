@@ -39,8 +39,8 @@ const CENSOR = '[redacted]';
 const RANK: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 const METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
-// An Error is written as its type, message and stack only (stringify below), so its own fields
-// need no censoring, and copying it to censor them would lose the message.
+// An Error is written as its type, message, stack and codes only (errorFields below), so its own
+// fields need no censoring, and copying it to censor them would lose the message.
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Error);
 
 /** A copy of `child` with the named fields censored (arrays keep their shape). */
@@ -62,7 +62,21 @@ function redact(fields: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** JSON.stringify with errors as {type, message, stack}, bigints as numbers' text, cycles cut (a throwing toJSON or getter still throws). */
+/**
+ * An Error as a record field: its type, message and stack, and the codes that say what failed
+ * (keyway's error code; errno, code and syscall of a system error). Not its other own fields, which
+ * may hold a request's credentials, nor its cause, whose message may quote what failed to parse.
+ */
+function errorFields(e: Error): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: e.name, message: e.message, stack: e.stack };
+  const { code, errno, syscall } = e as Error & Record<string, unknown>;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  if (typeof errno === 'number') out.errno = errno;
+  if (typeof syscall === 'string') out.syscall = syscall;
+  return out;
+}
+
+/** JSON.stringify with errors as errorFields, bigints as numbers' text, cycles cut (a throwing toJSON or getter still throws). */
 function stringify(record: Record<string, unknown>): string {
   // The objects from the record down to the value being written: only one of them is a cycle; an
   // object that merely appears under two fields is written twice, as JSON.stringify would.
@@ -70,7 +84,7 @@ function stringify(record: Record<string, unknown>): string {
   return JSON.stringify(record, function (this: unknown, _k, v: unknown) {
     while (path.length > 0 && path[path.length - 1] !== this) path.pop();
     if (typeof v === 'bigint') return v.toString();
-    const out = v instanceof Error ? { type: v.name, message: v.message, stack: v.stack } : v;
+    const out = v instanceof Error ? errorFields(v) : v;
     if (out !== null && typeof out === 'object') {
       if (path.includes(out)) return '[Circular]';
       path.push(out);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger, type LogLevel, type Logger } from '../../src/core/logger.js';
+import { KeywayError } from '../../src/core/errors.js';
 
 function capture(level: LogLevel = 'trace'): { logger: Logger; lines: () => string[]; records: () => Record<string, unknown>[] } {
   let out = '';
@@ -67,6 +68,16 @@ test('an Error becomes err with type, message and stack; cycles and bigints do n
   assert.equal(e?.err?.message, 'socket gone');
   assert.match(String(e?.err?.stack), /socket gone/);
   assert.deepEqual(w?.cyclic, { big: '10', self: '[Circular]' });
+});
+
+test('an Error record keeps the codes that say what failed: keyway\'s code, and errno, code and syscall of a system error, but not its cause', () => {
+  const c = capture();
+  c.logger.error({ err: new KeywayError('unavailable', 'vault is sealed', { cause: new SyntaxError('Unexpected token in "CANARY-6"') }) }, 'fetch failed');
+  c.logger.warn(Object.assign(new Error("ENOENT: no such file or directory, open '/run/x'"), { code: 'ENOENT', errno: -2, syscall: 'open', path: '/run/x' }));
+  const [k, s] = c.records() as Record<string, Record<string, unknown>>[];
+  assert.deepEqual({ code: k?.err?.code, errno: k?.err?.errno, syscall: k?.err?.syscall }, { code: 'unavailable', errno: undefined, syscall: undefined });
+  assert.deepEqual({ code: s?.err?.code, errno: s?.err?.errno, syscall: s?.err?.syscall }, { code: 'ENOENT', errno: -2, syscall: 'open' });
+  assert.ok(!c.lines().join('\n').includes('CANARY'), 'the cause is not written');
 });
 
 test('a child logger adds its bindings to every record', () => {
