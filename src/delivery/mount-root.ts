@@ -163,6 +163,9 @@ export async function ensureMountRoot(opts: MountRootOptions): Promise<MountRoot
 export async function ensureRootInOpenDir(runtimeFd: number, opts: MountRootOptions): Promise<MountRootInfo> {
   const path = mountRootPath(opts.runtimeDir);
   const wantMount = opts.mount ?? process.geteuid?.() === 0;
+  // Why each mount attempt failed, when none succeeded: root without the right to mount (a
+  // container without CAP_SYS_ADMIN) must hear that, not "run as root".
+  const mountFailures = new Map<string, string[]>();
   const info = await withLock(
     opts.runtimeDir,
     async () => {
@@ -183,7 +186,12 @@ export async function ensureRootInOpenDir(runtimeFd: number, opts: MountRootOpti
             ['tmpfs', `${base},size=${size}`],
           ];
           for (const [fsType, o] of attempts) {
-            if ((await mountOnFd(root.fd, fsType, o, `keyway-${fsType}`, opts.signal)).ok) break;
+            const r = await mountOnFd(root.fd, fsType, o, `keyway-${fsType}`, opts.signal);
+            if (r.ok) break;
+            if (opts.signal?.aborted) throw new KeywayError('cancelled', `mounting ${path} was cancelled`);
+            // mount(8)'s first sentence; the same reason for every attempt is written once.
+            const why = r.stderr.replace(/\s+/g, ' ').replace(/ dmesg\(1\) may have more information.*$/, '').slice(0, 200) || 'mount failed';
+            mountFailures.set(why, [...(mountFailures.get(why) ?? []), `${fsType}${o.startsWith('noswap') ? ' noswap' : ''}`]);
           }
           // The mount sits on the directory opened above; the name must now lead onto it.
           const now = openDirNoFollow(path, `mount root ${path}`);
@@ -202,7 +210,11 @@ export async function ensureRootInOpenDir(runtimeFd: number, opts: MountRootOpti
     throw new KeywayError('failed_precondition', `mount root ${path} is a ${info.fsType} mount; expected tmpfs or ramfs`);
   }
   if (info.protection === 'insecure' && !opts.allowInsecure) {
-    throw new KeywayError('failed_precondition', `mount root ${path} would be on a persistent filesystem (${info.reason}); run as root so keyway can mount a noswap tmpfs, or point --runtime-dir at a tmpfs`);
+    const remedy =
+      mountFailures.size > 0
+        ? `mounting one there failed (${[...mountFailures].map(([why, what]) => `${what.join(', ')}: ${why}`).join('; ')}); give keyway the right to mount (CAP_SYS_ADMIN)`
+        : 'run as root so keyway can mount a noswap tmpfs';
+    throw new KeywayError('failed_precondition', `mount root ${path} would be on a persistent filesystem (${info.reason}); ${remedy}, or point --runtime-dir at a tmpfs`);
   }
   return info;
 }

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureMountRoot, mountRootPath, unmountRoot, verifyMountRoot } from '../../src/delivery/mount-root.js';
 import { hasOption, mountAt, readMountInfo } from '../../src/delivery/mountinfo.js';
 import { run } from '../../src/delivery/exec.js';
 import { ROOT_SKIP, sandbox } from './helpers.js';
+import { REPO } from '../helpers/cli.js';
 
 void test('ensureMountRoot mounts a noswap tmpfs under the runtime dir and classifies it secure', { skip: ROOT_SKIP }, async (t) => {
   const sb = sandbox(t);
@@ -90,4 +92,25 @@ void test('an existing ramfs mount root is accepted as secure', { skip: ROOT_SKI
   const info = await ensureMountRoot({ runtimeDir: sb.runtimeDir });
   assert.equal(info.fsType, 'ramfs');
   assert.equal(info.protection, 'secure');
+});
+
+void test('a cancelled start mounts nothing and fails as cancelled, not as a refused root', { skip: ROOT_SKIP }, async (t) => {
+  const sb = sandbox(t);
+  await assert.rejects(ensureMountRoot({ runtimeDir: sb.runtimeDir, signal: AbortSignal.abort() }), (e: Error & { code?: string }) => e.code === 'cancelled');
+  assert.equal(mountAt(mountRootPath(sb.runtimeDir)), undefined);
+});
+
+void test('root without the right to mount is told why each mount failed, not to run as root', { skip: ROOT_SKIP }, (t) => {
+  const sb = sandbox(t);
+  // As in a container without CAP_SYS_ADMIN: root, but every mount is refused.
+  const script = `
+    import { ensureMountRoot } from ${JSON.stringify(join(REPO, 'src', 'delivery', 'mount-root.ts'))};
+    await ensureMountRoot({ runtimeDir: ${JSON.stringify(sb.runtimeDir)} }).then(() => console.log('{}'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
+  const r = spawnSync('setpriv', ['--inh-caps=-sys_admin', '--bounding-set=-sys_admin', '--', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const e = JSON.parse(r.stdout) as { code?: string; message?: string };
+  assert.equal(e.code, 'failed_precondition');
+  assert.match(e.message ?? '', /mounting one there failed \(tmpfs noswap, ramfs, tmpfs: mount: [^;]*permission denied\.\); give keyway the right to mount \(CAP_SYS_ADMIN\)/);
+  assert.doesNotMatch(e.message ?? '', /run as root/);
+  assert.equal(mountAt(mountRootPath(sb.runtimeDir)), undefined);
 });
