@@ -19,7 +19,9 @@ export function vaultError(where: string, what: string, res: VaultResponse): Key
   const text = vaultText(res, 200);
   let detail: string;
   if (messages.some((m) => /sealed/i.test(m)) && res.status >= 500) detail = 'Vault is sealed';
-  else if (res.status === 502 || res.status === 503 || res.status === 504) detail = `Vault is unavailable (HTTP ${res.status})`;
+  // 502 and 504 come from a proxy or load balancer before Vault; 504 means it gave up waiting.
+  else if (res.status === 504) detail = 'Vault did not answer in time (HTTP 504 from a gateway before it)';
+  else if (res.status === 502 || res.status === 503) detail = `Vault is unavailable (HTTP ${res.status})`;
   else if (code === 'permission_denied') detail = 'permission denied (the token\'s policies do not allow this, or the token is no longer valid)';
   else if (code === 'not_found') detail = 'not found';
   else if (code === 'throttled') detail = 'rate limited by Vault (HTTP 429)';

@@ -31,6 +31,16 @@ test('a sealed Vault is unavailable, a rate limit is throttled, and both recover
   assert.equal((await p.lookup(req('secret/app', { field: 'password' }))).expose().toString(), SECRET);
 });
 
+test('a gateway before Vault: 502 is unavailable and 504 a timeout, each named so', async (t) => {
+  const { p, emu } = await basic(t);
+  emu.failure = { status: 502, body: undefined };
+  await assert.rejects(p.lookup(req('secret/app')), code('unavailable', /Vault is unavailable \(HTTP 502\)/));
+  emu.failure = { status: 504, body: undefined };
+  await assert.rejects(p.lookup(req('secret/app')), code('timeout', /Vault did not answer in time \(HTTP 504 from a gateway before it\)/));
+  emu.failure = undefined;
+  assert.equal((await p.lookup(req('secret/app', { field: 'password' }))).expose().toString(), SECRET);
+});
+
 test('an unreachable server or a dropped connection is unavailable', async (t) => {
   const { p, emu, root } = await basic(t);
   emu.state.dropNext = 1;
