@@ -2,6 +2,10 @@
 import assert from 'node:assert/strict';
 import { KeywayError } from '../../src/core/errors.js';
 import type { ProviderRequest } from '../../src/core/provider.js';
+import type { ProviderDeps } from '../../src/providers/factory.js';
+
+/** What a provider that needs neither a logger nor the database is created with: only its environment. */
+export const envOnlyDeps = (env: Record<string, string> = {}): ProviderDeps => ({ env, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
 
 /** A lookup request; the third argument is its signal, or other fields (signal, identity). */
 export function req(path: string, options: Readonly<Record<string, string>> = {}, more: AbortSignal | Partial<ProviderRequest> = {}): ProviderRequest {

@@ -13,11 +13,12 @@ import { awsSsmFactory } from '../../src/providers/aws-ssm/index.js';
 import type { ProviderType } from '../../src/providers/factory.js';
 import { gcpSmFactory } from '../../src/providers/gcp-sm/index.js';
 import { vaultFactory } from '../../src/providers/vault/index.js';
+import { envOnlyDeps } from './helpers.js';
 
 function make(f: ProviderType, name: string, config: unknown, env: Record<string, string>): Provider {
   const configured = f.configure(config);
   if (!configured.ok) throw configured.error;
-  return configured.create(name, { env, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
+  return configured.create(name, envOnlyDeps(env));
 }
 
 async function missing(what: string, attempt: () => Promise<unknown>, message: RegExp): Promise<void> {

@@ -12,6 +12,7 @@ import { awsFixture } from '../../emulators/aws/fixture.js';
 import { MetadataEmulator } from '../../emulators/aws/imds.js';
 import { isCode, testCtx } from '../../emulators/broker.js';
 import { testBroker, UNCACHED_POLICY } from '../../helpers/broker.js';
+import { envOnlyDeps } from '../helpers.js';
 
 const AKID = 'AKIDKEYWAYTEST0001';
 const SECRET_KEY = 'kw-test-secret-access-key';
@@ -258,7 +259,7 @@ test('the config schema is strict, and the factory works without config from the
   assert.throws(() => awsSmFactory.configSchema.parse({ regoin: 'x' }));
   assert.throws(() => awsSmFactory.configSchema.parse({ endpoint: 'ftp://x' }));
   assert.equal(awsSmFactory.usableWithoutConfig, true);
-  const p = awsSmFactory.create('aws-sm', awsSmFactory.configSchema.parse({}), { env: {}, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
+  const p = awsSmFactory.create('aws-sm', awsSmFactory.configSchema.parse({}), envOnlyDeps());
   assert.equal(p.type, 'aws-sm');
   assert.deepEqual([...p.optionKeys].sort(), ['region', 'version_id', 'version_stage']);
 });

@@ -6,10 +6,11 @@ import { AwsError, type AwsEmulator } from '../../emulators/aws/emulator.js';
 import { awsFixture } from '../../emulators/aws/fixture.js';
 import { httpSwitches } from './http-switches.js';
 import type { ContractBackend, ContractHarness, TestContext } from './harness.js';
+import { envOnlyDeps } from '../helpers.js';
 
 async function start(t: TestContext, factory: ProviderFactory): Promise<{ emu: AwsEmulator; backend: Pick<ContractBackend, 'provider' | 'outage' | 'hang' | 'oversize'> }> {
   const { emu, env } = await awsFixture(t, { akid: 'AKIDCONTRACT', secretKey: 'contract-secret-key', prefix: 'kw-contract-aws-' });
-  const provider = factory.create(factory.type, factory.configSchema.parse({ endpoint: emu.url, timeout_ms: 10_000 }), { env, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
+  const provider = factory.create(factory.type, factory.configSchema.parse({ endpoint: emu.url, timeout_ms: 10_000 }), envOnlyDeps(env));
   // InternalFailure is what AWS documents for its HTTP 500 answers.
   return { emu, backend: { provider, ...httpSwitches(emu, (on) => (emu.failure = on ? new AwsError('InternalFailure', 'We encountered an internal error. Please try again.', 500) : undefined)) } };
 }

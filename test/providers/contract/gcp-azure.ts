@@ -9,8 +9,7 @@ import { AzureEmulator } from '../../emulators/azure/emulator.js';
 import { GcpEmulator } from '../../emulators/gcp/emulator.js';
 import type { ContractHarness, TestContext } from './harness.js';
 import { httpSwitches } from './http-switches.js';
-
-const deps = (env: Record<string, string>) => ({ env, logger: undefined as never, db: undefined as never, stateDir: '/nonexistent' });
+import { envOnlyDeps } from '../helpers.js';
 
 function tempDir(t: TestContext, stop: () => Promise<void>): string {
   const dir = mkdtempSync(join(tmpdir(), 'kw-contract-'));
@@ -32,7 +31,7 @@ export const gcpSm: ContractHarness = {
     const dir = tempDir(t, () => emu.stop());
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, `${emu.issueToken()}\n`, { mode: 0o600 });
-    const provider = gcpSmFactory.create('gcp-sm', gcpSmFactory.configSchema.parse({ endpoint: emu.url, token_file: tokenFile }), deps({}));
+    const provider = gcpSmFactory.create('gcp-sm', gcpSmFactory.configSchema.parse({ endpoint: emu.url, token_file: tokenFile }), envOnlyDeps());
     const put = (name: string, data: string | Buffer) => (emu.addVersion(P, name, data), { path: `${P}/${name}` });
     return {
       provider,
@@ -62,7 +61,7 @@ export const azureKv: ContractHarness = {
     const secretFile = join(dir, 'client-secret');
     writeFileSync(secretFile, 'contract-client-secret\n', { mode: 0o600 });
     const config = { vault_url: emu.url, authority_host: emu.url, verify_challenge_resource: false, client_id: 'contract-app', client_secret_file: secretFile };
-    const provider = azureKvFactory.create('azure-kv', azureKvFactory.configSchema.parse(config), deps({}));
+    const provider = azureKvFactory.create('azure-kv', azureKvFactory.configSchema.parse(config), envOnlyDeps());
     return {
       provider,
       putText: (name, text) => (emu.setSecret(name, text), { path: name }),
