@@ -1,6 +1,6 @@
 // Byte-exact input and output for secret values: read with a hard cap (one byte over is refused
 // without buffering the rest), write fully, never through a string.
-import { closeSync, constants as fsc, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, constants as fsc, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { KeywayError } from '../core/errors.js';
 import { SecretValue } from '../core/secret-value.js';
 
@@ -77,10 +77,20 @@ export function writeValue(fd: number, value: SecretValue): void {
   }
 }
 
-/** Writes a secret to a file the user named: 0600, not through a symlink. */
+/**
+ * Writes a secret to a file the user named: 0600, not through a symlink. An existing regular file
+ * is checked through the opened fd before it is emptied: someone else's is refused (its owner could
+ * read the secret whatever its mode), and a looser mode is tightened to 0600 before any byte lands.
+ */
 export function writeSecretFile(path: string, value: SecretValue): void {
-  const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o600);
+  const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_NOFOLLOW, 0o600);
   try {
+    const st = fstatSync(fd);
+    if (st.isFile()) {
+      if (st.uid !== process.geteuid?.()) throw new KeywayError('failed_precondition', `--out ${path} belongs to uid ${st.uid}, who could read the secret; remove it or choose another path`);
+      if ((st.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+      ftruncateSync(fd, 0);
+    }
     writeAll(fd, value.expose());
   } finally {
     closeSync(fd);

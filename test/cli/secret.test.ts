@@ -1,8 +1,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeInstance, scanFor, type Instance, testInstance } from '../helpers/cli.js';
+import { rootSkipReason } from '../helpers/tools.js';
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const LIMIT = 1024 * 1024;
@@ -51,6 +52,28 @@ test('get --out writes the exact bytes to a 0600 file', (t) => {
   const out = join(i.dir, 'out.bin');
   assert.equal(i.run(['get', 's', '--out', out]).status, 0);
   assert.deepEqual(readFileSync(out), ALL_BYTES);
+});
+
+test('get --out into an existing file: a readable one is made 0600 before any byte lands, someone else\'s is refused and left as it was', { skip: rootSkipReason('needs root to give a file to another user') }, (t) => {
+  const i = inst(t);
+  i.run(['secret', 'create', 's', '-'], { input: ALL_BYTES });
+  const loose = join(i.dir, 'loose.bin');
+  writeFileSync(loose, 'previous contents, longer than nothing');
+  chmodSync(loose, 0o644);
+  assert.equal(i.run(['get', 's', '--out', loose]).status, 0);
+  assert.equal(statSync(loose).mode & 0o777, 0o600);
+  assert.deepEqual(readFileSync(loose), ALL_BYTES);
+  // A file another user owns: they could read the secret whatever its mode.
+  const theirs = join(i.dir, 'theirs.bin');
+  writeFileSync(theirs, 'their data', { mode: 0o600 });
+  chownSync(theirs, 65534, 65534);
+  for (const args of [['get', 's', '--out', theirs], ['--log-level=warn', 'get', 's', '--out', theirs]]) {
+    const r = i.run(args);
+    assert.equal(r.status, 1, r.stderr.toString());
+    oneLineError(r.stderr, 'failed_precondition');
+    assert.match(r.stderr.toString(), /belongs to uid 65534/);
+  }
+  assert.equal(readFileSync(theirs, 'utf8'), 'their data');
 });
 
 test('the plaintext never appears in the database, its WAL, or anything under the state dir', (t) => {
