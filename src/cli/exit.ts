@@ -1,6 +1,7 @@
 // The CLI's one mapping from error codes to exit codes and the one-line stderr form
 // `keyway: <code>: <message>` (docs/cli.md lists the exit codes).
 import { toKeywayError, type ErrorCode } from '../core/errors.js';
+import { oneLine } from '../core/one-line.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -29,10 +30,10 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   internal: EXIT_FAILED,
 };
 
-/** Prints the error line and returns the exit code. Messages are single-line by construction. */
+/** Prints the error line and returns the exit code; whatever a message quotes, it stays one line. */
 export function reportError(e: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
   const err = toKeywayError(e);
-  write(`keyway: ${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`);
+  write(`keyway: ${err.code}: ${oneLine(err.message)}\n`);
   return EXIT_CODES[err.code];
 }
 

@@ -2,6 +2,7 @@
 // and this rewrites it as `HH:MM:SS.mmm LEVEL message key=value ...` before it reaches stderr.
 // A record that does not parse is passed through unchanged, so nothing is ever lost.
 import { writeSync } from 'node:fs';
+import { oneLine } from './one-line.js';
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
@@ -26,7 +27,8 @@ export function formatRecord(line: string): string {
   const fields = Object.entries(rec)
     .filter(([k]) => !HIDDEN.has(k))
     .map(([k, v]) => `${k}=${formatValue(v)}`);
-  const msg = typeof rec.msg === 'string' ? rec.msg : '';
+  // Fields are JSON-quoted above; the message is printed bare, so it is folded like quoted text.
+  const msg = typeof rec.msg === 'string' ? oneLine(rec.msg) : '';
   return `${time} ${level.padEnd(5)} ${[msg, ...fields].filter((s) => s.length > 0).join(' ')}\n`;
 }
 

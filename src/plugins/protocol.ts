@@ -1,5 +1,6 @@
 // Message shapes of protocol v1 on top of the frame codec: building requests and checking responses.
 import { KeywayError, isErrorCode, type ErrorCode } from '../core/errors.js';
+import { oneLine } from '../core/one-line.js';
 import type { FrameHeader } from './framing.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -54,7 +55,7 @@ export interface Describe {
 }
 
 function clip(s: string, n = 200): string {
-  const flat = s.replace(/[\r\n\t]+/g, ' ');
+  const flat = oneLine(s);
   return flat.length > n ? `${flat.slice(0, n)}...` : flat;
 }
 

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { throwIfAborted, toKeywayError, type KeywayError } from '../../core/errors.js';
+import { oneLine } from '../../core/one-line.js';
 import { runCaptured, type Captured } from '../../core/process/capture.js';
 import { exitError } from '../../core/process/supervise.js';
 import { BaseProvider } from './base.js';
@@ -44,7 +45,7 @@ export abstract class ToolProvider<S extends ToolSettings> extends BaseProvider 
 
   /** `internal`, with the tool's exit status and last stderr line (minus lines matching `ignore`). */
   protected exitFailure(r: Captured, w: string, ignore?: RegExp): KeywayError {
-    const last = r.stderr.trim().split('\n').filter((l) => l.length > 0 && !(ignore?.test(l) ?? false)).at(-1)?.slice(0, 200) ?? '';
+    const last = oneLine(r.stderr.trim().split('\n').filter((l) => l.length > 0 && !(ignore?.test(l) ?? false)).at(-1) ?? '').slice(0, 200);
     return exitError('internal', `${w}: ${this.type}`, r, last);
   }
 }

@@ -1,5 +1,6 @@
 // Reading backend answers without leaking them: JSON bodies parsed and wiped, secret text decoded
 // into buffers a SecretValue can own, and backend error messages shortened to one line.
+import { oneLine } from '../../core/one-line.js';
 
 /** Parses a JSON body and wipes the Buffer. Returns undefined for an empty or non-JSON body. */
 export function parseJsonBody(body: Buffer): unknown {
@@ -29,15 +30,6 @@ export function secretBytes(text: string, encoding: 'utf8' | 'base64'): Buffer {
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/**
- * A backend's own text folded onto one line for an error message: runs of white space become one
- * space and other control characters are dropped, so a hostile backend cannot start a new log line
- * or send escape sequences to the terminal that shows the error.
- */
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }
 
 /** A short, single-line excerpt of a backend's error message (they quote ids, never values). */

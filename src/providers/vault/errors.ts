@@ -3,7 +3,7 @@
 // the request (400, other 4xx, 500); they never contain secret data, and are truncated anyway.
 import { KeywayError } from '../../core/errors.js';
 import { codeForStatus } from '../kit/status.js';
-import { oneLine } from '../kit/values.js';
+import { oneLine } from '../../core/one-line.js';
 import type { VaultResponse } from './http.js';
 
 export function vaultErrors(res: VaultResponse): string[] {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backendMessage, oneLine } from '../../../src/providers/kit/values.js';
+import { oneLine } from '../../../src/core/one-line.js';
+import { backendMessage } from '../../../src/providers/kit/values.js';
 import { vaultText } from '../../../src/providers/vault/errors.js';
 
 const HOSTILE = 'denied\n{"level":50,"msg":"forged"}\r\n\u001b[2J\u001b]0;title\u0007 end\u009b';
