@@ -2,7 +2,7 @@
 // provider source for the broker's registry (structurally its ProviderSource), built by the
 // composition root from the catalog and host dependencies.
 import type { Provider } from '../core/provider.js';
-import { lazyProvider, OPTIONAL_OPS, type OptionalOp } from '../providers/kit/lazy.js';
+import { lazyProvider, OPTIONAL_OPS, type OptionalOp } from '../core/lazy-provider.js';
 import type { CatalogItem, PluginCatalog } from './catalog.js';
 import type { PluginHost } from './host/host.js';
 import type { HostDeps } from './host/launcher.js';
@@ -27,7 +27,7 @@ function hostProvider(host: PluginHost, ops: readonly OptionalOp[]): Provider {
 
 /**
  * The provider for a catalog entry. The host (launcher, sandbox, protocol client) is imported on
- * the first operation, as built-in implementations are (providers/kit/lazy.ts): a process that only
+ * the first operation, as built-in implementations are (core/lazy-provider.ts): a process that only
  * reads the catalog (a get of a local secret, an idle daemon) does not load it. Optional ops exist
  * only when the plugin said so in `describe` at registration.
  */

@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { deferred, type Deferred } from '../core/deferred-schema.js';
 import type { Provider } from '../core/provider.js';
-import { lazyProvider, type OptionalOp } from './kit/lazy.js';
+import { lazyProvider, type OptionalOp } from '../core/lazy-provider.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../store/db.js';
 
@@ -53,7 +53,7 @@ interface DefinitionBase<S extends z.ZodType> {
  * A type whose implementation is a module of its own, imported on the instance's first operation:
  * a process pays only for the provider types it uses (a `keyway get` of a local secret loads no
  * cloud client). What the broker needs before that (query keys, which optional operations exist)
- * is declared here; kit/lazy.ts checks the declaration against the implementation when it loads.
+ * is declared here; core/lazy-provider.ts checks the declaration against the implementation when it loads.
  */
 export interface LazyDefinition<S extends z.ZodType> extends DefinitionBase<S> {
   readonly optionKeys: readonly string[];

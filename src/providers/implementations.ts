@@ -1,5 +1,5 @@
 // The code behind provider instances, imported by an instance on its first operation
-// (providers/kit/lazy.ts, plugins/provider.ts): every built-in implementation and the plugin host.
+// (core/lazy-provider.ts, plugins/provider.ts): every built-in implementation and the plugin host.
 // One module rather than one per type: a process that uses any loads them all at once, and the lean
 // `get` build (scripts/postbuild.mjs) then splits into its own file, this module's chunk and one
 // chunk the two share, instead of a chunk per combination of types.

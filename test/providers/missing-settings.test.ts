@@ -43,7 +43,7 @@ void test('a provider setting that is needed but missing is failed_precondition 
   await missing('aws-ssm region', () => make(awsSsmFactory, 'aws-ssm', {}, env).lookup(req('/x')), /^aws-ssm: no AWS region/);
   await missing('aws-sm region of a named instance', () => make(awsSmFactory, 'prod', {}, env).lookup(req('x')), /^aws-sm provider "prod": no AWS region/);
   await missing('vault address', () => make(vaultFactory, 'vault', {}, env).lookup(req('secret/app')), /^vault: no address/);
-  // Refused when the implementation is built, on the instance's first operation (providers/kit/lazy.ts).
+  // Refused when the implementation is built, on the instance's first operation (core/lazy-provider.ts).
   await missing('gcp-sm token_file', () => make(gcpSmFactory, 'gcp-sm', { auth: 'token_file' }, env).lookup(req('db')), /^gcp-sm: auth = "token_file" needs token_file/);
   const token = join(home, 'token');
   writeFileSync(token, 'ya29.test');

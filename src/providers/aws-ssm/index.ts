@@ -2,7 +2,7 @@
 // Path: a parameter name (`/app/db/password`; `app/db/password` gets the leading "/").
 // Options: version, label, region, encoding (text | base64, for binary values stored as base64).
 // This file declares the type (options, query keys, operations); ./provider.ts, its implementation,
-// is imported on an instance's first operation (providers/kit/lazy.ts).
+// is imported on an instance's first operation (core/lazy-provider.ts).
 import { awsCommonConfig } from '../aws/common-config.js';
 import { defineProvider } from '../factory.js';
 import { z } from '../kit/options.js';

@@ -2,7 +2,7 @@
 // Paths: `SECRET[/VERSION]` with vault_url configured, else `VAULT/SECRET[/VERSION]`.
 // Options: version, encoding (text | base64). Authentication follows the vault's 401 challenge.
 // This file declares the type (options, query keys, operations); ./provider.ts, its implementation,
-// is imported on an instance's first operation (providers/kit/lazy.ts).
+// is imported on an instance's first operation (core/lazy-provider.ts).
 import type { z as zod } from 'zod';
 import { defineProvider } from '../factory.js';
 import { absolutePath, httpUrl, requestTimeoutMs, z } from '../kit/options.js';

@@ -2,7 +2,7 @@
 // Paths: `projects/P/secrets/S[/versions/V]`, `P/S`, or `S` with the default project.
 // Options: version (a number, `latest` or an alias). Payloads are checked against dataCrc32c.
 // This file declares the type (options, query keys, operations); ./provider.ts, its implementation,
-// is imported on an instance's first operation (providers/kit/lazy.ts).
+// is imported on an instance's first operation (core/lazy-provider.ts).
 import type { z as zod } from 'zod';
 import { defineProvider } from '../factory.js';
 import { absolutePath, httpUrl, requestTimeoutMs, z } from '../kit/options.js';

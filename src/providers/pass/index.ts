@@ -1,6 +1,6 @@
 // `pass`: the standard unix password manager (password-store + gpg) as a provider.
 // This file declares the type (options, query keys, operations); ./provider.ts, its implementation,
-// is imported on an instance's first operation (providers/kit/lazy.ts).
+// is imported on an instance's first operation (core/lazy-provider.ts).
 import { join } from 'node:path';
 import { defineProvider } from '../factory.js';
 import { absolutePath, toolOptions, z } from '../kit/options.js';

@@ -1,6 +1,6 @@
 // `systemd-creds`: systemd's encrypted credentials (host key and/or TPM2) as a provider.
 // This file declares the type (options, query keys, operations); ./provider.ts, its implementation,
-// is imported on an instance's first operation (providers/kit/lazy.ts).
+// is imported on an instance's first operation (core/lazy-provider.ts).
 import { defineProvider } from '../factory.js';
 import { absolutePath, toolOptions, z } from '../kit/options.js';
 

@@ -1,6 +1,6 @@
 // `vault`: HashiCorp Vault and OpenBao KV secrets over Vault's HTTP API.
 // This file declares the type (options, query keys, operations); ./provider.ts, its implementation,
-// is imported on an instance's first operation (providers/kit/lazy.ts).
+// is imported on an instance's first operation (core/lazy-provider.ts).
 import { defineProvider } from '../factory.js';
 import { vaultOptions } from './config.js';
 

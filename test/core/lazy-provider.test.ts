@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeywayError } from '../../../src/core/errors.js';
-import type { Provider, ProviderRequest } from '../../../src/core/provider.js';
-import { SecretValue } from '../../../src/core/secret-value.js';
-import { lazyProvider, type LazyShape } from '../../../src/providers/kit/lazy.js';
+import { KeywayError } from '../../src/core/errors.js';
+import type { Provider, ProviderRequest } from '../../src/core/provider.js';
+import { SecretValue } from '../../src/core/secret-value.js';
+import { lazyProvider, type LazyShape } from '../../src/core/lazy-provider.js';
 
 const req: ProviderRequest = { path: 'p', options: {}, signal: new AbortController().signal };
 const shape: LazyShape = { type: 'demo', name: 'demo', optionKeys: ['version'], ops: ['version'] };

@@ -1,11 +1,12 @@
 // A provider instance whose implementation module is imported on its first operation (built-in
-// types: LazyDefinition in ../factory.ts; registered plugins: src/plugins/provider.ts). Until then it answers what the broker asks before any lookup
-// (type, name, query keys, which optional operations exist) from the type's declaration; when the
-// implementation loads, the declaration is checked against it, so the two cannot drift apart.
-// A constructor's refusal (a setting it needs is missing) is then the answer of every operation,
-// as it would have been of the first.
-import { KeywayError } from '../../core/errors.js';
-import type { Provider } from '../../core/provider.js';
+// types: LazyDefinition in src/providers/factory.ts; registered plugins: src/plugins/provider.ts).
+// In core because both of those layers use it. Until then it answers what the broker asks before
+// any lookup (type, name, query keys, which optional operations exist) from the type's declaration;
+// when the implementation loads, the declaration is checked against it, so the two cannot drift
+// apart. A constructor's refusal (a setting it needs is missing) is then the answer of every
+// operation, as it would have been of the first.
+import { KeywayError } from './errors.js';
+import type { Provider } from './provider.js';
 
 /** The operations a provider may lack; their presence is part of its shape. */
 export const OPTIONAL_OPS = ['lookupMany', 'version', 'store', 'delete', 'list'] as const;
