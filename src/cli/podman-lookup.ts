@@ -7,17 +7,18 @@ import '../runtime.js';
 import { excludeMemoryFromCoreDumps } from '../core/core-dumps.js';
 import { KeywayError } from '../core/errors.js';
 import type { GlobalOptions } from '../daemon/context.js';
+import { GLOBAL_VALUE_OPTIONS } from './argv.js';
 import { reportError } from './exit.js';
 import { writeValue } from './io.js';
 
+/** The three path options `driver-opts` bakes in, spelled as the command tree declares them. */
 function parseFlags(argv: readonly string[]): GlobalOptions {
-  const flags: { config?: string; stateDir?: string; runtimeDir?: string } = {};
+  const flags: { -readonly [K in 'config' | 'stateDir' | 'runtimeDir']?: GlobalOptions[K] } = {};
   for (let i = 0; i < argv.length; i += 2) {
-    const [k, v] = [argv[i], argv[i + 1]];
+    const [k = '', v] = [argv[i], argv[i + 1]];
     if (v === undefined) throw new KeywayError('invalid_argument', `podman lookup: ${JSON.stringify(k)} needs a value`);
-    if (k === '--config') flags.config = v;
-    else if (k === '--state-dir') flags.stateDir = v;
-    else if (k === '--runtime-dir') flags.runtimeDir = v;
+    const key = Object.hasOwn(GLOBAL_VALUE_OPTIONS, k) ? GLOBAL_VALUE_OPTIONS[k as keyof typeof GLOBAL_VALUE_OPTIONS] : undefined;
+    if (key === 'config' || key === 'stateDir' || key === 'runtimeDir') flags[key] = v;
     else throw new KeywayError('invalid_argument', `podman lookup: unknown flag ${JSON.stringify(k)} (expected --config, --state-dir, --runtime-dir)`);
   }
   return flags;
