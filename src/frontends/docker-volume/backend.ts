@@ -3,7 +3,7 @@
 // (which are implicit volumes). The daemon wires the broker and delivery mount sets in; tests
 // can wire small in-memory versions to exercise the protocol alone.
 import type { SecretValue } from '../../core/secret-value.js';
-import type { Resolved } from '../../broker/types.js';
+import type { ResolveContext, Resolved } from '../../broker/types.js';
 import type { RefreshableSet } from '../../delivery/refresher.js';
 
 export interface DeliveredFile {
@@ -31,20 +31,13 @@ export interface DeliveredSet extends RefreshableSet {
   release(): void;
 }
 
-export interface BackendContext {
-  /** Who asks, for audit: "docker:<volume>/<mount id>", "swarm:<task id>" ... */
-  readonly frontend: string;
-  readonly consumer?: string;
-  readonly signal: AbortSignal;
-  readonly refresh?: boolean;
-}
-
+/** Resolving takes the broker's ResolveContext, so the refresher uses a backend as its resolver as it is. */
 export interface VolumeBackend {
-  resolve(target: string, ctx: BackendContext): Promise<Resolved>;
+  resolve(target: string, ctx: ResolveContext): Promise<Resolved>;
   /** Every target, all or nothing, in order (the broker's resolveMany). */
-  resolveMany(targets: readonly string[], ctx: BackendContext): Promise<Resolved[]>;
+  resolveMany(targets: readonly string[], ctx: ResolveContext): Promise<Resolved[]>;
   /** Cheap change token for rotation. */
-  version(target: string, ctx: BackendContext): Promise<string>;
+  version(target: string, ctx: ResolveContext): Promise<string>;
   createSet(consumer: string, files: readonly DeliveredFile[], opts: SetOptions): Promise<DeliveredSet>;
   /** The change token a resolved value was written from (provider version, else content HMAC). */
   versionOf(r: Resolved): string | undefined;

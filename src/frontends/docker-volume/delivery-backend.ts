@@ -4,7 +4,7 @@
 import type { SecretValue } from '../../core/secret-value.js';
 import type { Resolver } from '../../broker/types.js';
 import type { MountSet, MountSetManager } from '../../delivery/mount-sets.js';
-import type { BackendContext, VolumeBackend } from './backend.js';
+import type { VolumeBackend } from './backend.js';
 
 export interface DeliveryBackendDeps {
   readonly resolver: Resolver & { contentVersion(value: SecretValue): string };
@@ -12,11 +12,10 @@ export interface DeliveryBackendDeps {
 }
 
 export function deliveryBackend(d: DeliveryBackendDeps): VolumeBackend {
-  const context = (ctx: BackendContext) => ({ identity: { frontend: ctx.frontend, ...(ctx.consumer ? { consumer: ctx.consumer } : {}) }, signal: ctx.signal, ...(ctx.refresh ? { refresh: true } : {}) });
   return {
-    resolve: (target, ctx) => d.resolver.resolve(target, context(ctx)),
-    resolveMany: (targets, ctx) => d.resolver.resolveMany(targets, context(ctx)),
-    version: (target, ctx) => d.resolver.version(target, context(ctx)),
+    resolve: (target, ctx) => d.resolver.resolve(target, ctx),
+    resolveMany: (targets, ctx) => d.resolver.resolveMany(targets, ctx),
+    version: (target, ctx) => d.resolver.version(target, ctx),
     versionOf: (r) => r.version ?? d.resolver.contentVersion(r.value),
     createSet: (consumer, files, opts): Promise<MountSet> => d.sets.create(consumer, files, opts),
     adoptSet: (id) => d.sets.adopt(id),

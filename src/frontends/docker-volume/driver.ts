@@ -6,10 +6,10 @@
 import { KeywayError, toKeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { validateVolumeName } from '../../core/names.js';
-import type { ResolveContext, Resolved } from '../../broker/types.js';
+import type { Resolved } from '../../broker/types.js';
 import { Refresher, type Watch, type WatchedFile } from '../../delivery/refresher.js';
 import type { VolumesRepo } from '../../store/volumes.js';
-import type { BackendContext, DeliveredFile, DeliveredSet, SecretCatalog, SetOptions, VolumeBackend } from './backend.js';
+import type { DeliveredFile, DeliveredSet, SecretCatalog, SetOptions, VolumeBackend } from './backend.js';
 import { describeSource, implicitSpec, parseVolumeOptions, volumeFiles, type VolumeSpec } from './volume-options.js';
 
 const MAX_MOUNT_ID = 256;
@@ -35,8 +35,6 @@ export interface VolumeDriverOptions {
   readonly repo: VolumesRepo;
   readonly catalog: SecretCatalog;
   readonly logger: Logger;
-  /** Version token of a resolved value (provider version, else a content HMAC). */
-  readonly versionOf?: (r: Resolved) => string | undefined;
   /**
    * Checks a ref= option as `secret create --ref` does (provider exists, options known) without
    * fetching, so a typo fails `docker volume create` rather than the first container start.
@@ -55,11 +53,6 @@ function checkMountId(id: unknown): string {
   if (typeof id !== 'string' || id.length === 0) throw new KeywayError('invalid_argument', 'mount ID is missing');
   if (id.length > MAX_MOUNT_ID || !/^[\x21-\x7e]+$/.test(id)) throw new KeywayError('invalid_argument', 'mount ID must be 1-256 printable characters');
   return id;
-}
-
-/** The refresher's resolve context as the backend takes it (delivery-backend.ts turns it back). */
-function backendContext(ctx: ResolveContext): BackendContext {
-  return { frontend: ctx.identity.frontend, ...(ctx.identity.consumer ? { consumer: ctx.identity.consumer } : {}), signal: ctx.signal, ...(ctx.refresh ? { refresh: true } : {}) };
 }
 
 export class VolumeDriver {
@@ -81,13 +74,7 @@ export class VolumeDriver {
   /** Attaches the backend and takes back the mounts recorded by an earlier process (restart). */
   attach(backend: VolumeBackend): void {
     this.#backend = backend;
-    this.#refresher = new Refresher({
-      resolver: {
-        resolve: (target, ctx) => backend.resolve(target, backendContext(ctx)),
-        version: (target, ctx) => backend.version(target, backendContext(ctx)),
-      },
-      logger: this.#o.logger,
-    });
+    this.#refresher = new Refresher({ resolver: backend, logger: this.#o.logger });
     for (const m of this.#o.repo.listMounts()) {
       const set = backend.adoptSet(m.mountSetId);
       if (!set) {
@@ -250,12 +237,12 @@ export class VolumeDriver {
       const consumer = this.#consumer(name, id);
       const resolved = await this.#b.resolveMany(
         files.map((f) => f.target),
-        { frontend: 'docker', consumer, signal },
+        { identity: { frontend: 'docker', consumer }, signal },
       );
       let versions: (string | undefined)[];
       let set: DeliveredSet;
       try {
-        versions = resolved.map((r) => this.#o.versionOf?.(r));
+        versions = resolved.map((r) => this.#b.versionOf(r));
         const delivered: DeliveredFile[] = files.map((f, i) => this.#file(f.name, spec, resolved[i] as Resolved));
         set = await this.#b.createSet(consumer, delivered, this.#setOptions(spec));
       } finally {

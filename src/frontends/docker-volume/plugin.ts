@@ -48,7 +48,6 @@ export class DockerPlugin implements Frontend {
       repo: opts.repo,
       catalog: opts.catalog,
       logger: opts.logger,
-      versionOf: (r) => this.#backend?.versionOf(r),
       ...(opts.checkRef ? { checkRef: opts.checkRef } : {}),
       ...(opts.rotateIntervalMs !== undefined ? { rotateIntervalMs: opts.rotateIntervalMs } : {}),
     });
@@ -73,7 +72,11 @@ export class DockerPlugin implements Frontend {
     s.route('/VolumeDriver.Mount', async (b, signal) => wireOk({ Mountpoint: await d.mount(str(b.Name), b.ID, signal) }));
     s.route('/VolumeDriver.Unmount', async (b) => (await d.unmount(str(b.Name), b.ID), wireOk()));
     if (opts.swarm !== false) {
-      const swarm = new SwarmSecretProvider({ resolve: (t, ctx) => this.#requireBackend().resolve(t, ctx) }, opts.logger);
+      // Swarm names its caller as { frontend, consumer }; the backend takes the broker's context.
+      const swarm = new SwarmSecretProvider(
+        { resolve: (t, ctx) => this.#requireBackend().resolve(t, { identity: { frontend: ctx.frontend, ...(ctx.consumer ? { consumer: ctx.consumer } : {}) }, signal: ctx.signal }) },
+        opts.logger,
+      );
       s.route('/SecretProvider.GetSecret', async (b, signal) => ({ ...wireOk(await swarm.getSecret(b, signal)), sensitive: true }));
     }
   }
