@@ -13,6 +13,7 @@ import { pluginProviders, type PluginProviderSource } from '../plugins/provider.
 import { join } from 'node:path';
 import { KeywayError } from '../core/errors.js';
 import { resolveUserBinds } from '../plugins/host/binds.js';
+import { engineEnv } from '../core/process/engine-env.js';
 
 export interface PluginWiring {
   readonly logger: Logger;
@@ -26,18 +27,6 @@ export interface PluginWiring {
   readonly frontend?: string;
   /** keyway's environment snapshot: only the container engine's own settings are taken from it. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** Variables the container engine needs to find its config and storage (never given to plugins). */
-const ENGINE_ENV_KEYS = ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF', 'XDG_RUNTIME_DIR', 'HOME', 'DOCKER_HOST'];
-
-export function engineEnv(env: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of ENGINE_ENV_KEYS) {
-    const v = env?.[k];
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
 }
 
 /** Engine sockets a plugin must never reach (root's Docker and Podman APIs). */

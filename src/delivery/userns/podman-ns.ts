@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeywayError } from '../../core/errors.js';
 import { runCaptured } from '../../core/process/capture.js';
+import { ENGINE_PATH, engineEnv } from '../../core/process/engine-env.js';
 import { isSameProcessAlive, processStartTime } from '../process-identity.js';
 
 /** Set by the outer `keyway serve` to the pause process's pid; checked against real namespaces. */
@@ -74,9 +75,10 @@ export function podmanNamespaceAlive(ns: PodmanNamespace): boolean {
 }
 
 async function podman(args: readonly string[], signal?: AbortSignal): Promise<{ ok: boolean; missing: boolean; stdout: string; stderr: string }> {
-  // Podman needs the user's environment (XDG_RUNTIME_DIR, HOME, CONTAINERS_CONF); no secrets live there.
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  // Only the engine's own settings (XDG_RUNTIME_DIR, HOME, CONTAINERS_CONF ...) and the user's PATH
+  // (conmon, runtimes, newuidmap): keyway's environment may hold provider credentials, and the
+  // pause process `podman unshare` may start keeps its environment for as long as it lives.
+  const env = { PATH: process.env.PATH ?? ENGINE_PATH, ...engineEnv(process.env) };
   try {
     // No sweep: the pause process `podman unshare` may start stays in this podman's group.
     const r = await runCaptured({ file: 'podman', args, env, timeoutMs: 120_000, maxStdout: 1 << 20, where: "rootless Podman's namespace", sweep: false, ...(signal ? { signal } : {}) });

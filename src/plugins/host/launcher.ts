@@ -2,11 +2,11 @@
 // scrub the environment, wrap in the sandbox, spawn, audit the launch with the verified hash.
 import { KeywayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { ENGINE_PATH } from '../../core/process/engine-env.js';
 import { PLUGIN_GRACE_MS } from '../../core/process/supervise.js';
 import type { Frame } from '../framing.js';
 import type { Lifecycle, PluginEntry } from '../entry.js';
 import { openVerified } from './executable.js';
-import { ENGINE_PATH } from './oci-image.js';
 import { PluginProcess } from './process.js';
 import { buildCommand, bwrapAvailable, type ResourceLimits, type SandboxSpec } from './sandbox.js';
 import { resolveRunAs, type RunAs } from './user.js';

@@ -1,9 +1,7 @@
 // OCI-image plugin references: pinned by digest, and present in local storage (keyway never pulls).
 import { KeywayError, throwIfAborted } from '../../core/errors.js';
+import { ENGINE_PATH } from '../../core/process/engine-env.js';
 import { Supervised, TOOL_GRACE_MS } from '../../core/process/supervise.js';
-
-/** PATH of the container engine's own environment (the plugin's variables are added by name). */
-export const ENGINE_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 const OCI_IMAGE_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
 
