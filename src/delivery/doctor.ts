@@ -124,7 +124,8 @@ function swapCheck(): Check {
 }
 
 async function toolCheck(tool: string, signal?: AbortSignal): Promise<Check> {
-  const r = await run(tool, ['--version'], { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
+  // `podman --version` may start rootless Podman's pause process, which must outlive it.
+  const r = await run(tool, ['--version'], { timeoutMs: 10_000, sweep: tool !== 'podman', ...(signal ? { signal } : {}) });
   if (r.error === 'ENOENT') return { name: tool, status: 'info', detail: 'not installed' };
   const line = (r.stdout || r.stderr).split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
   return { name: tool, status: 'info', detail: r.ok ? line.slice(0, 120) : `present but "${tool} --version" failed` };

@@ -17,11 +17,29 @@ const CAP = 4096;
 /** The whole environment of a host tool: the system's tool directories and the C locale, nothing else. */
 export const HOST_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
 
-export async function run(file: string, args: readonly string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
+export interface RunOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /**
+   * SIGKILL what the tool left in its process group when it exits (default true). Off only for a
+   * tool that may start a process meant to outlive it: `podman --version` may start rootless
+   * Podman's pause process.
+   */
+  readonly sweep?: boolean;
+}
+
+export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
   try {
-    // No sweep at exit: `podman --version` (doctor) may start rootless Podman's pause process,
-    // which must outlive it; the other tools leave nothing behind.
-    const r = await runCaptured({ file, args, env: HOST_ENV, where: 'host tool', timeoutMs: opts.timeoutMs ?? 10_000, maxStdout: 1024 * 1024, sweep: false, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const r = await runCaptured({
+      file,
+      args,
+      env: HOST_ENV,
+      where: 'host tool',
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      maxStdout: 1024 * 1024,
+      sweep: opts.sweep ?? true,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     return { ok: r.code === 0, code: r.code, stdout: r.stdout.toString('utf8').slice(0, CAP), stderr: r.stderr.slice(0, CAP).trim() };
   } catch (e) {
     const err = toKeywayError(e);
