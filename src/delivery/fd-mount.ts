@@ -7,7 +7,7 @@
 // /proc/self/fd/N/<name> is used the same way as openat(2), which Node lacks.
 import { closeSync, constants as fsc, fstatSync, lstatSync, mkdirSync, openSync, type Stats } from 'node:fs';
 import { KeywayError, toKeywayError } from '../core/errors.js';
-import { Supervised, TOOL_GRACE_MS } from '../core/process/supervise.js';
+import { runCaptured } from '../core/process/capture.js';
 import { euid } from '../core/safe-dir.js';
 import { HOST_ENV } from './exec.js';
 
@@ -60,26 +60,24 @@ export function openOwnSubdir(parentFd: number, name: string, what: string, expe
 
 /**
  * mount(8) with the target given as the open directory `dirFd` (see the top of this file). Returns
- * whether it succeeded, and mount(8)'s stderr.
+ * whether it succeeded, and mount(8)'s stderr, or why it did not run or finish.
  */
 export async function mountOnFd(dirFd: number, fsType: string, options: string, source: string, signal?: AbortSignal): Promise<{ ok: boolean; stderr: string }> {
-  const deadline = AbortSignal.timeout(15_000);
-  // The open directory is passed as the child's fd 3 and nothing else is: stdio entries past 2
-  // are the only descriptors a Node child inherits.
-  const proc = new Supervised({
-    file: 'mount',
-    args: ['--no-canonicalize', '-t', fsType, '-o', options, source, '/proc/self/fd/3'],
-    stdio: ['ignore', 'ignore', 'pipe', dirFd],
-    env: HOST_ENV,
-    graceMs: TOOL_GRACE_MS,
-    signal: signal ? AbortSignal.any([deadline, signal]) : deadline,
-  });
-  let stderr = '';
-  proc.child.stderr?.on('data', (d: Buffer) => {
-    if (stderr.length < 4096) stderr += d.toString();
-  });
-  const ended = await proc.closed;
-  if (ended.spawnError) return { ok: false, stderr: ended.spawnError.message };
-  if (ended.aborted) return { ok: false, stderr: 'The operation was aborted' };
-  return { ok: ended.code === 0, stderr: stderr.trim() };
+  try {
+    // The open directory is the child's fd 3, and the only descriptor it gets beyond stdio.
+    const r = await runCaptured({
+      file: 'mount',
+      args: ['--no-canonicalize', '-t', fsType, '-o', options, source, '/proc/self/fd/3'],
+      extraFds: [dirFd],
+      env: HOST_ENV,
+      where: 'host tool',
+      timeoutMs: 15_000,
+      maxStdout: 4096,
+      ...(signal ? { signal } : {}),
+    });
+    return { ok: r.code === 0, stderr: r.stderr.slice(0, 4096).trim() };
+  } catch (e) {
+    // Not started, past the deadline, cancelled: the reason stands in for mount(8)'s stderr.
+    return { ok: false, stderr: e instanceof Error ? e.message : String(e) };
+  }
 }

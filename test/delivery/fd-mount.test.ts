@@ -43,6 +43,7 @@ void test('an aborted mount is stopped together with the helper mount(8) started
     // Within the tool grace: a helper still holding mount's stderr open must not keep it waiting.
     const r = await Promise.race([mounted, sleep(5_000).then(() => undefined)]);
     assert.equal(r?.ok, false, 'the aborted mount returned within 5 s');
+    assert.equal(r?.stderr, 'host tool: mount was cancelled', 'it says why it failed');
     assert.ok(await waitFor(() => !alive(leftover as number), 1_000), `the helper's child ${leftover} was stopped with the mount`);
   } finally {
     closeSync(dir.fd);

@@ -18,6 +18,11 @@ export interface CaptureSpec {
   readonly maxStdout: number;
   /** Prefix for messages: `pass provider "NAME"`. */
   readonly where: string;
+  /**
+   * Open descriptors the tool gets as its fd 3, 4, ...: stdio entries past 2 are the only
+   * descriptors a Node child inherits (mount(8) onto a directory keyway holds open).
+   */
+  readonly extraFds?: readonly number[];
   /** SIGKILL the group when the tool exits (default true; see supervise.ts). */
   readonly sweep?: boolean;
   /** Test seam: sees every stdout chunk as it arrives (each is wiped once copied or refused). */
@@ -45,7 +50,7 @@ export async function runCaptured(r: CaptureSpec): Promise<Captured> {
     file: r.file,
     args: r.args,
     env: r.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', ...(r.extraFds ?? [])],
     graceMs: TOOL_GRACE_MS,
     signal: r.signal ? AbortSignal.any([r.signal, deadline]) : deadline,
     ...(r.sweep !== undefined ? { sweep: r.sweep } : {}),

@@ -3,7 +3,7 @@
 // ever carries what the tool printed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -83,6 +83,17 @@ test('the exit status is passed through and stderr is capped', async () => {
   assert.equal(r.code, 3);
   assert.equal(r.signal, null);
   assert.equal(r.stderr.length, STDERR_CAP);
+});
+
+test('an extra descriptor reaches the tool as its fd 3', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyway-capture-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'held'), 'held open');
+  const fd = openSync(join(dir, 'held'), 'r');
+  t.after(() => closeSync(fd));
+  const r = await runCaptured(sh('cat <&3', { extraFds: [fd] }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.toString(), 'held open');
 });
 
 test('a tool that is missing or not executable is unavailable', async (t) => {
