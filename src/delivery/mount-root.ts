@@ -10,7 +10,7 @@
 // following links, verified, and mounted through that open directory (./fd-mount.ts).
 import { closeSync, constants as fsc, fchmodSync, fstatSync, lstatSync, openSync, readFileSync, realpathSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { KeywayError, toKeywayError } from '../core/errors.js';
+import { KeywayError, throwIfAborted, toKeywayError } from '../core/errors.js';
 import { ensureOwnDir } from '../core/safe-dir.js';
 import { run } from './exec.js';
 import { mountOnFd, openDirNoFollow, openOwnSubdir } from './fd-mount.js';
@@ -186,9 +186,11 @@ export async function ensureRootInOpenDir(runtimeFd: number, opts: MountRootOpti
             ['tmpfs', `${base},size=${size}`],
           ];
           for (const [fsType, o] of attempts) {
+            // Before each attempt too: a mount started after the cancel could still succeed.
+            throwIfAborted(opts.signal, `mounting ${path}`);
             const r = await mountOnFd(root.fd, fsType, o, `keyway-${fsType}`, opts.signal);
             if (r.ok) break;
-            if (opts.signal?.aborted) throw new KeywayError('cancelled', `mounting ${path} was cancelled`);
+            throwIfAborted(opts.signal, `mounting ${path}`);
             // mount(8)'s first sentence; the same reason for every attempt is written once.
             const why = r.stderr.replace(/\s+/g, ' ').replace(/ dmesg\(1\) may have more information.*$/, '').slice(0, 200) || 'mount failed';
             mountFailures.set(why, [...(mountFailures.get(why) ?? []), `${fsType}${o.startsWith('noswap') ? ' noswap' : ''}`]);
