@@ -66,7 +66,7 @@ async function callOnce(t: AwsJsonTarget, operation: string, input: Record<strin
     if (!isRecord(doc)) throw new KeywayError('unavailable', `${what}: ${operation} returned a body that is not a JSON object`);
     return doc;
   }
-  const rawType = (isRecord(doc) && typeof doc.__type === 'string' ? doc.__type : undefined) ?? res.headers.get('x-amzn-errortype') ?? '';
+  const rawType = (isRecord(doc) && typeof doc.__type === 'string' ? doc.__type : undefined) ?? res.header('x-amzn-errortype') ?? '';
   const type = errorTypeName(rawType);
   const message = isRecord(doc) ? backendMessage(doc.message ?? doc.Message) : '';
   const code = awsErrorCode(type) ?? codeForStatus(res.status);

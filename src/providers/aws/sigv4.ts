@@ -83,7 +83,7 @@ export function signRequest(input: SignInput): Record<string, string> {
   const stringToSign = [ALGORITHM, stamp, scope, sha256Hex(text)].join('\n');
   const signature = createHmac('sha256', signingKey(input.credentials.secretAccessKey, date, input.region, input.service)).update(stringToSign, 'utf8').digest('hex');
   headers.authorization = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
-  // fetch sets Host itself from the URL; sending it explicitly is refused by undici.
+  // The transport sets Host itself from the URL.
   delete headers.host;
   return headers;
 }

@@ -11,7 +11,7 @@ export interface Challenge {
   readonly tenant?: string;
 }
 
-export function parseChallenge(header: string | null, what: string): Challenge {
+export function parseChallenge(header: string | undefined, what: string): Challenge {
   if (!header || !/^Bearer\s/i.test(header.trim())) throw new KeywayError('unauthenticated', `${what}: the vault answered 401 without a Bearer challenge`);
   const params = new Map<string, string>();
   for (const m of header.matchAll(/([A-Za-z_]+)="([^"]*)"/g)) params.set((m[1] ?? '').toLowerCase(), m[2] ?? '');

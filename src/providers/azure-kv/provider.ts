@@ -94,7 +94,7 @@ export class AzureKvProvider extends BaseProvider implements Provider {
         const doc = parseJsonBody(res.body);
         // One retry with a fresh token covers revoked or clock-skewed tokens; a second 401 is final.
         if (tokensTried >= 2) throw this.#error(401, doc, what);
-        const next = parseChallenge(res.headers.get('www-authenticate'), what);
+        const next = parseChallenge(res.header('www-authenticate'), what);
         if (this.#config.verify_challenge_resource) verifyChallengeResource(next, t.vault, what);
         if (challenge) this.#credential.invalidate();
         this.#challenges.set(t.vault, next);

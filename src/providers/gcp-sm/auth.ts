@@ -123,7 +123,7 @@ export class GcpTokenSource {
       throw e;
     }
     // The header proves we talk to a metadata server, not something else at that address.
-    if (res.status === 200 && res.headers.get('metadata-flavor') !== 'Google') {
+    if (res.status === 200 && res.header('metadata-flavor') !== 'Google') {
       res.body.fill(0);
       throw new KeywayError('unauthenticated', `${this.#o.what}: ${this.#o.metadataBase} did not answer as a GCE metadata server (no Metadata-Flavor: Google)`);
     }

@@ -44,7 +44,11 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface HttpResponse {
   readonly status: number;
-  readonly headers: Headers;
+  /**
+   * A response header by name, any case; repeated headers joined with ", " as fetch's Headers does.
+   * Not a Headers object: the global one loads undici (several MiB) on first touch.
+   */
+  readonly header: (name: string) => string | undefined;
   /** Owned by the caller; may hold secret bytes, so zero it when parsed. */
   readonly body: Buffer;
 }
@@ -109,7 +113,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
         res.on('end', () => {
           const body = Buffer.concat(chunks, size);
           wipe();
-          resolve({ status, headers: toHeaders(res.headers), body });
+          resolve({ status, header: headerReader(res.headers), body });
         });
       },
     );
@@ -119,13 +123,13 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   });
 }
 
-function toHeaders(raw: IncomingMessage['headers']): Headers {
-  const h = new Headers();
-  for (const [k, v] of Object.entries(raw)) {
-    if (Array.isArray(v)) for (const x of v) h.append(k, x);
-    else if (v !== undefined) h.set(k, v);
-  }
-  return h;
+function headerReader(raw: IncomingMessage['headers']): HttpResponse['header'] {
+  // node lower-cases the names it received and already joins most repeated ones; set-cookie stays a list.
+  return (name) => {
+    const key = name.toLowerCase();
+    const v = Object.hasOwn(raw, key) ? raw[key] : undefined;
+    return Array.isArray(v) ? v.join(', ') : v;
+  };
 }
 
 function transportError(e: unknown, req: HttpRequest, url: URL, timeout: AbortSignal | undefined): KeywayError {

@@ -180,5 +180,5 @@ test('challenges with resource or scope parameters are both understood', () => {
   assert.deepEqual(parseChallenge('Bearer authorization="https://login.microsoftonline.com/tid-1", resource="https://vault.azure.net"', 'x'), { scope: 'https://vault.azure.net/.default', tenant: 'tid-1' });
   assert.deepEqual(parseChallenge('Bearer authorization_uri="https://login.microsoftonline.com/tid-2/oauth2/authorize", scope="https://vault.azure.net/.default"', 'x'), { scope: 'https://vault.azure.net/.default', tenant: 'tid-2' });
   assert.throws(() => parseChallenge('Basic realm="x"', 'x'), isCode('unauthenticated'));
-  assert.throws(() => parseChallenge(null, 'x'), isCode('unauthenticated'));
+  assert.throws(() => parseChallenge(undefined, 'x'), isCode('unauthenticated'));
 });

@@ -2,12 +2,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { httpRequest } from '../../../src/providers/kit/http.js';
 import { codeForStatus } from '../../../src/providers/kit/status.js';
 import { secretBytes } from '../../../src/providers/kit/values.js';
+import { AzureEmulator } from '../../emulators/azure/emulator.js';
 import { isCode } from '../../emulators/broker.js';
+
+const REPO = resolve(import.meta.dirname, '..', '..', '..');
+const run = promisify(execFile);
 
 test('secretBytes decodes UTF-8 and base64 exactly, whatever the padding or line breaks', () => {
   fc.assert(
@@ -103,4 +113,53 @@ test('a body cut short by the deadline is wiped, not left in the chunks read so 
   if (!res.closed) await new Promise((r) => res.once('close', r));
   assert.ok(seen.length > 0);
   assert.ok(seen.every((c) => c.every((b) => b === 0)));
+});
+
+test('response headers are read by name in any case, repeated ones joined with a comma as fetch does', async (t) => {
+  const server = createServer((req, res) => {
+    res.setHeader('WWW-Authenticate', ['Bearer realm="a"', 'PoP nonce="b"']);
+    res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+    res.setHeader('Metadata-Flavor', 'Google');
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const res = await httpRequest({ method: 'GET', url, signal: new AbortController().signal, timeoutMs: 2000, what: 'test' });
+  assert.equal(res.header('metadata-flavor'), 'Google');
+  assert.equal(res.header('Metadata-Flavor'), 'Google');
+  assert.equal(res.header('www-authenticate'), 'Bearer realm="a", PoP nonce="b"');
+  assert.equal(res.header('set-cookie'), 'a=1, b=2');
+  assert.equal(res.header('x-absent'), undefined);
+  assert.equal(res.header('constructor'), undefined);
+});
+
+test('a provider round trip over HTTP, 401 challenge header included, does not load undici', async (t) => {
+  // Node's global Headers/fetch load undici (several MiB of RSS) on first touch; the transport
+  // avoids them. Node's own modules are not seen by a loader hook, so the child reports
+  // process.moduleLoadList after a lookup against the emulator.
+  const emu = await new AzureEmulator().start();
+  t.after(() => emu.stop());
+  emu.apps.set('app-1', { secret: 'entra-client-secret-value' });
+  emu.setSecret('db-password', 'azure-text-value');
+  const dir = mkdtempSync(join(tmpdir(), 'kw-undici-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const secretFile = join(dir, 'client-secret');
+  writeFileSync(secretFile, 'entra-client-secret-value\n', { mode: 0o600 });
+  const src = (p: string): string => JSON.stringify(pathToFileURL(join(REPO, 'src', p)).href);
+  const script = `
+    import { azureKvFactory } from ${src('providers/azure-kv/index.ts')};
+    import { AzureKvProvider } from ${src('providers/azure-kv/provider.ts')};
+    const config = azureKvFactory.configSchema.parse(${JSON.stringify({ vault_url: emu.url, authority_host: emu.url, verify_challenge_resource: false, timeout_ms: 5000, client_id: 'app-1', client_secret_file: secretFile })});
+    const r = await new AzureKvProvider('kv', config, {}).lookup({ path: 'db-password', options: {}, signal: new AbortController().signal });
+    process.stdout.write(JSON.stringify({ value: r.expose().toString(), undici: process.moduleLoadList.filter((m) => m.includes('undici')) }));
+  `;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO });
+  const seen = JSON.parse(stdout) as { value: string; undici: string[] };
+  assert.equal(seen.value, 'azure-text-value');
+  assert.ok(emu.seen.some((r) => !r.headers.authorization), 'the first request met the challenge');
+  assert.deepEqual(seen.undici, []);
 });
