@@ -6,14 +6,9 @@ import type { Provider, ProviderRequest } from '../../core/provider.js';
 import { SecretValue } from '../../core/secret-value.js';
 import { isRecord, secretBytes } from '../kit/values.js';
 import { BaseProvider } from '../kit/base.js';
-import type { AwsCommonConfig } from '../aws/common-config.js';
 import { AwsService } from '../aws/service.js';
 import type { Env } from '../aws/settings.js';
-
-export interface AwsSsmConfig extends AwsCommonConfig {
-  /** Decrypt SecureString parameters (needs kms:Decrypt). */
-  readonly with_decryption: boolean;
-}
+import type { AwsSsmConfig } from './index.js';
 
 const NAME_RE = /^[A-Za-z0-9_./-]{1,2048}$/;
 const LABEL_RE = /^[A-Za-z0-9_.-]{1,100}$/;

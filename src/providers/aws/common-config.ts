@@ -1,4 +1,5 @@
 // Options shared by the AWS provider types (`[providers.NAME]` tables); built on first use.
+import type { z as zod } from 'zod';
 import { httpUrl, requestTimeoutMs, z } from '../kit/options.js';
 
 export const awsCommonConfig = () => ({
@@ -12,9 +13,5 @@ export const awsCommonConfig = () => ({
   timeout_ms: requestTimeoutMs(),
 });
 
-export interface AwsCommonConfig {
-  readonly region?: string | undefined;
-  readonly profile?: string | undefined;
-  readonly endpoint?: string | undefined;
-  readonly timeout_ms: number;
-}
+/** What these options parse to, on their own (aws-sm) or inside a type's larger object (aws-ssm). */
+export type AwsCommonConfig = zod.infer<zod.ZodObject<ReturnType<typeof awsCommonConfig>>>;
