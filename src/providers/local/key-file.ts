@@ -40,7 +40,9 @@ export function readKeyFile(path: string): LocalKey | undefined {
 /**
  * Reads the key, creating it if absent. The key is written to a private temp file (O_EXCL, 0600),
  * flushed, then linked into place: link() fails if the name exists, so of two concurrent creators
- * exactly one wins, and no reader ever sees a key file that is still empty or half written.
+ * exactly one wins, and no reader ever sees a key file that is still empty or half written. The
+ * directory is flushed after the link: values are encrypted under the key once this returns, so its
+ * name must survive a crash too.
  */
 export function readOrCreateKeyFile(path: string): LocalKey {
   const existing = readKeyFile(path);
@@ -74,6 +76,7 @@ export function readOrCreateKeyFile(path: string): LocalKey {
       }
       throw new KeywayError('failed_precondition', `key file ${path}: cannot create (${(e as NodeJS.ErrnoException).code})`, { cause: e });
     }
+    syncDirectory(path);
   } catch (e) {
     key.fill(0);
     throw e;
@@ -81,4 +84,17 @@ export function readOrCreateKeyFile(path: string): LocalKey {
     rmSync(tmp, { force: true });
   }
   return { key, id: keyId(key) };
+}
+
+function syncDirectory(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dirname(path), fsc.O_RDONLY | fsc.O_DIRECTORY);
+    fsyncSync(fd);
+  } catch (e) {
+    // A filesystem that cannot sync a directory (EINVAL) keeps names as its own rules allow.
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw new KeywayError('failed_precondition', `key file ${path}: cannot flush its directory (${(e as NodeJS.ErrnoException).code})`, { cause: e });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
