@@ -6,7 +6,7 @@ import { codeForStatus } from '../kit/status.js';
 import { oneLine } from '../../core/one-line.js';
 import type { VaultResponse } from './http.js';
 
-export function vaultErrors(res: VaultResponse): string[] {
+function vaultErrors(res: VaultResponse): string[] {
   const j = res.json as { errors?: unknown } | undefined;
   if (!j || !Array.isArray(j.errors)) return [];
   return j.errors.filter((x): x is string => typeof x === 'string');
