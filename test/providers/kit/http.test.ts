@@ -1,10 +1,10 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +18,17 @@ import { isCode } from '../../emulators/broker.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..', '..');
 const run = promisify(execFile);
+
+/** A local HTTP server for one test, closed with it; returns its base URL with a trailing slash. */
+async function serve(t: TestContext, handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
 
 test('secretBytes decodes UTF-8 and base64 exactly, whatever the padding or line breaks', () => {
   fc.assert(
@@ -37,18 +48,12 @@ test('HTTP statuses without a backend error type map to keyway codes, server err
 
 test('redirects are not followed, so credentials never travel to another host', async (t) => {
   let hits = 0;
-  const server = createServer((req, res) => {
+  const url = await serve(t, (req, res) => {
     hits++;
     // The second redirect never ends its body: it is refused on the head, not at the deadline.
     if (req.url === '/endless') res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).write('x');
     else res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   await assert.rejects(httpRequest({ method: 'GET', url, headers: { authorization: 'Bearer x' }, signal: new AbortController().signal, timeoutMs: 2000, what: 'test' }), isCode('unavailable'));
   assert.equal(hits, 1);
   await assert.rejects(httpRequest({ method: 'GET', url: `${url}endless`, signal: new AbortController().signal, timeoutMs: 2000, what: 'test' }), isCode('unavailable'));
@@ -63,7 +68,7 @@ test('an already aborted signal fails before any connection', async () => {
 });
 
 test('oversized responses are refused as too_large, declared or streamed', async (t) => {
-  const server = createServer((req, res) => {
+  const url = await serve(t, (req, res) => {
     if (req.url === '/declared') {
       res.writeHead(200, { 'content-length': String(10_000) });
       res.end(Buffer.alloc(10_000));
@@ -74,29 +79,18 @@ test('oversized responses are refused as too_large, declared or streamed', async
     for (let i = 0; i < 20; i++) res.write(chunk);
     res.end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const signal = new AbortController().signal;
-  await assert.rejects(httpRequest({ method: 'GET', url: `${base}/declared`, signal, timeoutMs: 2000, what: 'test', maxBytes: 4096 }), isCode('too_large'));
-  await assert.rejects(httpRequest({ method: 'GET', url: `${base}/streamed`, signal, timeoutMs: 2000, what: 'test', maxBytes: 4096 }), isCode('too_large'));
-  const ok = await httpRequest({ method: 'GET', url: `${base}/streamed`, signal, timeoutMs: 2000, what: 'test' });
+  await assert.rejects(httpRequest({ method: 'GET', url: `${url}declared`, signal, timeoutMs: 2000, what: 'test', maxBytes: 4096 }), isCode('too_large'));
+  await assert.rejects(httpRequest({ method: 'GET', url: `${url}streamed`, signal, timeoutMs: 2000, what: 'test', maxBytes: 4096 }), isCode('too_large'));
+  const ok = await httpRequest({ method: 'GET', url: `${url}streamed`, signal, timeoutMs: 2000, what: 'test' });
   assert.equal(ok.body.length, 20_000);
 });
 
 test('a body cut short by the deadline is wiped, not left in the chunks read so far', async (t) => {
-  const server = createServer((req, res) => {
+  const url = await serve(t, (req, res) => {
     res.writeHead(200);
     res.write('s3cret-partial-body');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
   // The same Buffers the transport buffers, seen through node's own response channel.
   const seen: Buffer[] = [];
   let response: IncomingMessage | undefined;
@@ -106,7 +100,6 @@ test('a body cut short by the deadline is wiped, not left in the chunks read so 
   };
   subscribe('http.client.response.finish', onResponse);
   t.after(() => unsubscribe('http.client.response.finish', onResponse));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   await assert.rejects(httpRequest({ method: 'GET', url, signal: new AbortController().signal, timeoutMs: 300, what: 'test' }), isCode('timeout'));
   const res = response;
   assert.ok(res);
@@ -116,18 +109,12 @@ test('a body cut short by the deadline is wiped, not left in the chunks read so 
 });
 
 test('response headers are read by name in any case, repeated ones joined with a comma as fetch does', async (t) => {
-  const server = createServer((req, res) => {
+  const url = await serve(t, (req, res) => {
     res.setHeader('WWW-Authenticate', ['Bearer realm="a"', 'PoP nonce="b"']);
     res.setHeader('Set-Cookie', ['a=1', 'b=2']);
     res.setHeader('Metadata-Flavor', 'Google');
     res.end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const res = await httpRequest({ method: 'GET', url, signal: new AbortController().signal, timeoutMs: 2000, what: 'test' });
   assert.equal(res.header('metadata-flavor'), 'Google');
   assert.equal(res.header('Metadata-Flavor'), 'Google');
