@@ -241,20 +241,35 @@ export class Broker implements Resolver {
   /** One batched call under the provider's breaker, limiter and deadline; not retried. */
   async #guardedBatch<T>(item: BatchItem, fn: (deadline: AbortSignal) => Promise<T>): Promise<T> {
     const name = item.ref.provider;
-    const guard = this.#guard(name, item.policy);
     const deadline = AbortSignal.timeout(item.policy.timeoutMs);
+    const r = await this.#guarded(name, this.#guard(name, item.policy), deadline, () => fn(deadline), (e) =>
+      deadline.aborted ? new KeywayError('timeout', `provider "${name}" did not answer within the ${item.policy.timeoutMs} ms timeout (1 batched attempt)`) : toKeywayError(e),
+    );
+    if (!r.ok) throw r.error;
+    return r.value;
+  }
+
+  /**
+   * One call under a provider's breaker and limiter, counted in the upstream metric. Every failed
+   * call reaches the breaker (a provider's own too_large included): a half-open trial must always
+   * end, or the breaker would refuse every later call. `errorOf` names the failure, which decides
+   * both whether the breaker counts it and the metric's outcome. A breaker that refuses the call
+   * throws; a failed call is returned, so the caller decides whether to retry.
+   */
+  async #guarded<T>(name: string, guard: Guard, deadline: AbortSignal, run: () => Promise<T>, errorOf: (e: unknown) => KeywayError): Promise<{ ok: true; value: T } | { ok: false; error: KeywayError }> {
     guard.breaker.enter();
+    let value: T;
     try {
-      const out = await guard.limiter.run(deadline, () => fn(deadline));
-      guard.breaker.success();
-      this.#d.metrics?.upstream.inc({ provider: name, outcome: 'ok' });
-      return out;
+      value = await guard.limiter.run(deadline, run);
     } catch (e) {
-      const err = deadline.aborted ? new KeywayError('timeout', `provider "${name}" did not answer within the ${item.policy.timeoutMs} ms timeout (1 batched attempt)`) : toKeywayError(e);
-      guard.breaker.failure(isTransient(err));
-      this.#d.metrics?.upstream.inc({ provider: name, outcome: err.code });
-      throw err;
+      const error = errorOf(e);
+      guard.breaker.failure(isTransient(error));
+      this.#d.metrics?.upstream.inc({ provider: name, outcome: error.code });
+      return { ok: false, error };
     }
+    guard.breaker.success();
+    this.#d.metrics?.upstream.inc({ provider: name, outcome: 'ok' });
+    return { ok: true, value };
   }
 
   /** Cache, then single-flight upstream; on a transient failure, last-known-good if allowed. */
@@ -318,31 +333,27 @@ export class Broker implements Resolver {
       new KeywayError('timeout', `provider "${ref.provider}" did not answer within the ${policy.timeoutMs} ms timeout (${attempts} attempt${attempts === 1 ? '' : 's'})`);
     for (let attempt = 0; ; attempt++) {
       if (deadline.aborted) throw expired(attempt);
-      guard.breaker.enter();
-      let value: SecretValue;
-      try {
-        value = await guard.limiter.run(deadline, () => untilDeadline(provider.lookup({ path: ref.path, options, signal: deadline, identity }), deadline));
-      } catch (e) {
-        // Every failed call reaches the breaker, a provider's own too_large included: a half-open
-        // trial must always end, or the breaker would refuse every later call.
-        const err = toKeywayError(e);
-        const transient = isTransient(err);
-        guard.breaker.failure(transient);
-        this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: err.code });
-        if (deadline.aborted) throw expired(attempt + 1);
-        if (!transient || attempt >= policy.retries || guard.breaker.state === 'open') throw err;
-        // Exponential backoff with full jitter, cut short by the deadline.
-        const delay = backoffDelay({ baseMs: policy.backoffMs, capMs: RETRY_BACKOFF_CAP_MS, jitter: 1 }, attempt);
-        await this.#clock.sleep(delay, deadline).catch(() => undefined);
-        continue;
+      const r = await this.#guarded(
+        ref.provider,
+        guard,
+        deadline,
+        () => untilDeadline(provider.lookup({ path: ref.path, options, signal: deadline, identity }), deadline),
+        (e) => toKeywayError(e),
+      );
+      if (r.ok) {
+        const value = r.value;
+        if (value.length > this.#d.maxSecretBytes) {
+          value.zero();
+          throw new KeywayError('too_large', `value is larger than limits.max_secret_bytes (${this.#d.maxSecretBytes})`);
+        }
+        return value;
       }
-      guard.breaker.success();
-      this.#d.metrics?.upstream.inc({ provider: ref.provider, outcome: 'ok' });
-      if (value.length > this.#d.maxSecretBytes) {
-        value.zero();
-        throw new KeywayError('too_large', `value is larger than limits.max_secret_bytes (${this.#d.maxSecretBytes})`);
-      }
-      return value;
+      const err = r.error;
+      if (deadline.aborted) throw expired(attempt + 1);
+      if (!isTransient(err) || attempt >= policy.retries || guard.breaker.state === 'open') throw err;
+      // Exponential backoff with full jitter, cut short by the deadline.
+      const delay = backoffDelay({ baseMs: policy.backoffMs, capMs: RETRY_BACKOFF_CAP_MS, jitter: 1 }, attempt);
+      await this.#clock.sleep(delay, deadline).catch(() => undefined);
     }
   }
 
