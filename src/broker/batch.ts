@@ -25,7 +25,8 @@ export interface BatchItem {
 
 export interface BatchDeps {
   readonly flight: SingleFlight;
-  readonly maxBytes: number;
+  /** Returns the value, or zeroes it and throws too_large when over limits.max_secret_bytes. */
+  withinLimit(value: SecretValue): SecretValue;
   /** One lookupMany under the provider's breaker, limiter and deadline (no retries). */
   guarded(item: BatchItem, fn: (deadline: AbortSignal) => Promise<(SecretValue | KeywayError)[]>): Promise<(SecretValue | KeywayError)[]>;
   /** The broker's ordinary upstream call for one reference (retries, backoff, deadline). */
@@ -100,10 +101,7 @@ async function answer(it: BatchItem, index: number, answers: Promise<(SecretValu
     deps.store(it, value);
     return value;
   }
-  if (got.length > deps.maxBytes) {
-    got.zero();
-    throw new KeywayError('too_large', `value is larger than limits.max_secret_bytes (${deps.maxBytes})`);
-  }
-  deps.store(it, got);
-  return got;
+  const value = deps.withinLimit(got);
+  deps.store(it, value);
+  return value;
 }

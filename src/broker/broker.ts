@@ -231,7 +231,7 @@ export class Broker implements Resolver {
     }
     startBatches(items, ctx.identity, {
       flight: this.#flight,
-      maxBytes: this.#d.maxSecretBytes,
+      withinLimit: (value) => this.#withinLimit(value),
       guarded: (item, fn) => this.#guardedBatch(item, fn),
       upstream: (ref, identity, policy) => this.#upstream(ref, identity, policy),
       store: (item, value) => this.#cache.put(item.key, value, item.ttlMs, item.policy.maxStaleMs),
@@ -340,14 +340,7 @@ export class Broker implements Resolver {
         () => untilDeadline(provider.lookup({ path: ref.path, options, signal: deadline, identity }), deadline),
         (e) => toKeywayError(e),
       );
-      if (r.ok) {
-        const value = r.value;
-        if (value.length > this.#d.maxSecretBytes) {
-          value.zero();
-          throw new KeywayError('too_large', `value is larger than limits.max_secret_bytes (${this.#d.maxSecretBytes})`);
-        }
-        return value;
-      }
+      if (r.ok) return this.#withinLimit(r.value);
       const err = r.error;
       if (deadline.aborted) throw expired(attempt + 1);
       if (!isTransient(err) || attempt >= policy.retries || guard.breaker.state === 'open') throw err;
@@ -355,6 +348,15 @@ export class Broker implements Resolver {
       const delay = backoffDelay({ baseMs: policy.backoffMs, capMs: RETRY_BACKOFF_CAP_MS, jitter: 1 }, attempt);
       await this.#clock.sleep(delay, deadline).catch(() => undefined);
     }
+  }
+
+  /** Refuses (and zeroes) a fetched value over limits.max_secret_bytes. */
+  #withinLimit(value: SecretValue): SecretValue {
+    if (value.length > this.#d.maxSecretBytes) {
+      value.zero();
+      throw new KeywayError('too_large', `value is larger than limits.max_secret_bytes (${this.#d.maxSecretBytes})`);
+    }
+    return value;
   }
 
   #guard(name: string, policy: ProviderPolicy): Guard {

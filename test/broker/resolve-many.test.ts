@@ -143,3 +143,14 @@ test('resolveMany fetches a provider\'s targets in one lookupMany: one BatchGetS
   assert.equal(emu.calls.filter((c) => c === 'secretsmanager.BatchGetSecretValue').length, 1);
   for (const b of seen.buffers) assert.ok(b.every((x) => x === 0));
 });
+
+test('a batched value over the size limit is refused as too_large, as a single read would be', async (t) => {
+  const { emu, env } = await awsFixture(t, { akid: 'AKIDKEYWAYTEST0001', secretKey: 'kw-test-secret-access-key' });
+  const provider = new AwsSmProvider('aws', awsSmFactory.configSchema.parse({ endpoint: emu.url, timeout_ms: 5000 }), env);
+  const broker = testBroker(t, [provider], { maxSecretBytes: 64, defaultPolicy: UNCACHED_POLICY }).broker;
+  emu.putSecret('app/small', 'small');
+  emu.putSecret('app/big', 'x'.repeat(65));
+  await assert.rejects(broker.resolveMany(['ref+aws://app/small', 'ref+aws://app/big'], ctx()), isCode('too_large'));
+  assert.equal(emu.calls.filter((c) => c === 'secretsmanager.BatchGetSecretValue').length, 1);
+  assert.equal(emu.calls.filter((c) => c === 'secretsmanager.GetSecretValue').length, 0, 'refused from the batch, not read again');
+});
