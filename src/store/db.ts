@@ -51,12 +51,8 @@ export function openDb(stateDir: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Db {
   ensurePrivateDir(stateDir);
   const path = join(stateDir, DB_FILE);
   checkDbFile(path);
-  let db: Db;
-  try {
-    db = new Db(path);
-  } catch (e) {
-    throw sqliteError(e, `cannot open database ${path}`);
-  }
+  // Db's constructor already reports a failure as "cannot open database PATH: reason".
+  const db = new Db(path);
   try {
     // First, so that every later statement (journal mode included) waits for a busy writer.
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
