@@ -131,8 +131,9 @@ const STEPS: Readonly<Record<string, (prev: Parse | undefined, args: readonly un
   // The options' discriminators differ, so at most one accepts a value: the answer of a union.
   discriminatedUnion: (_, [, options]) => anyOf(options),
   // Checks: the value passes unchanged or zod decides.
-  min: (prev, [n]) => check(prev, (v) => (isString(v) ? v.length : (v as number)) >= (n as number)),
-  max: (prev, [n]) => check(prev, (v) => (isString(v) ? v.length : (v as number)) <= (n as number)),
+  // A string's length or a number; anything else (an array, say) is zod's to decide.
+  min: (prev, [n]) => check(prev, (v) => (isString(v) ? v.length >= (n as number) : isNumber(v) && v >= (n as number))),
+  max: (prev, [n]) => check(prev, (v) => (isString(v) ? v.length <= (n as number) : isNumber(v) && v <= (n as number))),
   int: (prev) => check(prev, (v) => Number.isSafeInteger(v)),
   positive: (prev) => check(prev, (v) => (v as number) > 0),
   regex: (prev, [re]) => check(prev, (v) => new RegExp(re as RegExp).test(v as string)),

@@ -37,3 +37,13 @@ test('literals and discriminated unions take the fast parse; a given URL is alwa
   assert.equal(s.fast({ u: 'http://h' }), UNSURE);
   assert.deepEqual(s.safeParse({ u: ' http://h ' }), { success: true, data: { u: 'http://h' } });
 });
+
+test('min and max on an array are zod\'s to decide: an array with one element is not taken for its number', () => {
+  const atLeast = deferred(z.array(z.number()).min(3));
+  assert.equal(atLeast.fast([5]), UNSURE);
+  assert.equal(atLeast.safeParse([5]).success, false);
+  assert.deepEqual(atLeast.safeParse([1, 2, 3]), { success: true, data: [1, 2, 3] });
+  const atMost = deferred(z.array(z.number()).max(3));
+  assert.equal(atMost.fast([1]), UNSURE);
+  assert.equal(atMost.safeParse([1, 2, 3, 4]).success, false);
+});
