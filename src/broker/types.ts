@@ -1,5 +1,5 @@
 // What frontends and delivery see of the broker: NAME or REF in, bytes plus delivery hints out.
-import type { KeywayError } from '../core/errors.js';
+import type { AllOrNothingOptions } from '../core/all-or-nothing.js';
 import type { SecretValue } from '../core/secret-value.js';
 import type { WorkloadIdentity } from '../core/provider.js';
 
@@ -27,16 +27,8 @@ export interface Resolved {
   readonly gid?: number;
 }
 
-export interface ResolveManyOptions {
-  /** Resolves running at once (default 16). */
-  readonly concurrency?: number;
-  /** Sees each value as it arrives (a running response-size budget); throwing fails the whole call. */
-  readonly onValue?: (r: Resolved, index: number) => void;
-  /** The error reported for the first failure, e.g. one naming the object that failed. */
-  readonly describeFailure?: (e: KeywayError, index: number) => KeywayError;
-  /** What a cancellation of the context's signal is reported as (default "resolving secrets"). */
-  readonly what?: string;
-}
+/** allOrNothing's options but its signal (the context's) and its wipe (the broker zeroes values). */
+export type ResolveManyOptions = Omit<AllOrNothingOptions<Resolved>, 'signal' | 'wipe'>;
 
 export interface Resolver {
   /** `target` is a named secret (NAME), or a reference (`ref+...`). */
