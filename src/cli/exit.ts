@@ -39,13 +39,18 @@ export function reportError(e: unknown, write: (s: string) => void = (s) => proc
 
 /**
  * How a command that failed ends: the error line, then, for an unexpected error with debug logging
- * on (`--log-level debug|trace` or KEYWAY_LOG_LEVEL), the cause's stack for bug reports. Causes of
- * internal errors are program faults, not input, so the stack holds no secret.
+ * on (`--log-level debug|trace` or KEYWAY_LOG_LEVEL), where it was thrown, for bug reports: the
+ * cause's type and stack frames, not its message, which may be a library's that quoted its input
+ * (the logger never writes a cause for the same reason).
  */
-export function reportFailure(e: unknown, argv: readonly string[]): number {
+export function reportFailure(e: unknown, argv: readonly string[], write: (s: string) => void = (s) => process.stderr.write(s)): number {
   const err = toKeywayError(e);
-  const code = reportError(err);
+  const code = reportError(err, write);
   const debug = argv.some((a, i) => (a === '--log-level' && /^(debug|trace)$/.test(argv[i + 1] ?? '')) || /^--log-level=(debug|trace)$/.test(a)) || /^(debug|trace)$/.test(process.env.KEYWAY_LOG_LEVEL ?? '');
-  if (debug && err.code === 'internal') process.stderr.write(`${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : err.stack}\n`);
+  if (debug && err.code === 'internal') {
+    const source = err.cause instanceof Error ? err.cause : err;
+    const frames = (source.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+    write(`${source.name}\n${frames.join('\n')}\n`);
+  }
   return code;
 }
