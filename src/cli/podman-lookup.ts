@@ -2,7 +2,8 @@
 // client. Podman pays for this process on every `podman run --secret`, so it skips the command tree
 // (commander and every command's modules) and accepts only the flags `keyway podman driver-opts`
 // bakes in. `keyway podman lookup` does the same thing through the full CLI.
-// First, as in src/cli.ts: the Node version check and the compile cache.
+// First in source order, as in src/cli.ts: the Node version check and the compile cache. In the
+// build the few small chunks this entry shares with the CLI load before it (none needs a newer Node).
 import '../runtime.js';
 import { excludeMemoryFromCoreDumps } from '../core/core-dumps.js';
 import { KeywayError } from '../core/errors.js';
