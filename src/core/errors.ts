@@ -104,11 +104,15 @@ function errnoCode(errno: string): ErrorCode {
   }
 }
 
-/** Throws `cancelled` (or `timeout` for AbortSignal.timeout) when the signal has fired. */
-export function throwIfAborted(signal: AbortSignal | undefined, what = 'operation'): void {
-  if (!signal?.aborted) return;
+/** What a fired signal means for `what`: its own KeywayError reason, `timeout` for AbortSignal.timeout, else `cancelled`. */
+export function abortedError(signal: AbortSignal, what = 'operation'): KeywayError {
   const reason: unknown = signal.reason;
-  if (reason instanceof KeywayError) throw reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') throw new KeywayError('timeout', `${what} timed out`, { cause: reason });
-  throw new KeywayError('cancelled', `${what} was cancelled`, { cause: reason });
+  if (reason instanceof KeywayError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return new KeywayError('timeout', `${what} timed out`, { cause: reason });
+  return new KeywayError('cancelled', `${what} was cancelled`, { cause: reason });
+}
+
+/** Throws abortedError when the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what = 'operation'): void {
+  if (signal?.aborted) throw abortedError(signal, what);
 }

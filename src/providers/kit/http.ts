@@ -8,7 +8,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 import type * as NodeHttp from 'node:http';
 import type * as NodeHttps from 'node:https';
 import { createRequire } from 'node:module';
-import { KeywayError, throwIfAborted } from '../../core/errors.js';
+import { abortedError, KeywayError, throwIfAborted } from '../../core/errors.js';
 
 // node:http/https (and TLS under them) load on the first request, not with the module: every CLI
 // start imports the built-in providers.
@@ -141,13 +141,4 @@ function transportError(e: unknown, req: HttpRequest, url: URL, timeout: AbortSi
     return new KeywayError('failed_precondition', `${req.what}: TLS certificate of the server was not accepted (${code})${req.tlsHint ? `; ${req.tlsHint}` : ''}`, { cause: e });
   }
   return new KeywayError('unavailable', `${req.what}: cannot reach ${url.origin}${typeof code === 'string' ? ` (${code})` : ''}`, { cause: e });
-}
-
-function abortedError(signal: AbortSignal, what: string): KeywayError {
-  try {
-    throwIfAborted(signal, what);
-  } catch (k) {
-    return k as KeywayError;
-  }
-  return new KeywayError('cancelled', `${what} was cancelled`);
 }
